@@ -1,0 +1,172 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import { MasterKey, presentedKey } from "./auth/keys.js";
+import type { GatewayConfig } from "./config/normalize.js";
+import { CustomerService } from "./customers/service.js";
+import { GatewayError } from "./errors.js";
+import { registerEndUserRoutes } from "./http/end-users.js";
+import { errorHandler, sendFailure } from "./http/errors.js";
+import type { Gateway } from "./http/gateway.js";
+import { deploymentHeaders, usageOf } from "./http/headers.js";
+import { registerHealthRoutes } from "./http/health.js";
+import { parseJsonBody } from "./http/json-body.js";
+import { registerModelRoutes } from "./http/models.js";
+import { registerProxyRoutes } from "./http/proxy.js";
+import { type Bus, LocalBus } from "./kv/bus.js";
+import { type Logger, silentLogger } from "./observability/logger.js";
+import { Metrics } from "./observability/metrics.js";
+import { RequestLog } from "./observability/request-log.js";
+import { PROVIDERS, type UpstreamTarget } from "./providers/index.js";
+import { Router } from "./router/router.js";
+import { LocalRouterState, type RouterState } from "./router/state.js";
+import type { Store } from "./store/customers.js";
+import { UpstreamPools } from "./upstream/client.js";
+
+export interface BuildDeps {
+  config: GatewayConfig;
+  store: Store;
+  logger?: Logger;
+  bus?: Bus;
+  routerState?: RouterState;
+  metrics?: boolean;
+  /** Extra readiness checks. */
+  health?: Gateway["health"];
+}
+
+export interface Built {
+  app: FastifyInstance;
+  gateway: Gateway;
+  /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
+  beginShutdown(): void;
+  close(): Promise<void>;
+}
+
+/** Assemble the server without listening, so tests drive it with inject() or an ephemeral port. */
+export async function build(deps: BuildDeps): Promise<Built> {
+  const { config, store } = deps;
+  const logger = deps.logger ?? silentLogger();
+  const bus = deps.bus ?? new LocalBus();
+  const state = deps.routerState ?? new LocalRouterState();
+  const router = new Router(config, state);
+  const metrics = deps.metrics === false ? undefined : new Metrics();
+
+  const targets = new Map<string, UpstreamTarget>();
+  const headers = new Map<string, Readonly<Record<string, string>>>();
+  for (const d of config.deployments) {
+    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, PROVIDERS[d.provider].target(d));
+    headers.set(d.id, Object.freeze(deploymentHeaders(d)));
+  }
+
+  const gateway: Gateway = {
+    config,
+    router,
+    customers: new CustomerService(
+      store,
+      {
+        ttlMs: config.general.customerCacheTtlMs,
+        endUserPolicy: config.general.endUserPolicy,
+        defaultRegion: config.general.defaultEndUserRegion,
+      },
+      bus,
+    ),
+    store,
+    pools: new UpstreamPools(),
+    targets,
+    deploymentHeaders: headers,
+    modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
+    maxRetries: String(config.router.numRetries),
+    logger,
+    log: new RequestLog(logger, metrics),
+    metrics,
+    usage:
+      config.router.strategy === "usage-based-routing-v2"
+        ? (d, body) => state.recordUsage(d.id, 1, usageOf(body)?.total ?? 0, Date.now())
+        : undefined,
+    health: deps.health ?? [],
+  };
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.general.maxBodyBytes,
+    return503OnClosing: true,
+    forceCloseConnections: false,
+  });
+
+  // LiteLLM reads any body as JSON whatever its content type; so do we (curl -d sends form type).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (req, text, done) => {
+    if (text === "" || text === undefined) return done(null, undefined);
+    try {
+      const { value, lenient } = parseJsonBody(text as string);
+      if (lenient) (req as unknown as { lenientJson: boolean }).lenientJson = true;
+      done(null, value);
+    } catch (err) {
+      const e = err as Error & { statusCode?: number; code?: string };
+      e.statusCode = 400;
+      e.code = "FST_ERR_CTP_INVALID_JSON_BODY";
+      done(e, undefined);
+    }
+  });
+
+  const lifecycle = { shuttingDown: false };
+  const master = config.general.masterKey ? new MasterKey(config.general.masterKey) : undefined;
+  app.addHook("onRequest", async (req, reply) => {
+    const routeConfig = req.routeOptions.config as { public?: boolean } | undefined;
+    if (routeConfig?.public) return;
+    if (lifecycle.shuttingDown)
+      throw new GatewayError("shutting_down", "The gateway is shutting down; retry on another instance.", {
+        headers: { "retry-after": "1", connection: "close" },
+      });
+    if (master && !master.matches(presentedKey(req.headers))) {
+      const sent = presentedKey(req.headers) !== undefined;
+      throw new GatewayError(
+        "invalid_api_key",
+        sent
+          ? "Authentication Error: invalid API key."
+          : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
+      );
+    }
+    void reply;
+  });
+  app.addHook("preHandler", (req, reply, done) => {
+    if ((req as unknown as { lenientJson?: boolean }).lenientJson) {
+      reply.header(
+        "x-meridian-warning",
+        "request body was not strict JSON: comments and trailing commas were ignored",
+      );
+    }
+    done();
+  });
+
+  app.setErrorHandler(errorHandler(logger));
+  app.setNotFoundHandler((req, reply) => {
+    sendFailure(
+      reply,
+      new GatewayError("not_found", `Route not found: ${req.method} ${req.url.split("?")[0]}`),
+    );
+  });
+
+  registerHealthRoutes(app, gateway, lifecycle);
+  registerProxyRoutes(app, gateway);
+  registerModelRoutes(app, gateway);
+  registerEndUserRoutes(app, gateway);
+  if (metrics) {
+    app.get("/metrics", async (_req, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+
+  await app.ready();
+  return {
+    app,
+    gateway,
+    beginShutdown() {
+      lifecycle.shuttingDown = true;
+    },
+    async close() {
+      lifecycle.shuttingDown = true;
+      await app.close();
+      await gateway.pools.close();
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfigText } from "./load.js";
+
+const env = { EU_KEY: "k-eu" };
+
+function problems(yaml: string, e: NodeJS.ProcessEnv = env): string {
+  try {
+    parseConfigText(yaml, "config.yaml", e);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config loading", () => {
+  it("reads the seed's shape and resolves os.environ/", () => {
+    const c = parseConfigText(
+      `model_list:
+  - model_name: gpt-3.5-turbo
+    litellm_params:
+      model: azure/gpt-35-turbo
+      api_base: https://my-endpoint-europe-berri-992.openai.azure.com/
+      api_key: os.environ/EU_KEY
+      region_name: "eu"
+router_settings:
+  enable_pre_call_checks: true
+`,
+      "config.yaml",
+      env,
+    );
+    expect(c.deployments).toHaveLength(1);
+    const d = c.deployments[0];
+    expect(d.provider).toBe("azure");
+    expect(d.upstreamModel).toBe("gpt-35-turbo");
+    expect(d.apiKey).toBe("k-eu");
+    expect(d.geography).toBe("eu");
+    expect(d.apiVersion).toBe("2024-10-21");
+    expect(c.warnings).toEqual([]);
+  });
+
+  it("names file, line and key for an unknown region", () => {
+    const msg = problems(`model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/gpt-4o
+      region_name: eu
+  - model_name: b
+    litellm_params:
+      model: openai/gpt-4o
+      region_name: mars
+`);
+    expect(msg).toContain('config.yaml:9 model_list[1].litellm_params.region_name: unknown region "mars"');
+  });
+
+  it("names a missing environment variable with its line", () => {
+    const msg = problems(`model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: os.environ/NOPE_NOT_SET
+`);
+    expect(msg).toBe(
+      "config.yaml:5 model_list[0].litellm_params.api_key: environment variable NOPE_NOT_SET is not set",
+    );
+  });
+
+  it("environment_variables feed os.environ/ references", () => {
+    const c = parseConfigText(
+      `environment_variables:
+  MY_KEY: from-config
+model_list:
+  - model_name: a
+    litellm_params: { model: openai/gpt-4o, api_key: os.environ/MY_KEY }
+`,
+      "c.yaml",
+      {},
+    );
+    expect(c.deployments[0].apiKey).toBe("from-config");
+  });
+
+  it("reports type errors with the key path", () => {
+    const msg = problems(`model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/gpt-4o
+      rpm: lots
+`);
+    expect(msg).toMatch(/^config.yaml:5 model_list\[0\]\.litellm_params\.rpm: /);
+  });
+
+  it("missing litellm_params.model points at the entry", () => {
+    const msg = problems(`model_list:
+  - model_name: a
+    litellm_params:
+      api_base: http://x
+`);
+    expect(msg).toMatch(/config.yaml:3 model_list\[0\]\.litellm_params\.model: /);
+  });
+
+  it("warns once per unknown key, with its line, without failing", () => {
+    const c = parseConfigText(
+      `model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/gpt-4o
+      frobnicate: 3
+router_settings:
+  mystery: true
+`,
+      "config.yaml",
+      {},
+    );
+    expect(c.warnings).toEqual([
+      'config.yaml:5 model_list[0].litellm_params.frobnicate: unknown key "frobnicate" (ignored)',
+      'config.yaml:7 router_settings.mystery: unknown key "mystery" (ignored)',
+    ]);
+  });
+
+  it("reports YAML syntax errors with a line", () => {
+    const msg = problems("model_list:\n  - model_name: a\n   bad: [\n");
+    expect(msg).toMatch(/^config.yaml:\d+ invalid YAML/);
+  });
+
+  it("rejects unsupported providers and azure without api_base", () => {
+    expect(
+      problems("model_list:\n  - model_name: a\n    litellm_params: { model: bedrock/claude }\n"),
+    ).toContain('provider "bedrock" is not supported');
+    expect(problems("model_list:\n  - model_name: a\n    litellm_params: { model: azure/gpt }\n")).toContain(
+      "model_list[0].litellm_params.api_base: azure deployments need api_base",
+    );
+  });
+
+  it("gives stable ids from the entry, model_info.id when set", () => {
+    const yaml = `model_list:
+  - model_name: a
+    litellm_params: { model: openai/x, api_base: "http://h:1/v1" }
+  - model_name: a
+    litellm_params: { model: openai/x, api_base: "http://h:1/v1" }
+  - model_name: b
+    litellm_params: { model: openai/y }
+    model_info: { id: my-id }
+`;
+    const a = parseConfigText(yaml, "c.yaml", {});
+    const b = parseConfigText(yaml, "c.yaml", {});
+    expect(a.deployments.map((d) => d.id)).toEqual(b.deployments.map((d) => d.id));
+    expect(new Set(a.deployments.map((d) => d.id)).size).toBe(3);
+    expect(a.deployments[2].id).toBe("my-id");
+  });
+
+  it("rejects a master key without sk- and fallbacks to unknown models", () => {
+    expect(problems("general_settings:\n  master_key: abc\n")).toContain(
+      'general_settings.master_key: master key must start with "sk-"',
+    );
+    expect(
+      problems(
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/x }\nrouter_settings:\n  fallbacks: [{a: [zzz]}]\n",
+      ),
+    ).toContain('fallback model "zzz" is not in model_list');
+  });
+
+  it("infers regions from cloud names and Azure hosts, else unassigned", () => {
+    const c = parseConfigText(
+      `model_list:
+  - model_name: a
+    litellm_params: { model: openai/x, region_name: swedencentral }
+  - model_name: a
+    litellm_params: { model: azure/x, api_base: "https://westeurope.api.cognitive.microsoft.com" }
+  - model_name: a
+    litellm_params: { model: openai/x, aws_region_name: eu-central-1 }
+  - model_name: a
+    litellm_params: { model: azure/x, api_base: "https://my-endpoint-europe-berri-992.openai.azure.com/" }
+`,
+      "c.yaml",
+      {},
+    );
+    expect(c.deployments.map((d) => [d.geography, d.regionSource])).toEqual([
+      ["eu", "region_name"],
+      ["eu", "azure_host"],
+      ["eu", "aws_region_name"],
+      [undefined, "unassigned"],
+    ]);
+  });
+});

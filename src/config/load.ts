@@ -1,0 +1,107 @@
+import { readFileSync } from "node:fs";
+import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { type GatewayConfig, normalize } from "./normalize.js";
+import { configSchema } from "./schema.js";
+import { unknownKeys } from "./unknown-keys.js";
+import { formatPath, lineOf, type Path } from "./yaml-lines.js";
+
+/** A problem in the config file, always pointing at file, line and key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+export interface Problem {
+  path: Path;
+  message: string;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "file not found" : code === "EACCES" ? "permission denied" : String(err);
+    throw new ConfigError([`${file}: cannot read config: ${why}`]);
+  }
+  return parseConfigText(text, file, env);
+}
+
+export function parseConfigText(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map(
+        (e) => `${file}:${counter.linePos(e.pos[0]).line} invalid YAML: ${e.message.split("\n")[0]}`,
+      ),
+    );
+  }
+  const where = (p: Problem) =>
+    `${file}:${lineOf(doc, counter, p.path) ?? "?"} ${formatPath(p.path) || "(root)"}: ${p.message}`;
+
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError([`${file}:1 (root): expected a mapping with model_list, router_settings, ...`]);
+  }
+
+  // LiteLLM sets environment_variables before resolving os.environ/ references.
+  const envVars = (raw as Record<string, unknown>).environment_variables;
+  const scope: NodeJS.ProcessEnv = { ...env };
+  if (envVars && typeof envVars === "object") {
+    for (const [k, v] of Object.entries(envVars)) if (v != null) scope[k] = String(v);
+  }
+  const envProblems: Problem[] = [];
+  const resolved = resolveEnv(raw, scope, [], envProblems);
+  if (envProblems.length > 0) throw new ConfigError(envProblems.map(where));
+
+  const parsed = configSchema.safeParse(resolved);
+  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error).map(where));
+
+  const warnings = unknownKeys(configSchema, resolved).map((p) => `${where(p)} (ignored)`);
+  const result = normalize(parsed.data, env);
+  if (result.problems.length > 0) throw new ConfigError(result.problems.map(where));
+  return {
+    ...result.config,
+    file,
+    warnings: [...warnings, ...result.config.warnings.map((w) => `${file}: ${w}`)],
+  };
+}
+
+/** Replace every `os.environ/NAME` string; a missing variable is an error naming it. */
+function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: Path, problems: Problem[]): unknown {
+  if (typeof value === "string") {
+    if (!value.startsWith("os.environ/")) return value;
+    const name = value.slice("os.environ/".length);
+    const v = env[name];
+    if (v === undefined || v === "") {
+      problems.push({ path, message: `environment variable ${name} is not set` });
+      return value;
+    }
+    return v;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, env, [...path, i], problems));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveEnv(v, env, [...path, k], problems);
+    return out;
+  }
+  return value;
+}
+
+function zodProblems(err: z.ZodError): Problem[] {
+  return err.issues.map((i) => ({
+    path: i.path.filter((s): s is string | number => typeof s !== "symbol"),
+    message: i.message,
+  }));
+}
+
+export type { GatewayConfig };

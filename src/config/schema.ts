@@ -1,0 +1,143 @@
+import { z } from "zod";
+
+/**
+ * LiteLLM `config.yaml`, the parts Meridian reads. Objects are non-strict: keys we do not
+ * know are reported once each as warnings by `unknownKeys()` (see load.ts), never fatal.
+ */
+
+/** YAML users write `rpm: "100"` as often as `rpm: 100`. */
+const num = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/, "expected a number")
+    .transform(Number),
+]);
+const nonNeg = num.pipe(z.number().nonnegative());
+const bool = z.union([
+  z.boolean(),
+  z.enum(["true", "false", "True", "False"]).transform((s) => s.toLowerCase() === "true"),
+]);
+
+const fallbackList = z.array(
+  z.record(z.string(), z.union([z.array(z.string()), z.string().transform((s) => [s])])),
+);
+
+export const litellmParamsSchema = z.object({
+  model: z.string().min(1),
+  api_base: z.string().url().optional(),
+  base_url: z.string().url().optional(),
+  api_key: z.string().optional(),
+  api_version: z.string().optional(),
+  region_name: z.string().optional(),
+  aws_region_name: z.string().optional(),
+  vertex_location: z.string().optional(),
+  organization: z.string().optional(),
+  rpm: nonNeg.optional(),
+  tpm: nonNeg.optional(),
+  weight: nonNeg.optional(),
+  order: num.pipe(z.number().int()).optional(),
+  timeout: nonNeg.optional(),
+  stream_timeout: nonNeg.optional(),
+  max_retries: nonNeg.pipe(z.number().int()).optional(),
+  mock_response: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  extra_headers: z.record(z.string(), z.string()).optional(),
+  input_cost_per_token: nonNeg.optional(),
+  output_cost_per_token: nonNeg.optional(),
+});
+
+export const modelInfoSchema = z.object({
+  id: z.union([z.string(), z.number().transform(String)]).optional(),
+  base_model: z.string().optional(),
+  mode: z.enum(["chat", "completion", "embedding"]).optional(),
+  max_tokens: nonNeg.optional(),
+  max_input_tokens: nonNeg.optional(),
+  max_output_tokens: nonNeg.optional(),
+  input_cost_per_token: nonNeg.optional(),
+  output_cost_per_token: nonNeg.optional(),
+});
+
+export const modelEntrySchema = z.object({
+  model_name: z.string().min(1),
+  litellm_params: litellmParamsSchema,
+  model_info: modelInfoSchema.optional(),
+});
+
+const retryPolicySchema = z.object({
+  BadRequestErrorRetries: nonNeg.optional(),
+  AuthenticationErrorRetries: nonNeg.optional(),
+  TimeoutErrorRetries: nonNeg.optional(),
+  RateLimitErrorRetries: nonNeg.optional(),
+  ContentPolicyViolationErrorRetries: nonNeg.optional(),
+  InternalServerErrorRetries: nonNeg.optional(),
+});
+
+export const routerSettingsSchema = z.object({
+  routing_strategy: z
+    .enum([
+      "simple-shuffle",
+      "least-busy",
+      "latency-based-routing",
+      "usage-based-routing-v2",
+      "usage-based-routing",
+      "order",
+    ])
+    .optional(),
+  routing_strategy_args: z
+    .object({ ttl: nonNeg.optional(), lowest_latency_buffer: nonNeg.optional() })
+    .optional(),
+  num_retries: nonNeg.pipe(z.number().int()).optional(),
+  retry_after: nonNeg.optional(),
+  allowed_fails: nonNeg.pipe(z.number().int()).optional(),
+  cooldown_time: nonNeg.optional(),
+  disable_cooldowns: bool.optional(),
+  timeout: nonNeg.optional(),
+  stream_timeout: nonNeg.optional(),
+  fallbacks: fallbackList.optional(),
+  default_fallbacks: z.array(z.string()).optional(),
+  context_window_fallbacks: fallbackList.optional(),
+  content_policy_fallbacks: fallbackList.optional(),
+  retry_policy: retryPolicySchema.optional(),
+  model_group_alias: z
+    .record(z.string(), z.union([z.string(), z.object({ model: z.string(), hidden: bool.optional() })]))
+    .optional(),
+  enable_pre_call_checks: bool.optional(),
+  redis_host: z.string().optional(),
+  redis_port: num.optional(),
+  redis_password: z.string().optional(),
+  redis_url: z.string().optional(),
+});
+
+export const litellmSettingsSchema = z.object({
+  num_retries: nonNeg.pipe(z.number().int()).optional(),
+  request_timeout: nonNeg.optional(),
+  fallbacks: fallbackList.optional(),
+  default_fallbacks: z.array(z.string()).optional(),
+  context_window_fallbacks: fallbackList.optional(),
+  content_policy_fallbacks: fallbackList.optional(),
+  drop_params: bool.optional(),
+  set_verbose: bool.optional(),
+  json_logs: bool.optional(),
+});
+
+export const generalSettingsSchema = z.object({
+  master_key: z.string().optional(),
+  database_url: z.string().optional(),
+  end_user_policy: z.enum(["open", "default_region", "reject"]).optional(),
+  default_end_user_region: z.string().optional(),
+  customer_cache_ttl_seconds: nonNeg.optional(),
+  max_request_size_mb: num.pipe(z.number().positive()).optional(),
+  shutdown_grace_seconds: nonNeg.optional(),
+});
+
+export const configSchema = z.object({
+  model_list: z.array(modelEntrySchema).default([]),
+  router_settings: routerSettingsSchema.default({}),
+  litellm_settings: litellmSettingsSchema.default({}),
+  general_settings: generalSettingsSchema.default({}),
+  environment_variables: z.record(z.string(), z.union([z.string(), z.number().transform(String)])).optional(),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type RouterSettings = z.infer<typeof routerSettingsSchema>;

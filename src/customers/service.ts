@@ -1,0 +1,206 @@
+import type { EndUserPolicy } from "../config/normalize.js";
+import { GatewayError } from "../errors.js";
+import type { Bus } from "../kv/bus.js";
+import type { Geography } from "../regions/table.js";
+import type { RegionPolicy } from "../router/filters.js";
+import type { Customer, CustomerFields, Store } from "../store/customers.js";
+
+export const INVALIDATE_CHANNEL = "meridian:customer-invalidate";
+
+export interface CustomerServiceOptions {
+  ttlMs: number;
+  endUserPolicy: EndUserPolicy;
+  defaultRegion: Geography | undefined;
+  /** Bound on cached end users (known and unknown), so random ids cannot grow memory forever. */
+  maxEntries?: number;
+  /** Told about store failures (the client only hears "unavailable"). */
+  onStoreError?: (err: unknown, op: string) => void;
+}
+
+interface Entry {
+  /** A policy to apply, or the error to answer with (blocked, rejected). */
+  outcome: RegionPolicy | GatewayError;
+  expires: number;
+}
+
+/**
+ * End users -> region policy. A known end user is answered from memory (no store read on the hot
+ * path); every admin change invalidates the entry here and, through the bus, on every other
+ * process. A store error while resolving an uncached end user is 503 policy_unavailable: we never
+ * guess "unrestricted".
+ */
+export class CustomerService {
+  private readonly cache = new Map<string, Entry>();
+  private readonly pending = new Map<string, Promise<RegionPolicy | GatewayError>>();
+  /** Bumped on every invalidation: a store read that raced with one is not cached. */
+  private epoch = 0;
+  private readonly maxEntries: number;
+  private readonly noEndUser: RegionPolicy | GatewayError;
+
+  constructor(
+    readonly store: Store,
+    private readonly opts: CustomerServiceOptions,
+    private readonly bus: Bus,
+  ) {
+    this.maxEntries = opts.maxEntries ?? 100_000;
+    bus.subscribe(INVALIDATE_CHANNEL, (id) => this.dropLocal(id));
+    this.noEndUser =
+      opts.endUserPolicy === "reject"
+        ? new GatewayError(
+            "end_user_required",
+            "This gateway serves identified end users only: pass `user` in the body or the x-litellm-end-user-id header.",
+            { param: "user" },
+          )
+        : opts.endUserPolicy === "default_region"
+          ? Object.freeze({ allowed: opts.defaultRegion ?? null, source: "default", endUserId: undefined })
+          : Object.freeze({ allowed: null, source: "none", endUserId: undefined });
+  }
+
+  /** Sync fast path: the cached outcome, or undefined when the store must be asked. */
+  cached(endUserId: string | undefined, now: number): RegionPolicy | GatewayError | undefined {
+    if (endUserId === undefined) return this.noEndUser;
+    const e = this.cache.get(endUserId);
+    if (e !== undefined && e.expires > now) return e.outcome;
+    return undefined;
+  }
+
+  /** The policy for an end user; throws GatewayError (blocked, rejected, policy_unavailable). */
+  async policyFor(endUserId: string | undefined): Promise<RegionPolicy> {
+    const hit = this.cached(endUserId, Date.now());
+    const outcome = hit ?? (await this.load(endUserId as string));
+    if (outcome instanceof GatewayError) throw outcome;
+    return outcome;
+  }
+
+  private load(id: string): Promise<RegionPolicy | GatewayError> {
+    let p = this.pending.get(id);
+    if (!p) {
+      const epoch = this.epoch;
+      p = this.store
+        .getCustomer(id)
+        .then(
+          (c) => {
+            const outcome = this.outcomeFor(id, c);
+            if (epoch === this.epoch) this.put(id, outcome);
+            return outcome;
+          },
+          (err) => {
+            this.opts.onStoreError?.(err, "policy");
+            return new GatewayError(
+              "policy_unavailable",
+              `The region policy for end user "${id}" could not be read (store unavailable); the request was refused rather than served unrestricted. Retry shortly.`,
+              { headers: { "retry-after": "1" } },
+            );
+          },
+        )
+        .finally(() => this.pending.delete(id));
+      this.pending.set(id, p);
+    }
+    return p;
+  }
+
+  private outcomeFor(id: string, c: Customer | undefined): RegionPolicy | GatewayError {
+    if (!c) {
+      if (this.opts.endUserPolicy === "reject") {
+        return new GatewayError(
+          "end_user_required",
+          `End user "${id}" is not a known customer and this gateway rejects unknown end users.`,
+          { param: "user" },
+        );
+      }
+      if (this.opts.endUserPolicy === "default_region") {
+        return Object.freeze({ allowed: this.opts.defaultRegion ?? null, source: "default", endUserId: id });
+      }
+      return Object.freeze({ allowed: null, source: "none", endUserId: id });
+    }
+    if (c.blocked)
+      return new GatewayError("customer_blocked", `Customer "${id}" is blocked.`, { param: "user" });
+    return Object.freeze({
+      allowed: c.allowed_model_region,
+      source: c.allowed_model_region ? "customer" : "none",
+      endUserId: id,
+    });
+  }
+
+  private put(id: string, outcome: RegionPolicy | GatewayError): void {
+    if (this.cache.size >= this.maxEntries && !this.cache.has(id)) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(id, { outcome, expires: Date.now() + this.opts.ttlMs });
+  }
+
+  private dropLocal(id: string): void {
+    this.epoch++;
+    this.cache.delete(id);
+  }
+
+  /** After any change: forget here at once, and tell every other process. */
+  invalidate(id: string): void {
+    this.dropLocal(id);
+    this.bus.publish(INVALIDATE_CHANNEL, id);
+  }
+
+  // ---- admin operations: store first (durable), then invalidate ----
+
+  async create(userId: string, fields: CustomerFields): Promise<Customer> {
+    const c = await this.guard(() => this.store.createCustomer(userId, fields));
+    if (!c)
+      throw new GatewayError("customer_exists", `Customer already exists: "${userId}".`, {
+        param: "user_id",
+      });
+    this.invalidate(userId);
+    return c;
+  }
+
+  async get(userId: string): Promise<Customer> {
+    const c = await this.guard(() => this.store.getCustomer(userId));
+    if (!c) throw notFound([userId]);
+    return c;
+  }
+
+  async update(userId: string, fields: CustomerFields): Promise<Customer> {
+    const c = await this.guard(() => this.store.updateCustomer(userId, fields));
+    this.invalidate(userId);
+    if (!c) throw notFound([userId]);
+    return c;
+  }
+
+  async delete(userIds: string[]): Promise<number> {
+    const r = await this.guard(() => this.store.deleteCustomers(userIds));
+    if (r.missing.length > 0) throw notFound(r.missing);
+    for (const id of userIds) this.invalidate(id);
+    return r.deleted;
+  }
+
+  async setBlocked(userIds: string[], blocked: boolean): Promise<number> {
+    const r = await this.guard(() => this.store.setBlocked(userIds, blocked));
+    if (r.missing.length > 0) throw notFound(r.missing);
+    for (const id of userIds) this.invalidate(id);
+    return r.updated;
+  }
+
+  list(limit: number, offset: number): Promise<Customer[]> {
+    return this.guard(() => this.store.listCustomers({ limit, offset }));
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.opts.onStoreError?.(err, "admin");
+      throw new GatewayError(
+        "store_unavailable",
+        `The customer store is unavailable (${this.store.kind}); nothing was changed. Retry shortly.`,
+        {
+          headers: { "retry-after": "1" },
+        },
+      );
+    }
+  }
+}
+
+function notFound(ids: string[]): GatewayError {
+  const list = ids.map((i) => `"${i}"`).join(", ");
+  return new GatewayError("customer_not_found", `Customer not found: ${list}.`, { param: "user_id" });
+}

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { GatewayError } from "../errors.js";
+import { geographyOf, listGeographies } from "../regions/table.js";
+import type { CustomerFields } from "../store/customers.js";
+import type { Gateway } from "./gateway.js";
+
+const region = z
+  .string()
+  .nullable()
+  .transform((s, ctx) => {
+    if (s === null) return null;
+    const g = geographyOf(s);
+    if (!g || g !== s.trim().toLowerCase()) {
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown region "${s}"; use one of: ${listGeographies().join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    return g;
+  });
+
+const userId = z
+  .string()
+  .trim()
+  .min(1, "must be a non-empty string")
+  .max(256, "must be at most 256 characters");
+const fields = {
+  alias: z.string().max(256).nullable().optional(),
+  allowed_model_region: region.optional(),
+  default_model: z.string().max(256).nullable().optional(),
+  blocked: z.boolean().optional(),
+  max_budget: z.number().nonnegative().nullable().optional(),
+  budget_id: z.string().max(256).nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+};
+const newSchema = z.object({ user_id: userId, ...fields });
+const updateSchema = z.object({ user_id: userId, ...fields });
+const idsSchema = z.object({ user_ids: z.array(userId).min(1, "must list at least one user id").max(1000) });
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new GatewayError("invalid_request", "Request body must be a JSON object.");
+  }
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const param = i.path.map(String).join(".") || null;
+    const code = param === "allowed_model_region" ? "invalid_region" : "invalid_request";
+    throw new GatewayError(code, `Invalid ${param ?? "body"}: ${i.message}.`, { param });
+  }
+  return r.data;
+}
+
+function pickFields(b: Record<string, unknown>): CustomerFields {
+  const out: CustomerFields = {};
+  for (const k of Object.keys(fields) as Array<keyof CustomerFields>) {
+    if (b[k] !== undefined) (out as Record<string, unknown>)[k] = b[k];
+  }
+  return out;
+}
+
+/** LiteLLM's /end_user/* and /customer/* admin API (master key only). */
+export function registerEndUserRoutes(app: FastifyInstance, gw: Gateway): void {
+  const admin = { config: { admin: true } };
+  for (const prefix of ["/end_user", "/customer"]) {
+    app.post(`${prefix}/new`, admin, async (req) => {
+      const b = parse(newSchema, req.body);
+      return gw.customers.create(b.user_id, pickFields(b));
+    });
+    app.get(`${prefix}/info`, admin, async (req) => {
+      const q = req.query as Record<string, string | undefined>;
+      const id = q.end_user_id ?? q.customer_id ?? q.user_id;
+      if (!id)
+        throw new GatewayError("invalid_request", "Missing required query parameter: end_user_id.", {
+          param: "end_user_id",
+        });
+      return gw.customers.get(id);
+    });
+    app.post(`${prefix}/update`, admin, async (req) => {
+      const b = parse(updateSchema, req.body);
+      return gw.customers.update(b.user_id, pickFields(b));
+    });
+    app.post(`${prefix}/delete`, admin, async (req) => {
+      const b = parse(idsSchema, req.body);
+      return { deleted_customers: await gw.customers.delete(b.user_ids) };
+    });
+    app.get(`${prefix}/list`, admin, async (req) => listHandler(gw, req));
+    app.post(`${prefix}/block`, admin, async (req) => {
+      const b = parse(idsSchema, req.body);
+      await gw.customers.setBlocked(b.user_ids, true);
+      return { blocked_users: b.user_ids };
+    });
+    app.post(`${prefix}/unblock`, admin, async (req) => {
+      const b = parse(idsSchema, req.body);
+      await gw.customers.setBlocked(b.user_ids, false);
+      return { unblocked_users: b.user_ids };
+    });
+  }
+}
+
+async function listHandler(gw: Gateway, req: FastifyRequest) {
+  const q = req.query as Record<string, string | undefined>;
+  const limit = clampInt(q.limit ?? q.page_size, 1000, 1, 10_000, "limit");
+  const page = q.page !== undefined ? clampInt(q.page, 1, 1, 1_000_000, "page") : undefined;
+  const offset =
+    page !== undefined ? (page - 1) * limit : clampInt(q.offset, 0, 0, Number.MAX_SAFE_INTEGER, "offset");
+  return gw.customers.list(limit, offset);
+}
+
+function clampInt(v: string | undefined, dflt: number, min: number, max: number, name: string): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new GatewayError("invalid_request", `Invalid ${name}: expected an integer from ${min} to ${max}.`, {
+      param: name,
+    });
+  return n;
+}

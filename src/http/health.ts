@@ -1,0 +1,38 @@
+import type { FastifyInstance } from "fastify";
+import { VERSION } from "../version.js";
+import type { Gateway } from "./gateway.js";
+
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  gw: Gateway,
+  state: { shuttingDown: boolean },
+): void {
+  const alive = async () => "I'm alive!";
+  app.get("/health/liveliness", { config: { public: true } }, alive);
+  app.get("/health/liveness", { config: { public: true } }, alive);
+
+  app.get("/health/readiness", { config: { public: true } }, async (_req, reply) => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    try {
+      await gw.store.ping();
+      checks.db = { ok: true, detail: gw.store.kind };
+    } catch (err) {
+      checks.db = { ok: false, detail: `${gw.store.kind}: ${(err as Error).message}` };
+    }
+    for (const check of gw.health) {
+      const r = await check();
+      checks[r.name] = { ok: r.ok, detail: r.detail };
+    }
+    // The store decides readiness; a shared-state outage degrades (local state) but still serves.
+    const ready = checks.db.ok && !state.shuttingDown;
+    reply.code(ready ? 200 : 503);
+    return {
+      status: ready ? "healthy" : state.shuttingDown ? "shutting_down" : "unhealthy",
+      db: checks.db.ok ? "connected" : "unreachable",
+      checks,
+      litellm_version: VERSION,
+      meridian_version: VERSION,
+      deployments: gw.config.deployments.length,
+    };
+  });
+}

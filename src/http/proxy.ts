@@ -1,0 +1,168 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { identifyEndUser } from "../customers/identify.js";
+import { GatewayError } from "../errors.js";
+import { PROVIDERS } from "../providers/index.js";
+import { LoopFailure, type LoopSuccess, runAttempts } from "../router/attempt.js";
+import type { Deployment, Operation } from "../router/deployment.js";
+import type { RegionPolicy } from "../router/filters.js";
+import { callDeployment, type UpstreamReply } from "../upstream/call.js";
+import { mockReply } from "../upstream/mock.js";
+import { sendFailure } from "./errors.js";
+import type { Gateway } from "./gateway.js";
+import { responseCost } from "./headers.js";
+import { pipeStream } from "./sse.js";
+import { validateBody } from "./validate.js";
+
+const OPS: ReadonlyArray<[Operation, string]> = [
+  ["chat", "chat/completions"],
+  ["completions", "completions"],
+  ["embeddings", "embeddings"],
+];
+
+export function registerProxyRoutes(app: FastifyInstance, gw: Gateway): void {
+  for (const [op, suffix] of OPS) {
+    const handler = (req: FastifyRequest, reply: FastifyReply) => proxy(gw, op, req, reply);
+    app.post(`/${suffix}`, handler);
+    app.post(`/v1/${suffix}`, handler);
+    // Azure OpenAI clients (AzureOpenAI SDK) put the model in the path.
+    app.post(`/openai/deployments/:model/${suffix}`, handler);
+    app.post(`/v1/openai/deployments/:model/${suffix}`, handler);
+    app.post(`/engines/:model/${suffix}`, handler);
+  }
+}
+
+async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const started = performance.now();
+  const callId = randomUUID();
+  const pathModel = (req.params as { model?: string }).model;
+  const body = validateBody(op, req.body, pathModel);
+  const model = pathModel ?? (body.model as string);
+  const group = gw.router.resolveGroup(model);
+  if (group === undefined) {
+    throw new GatewayError(
+      "invalid_model",
+      `Invalid model name passed in model=${model}. Available models: ${gw.modelNames.join(", ") || "(none configured)"}`,
+      { param: "model" },
+    );
+  }
+  const endUser = identifyEndUser(req.headers, body);
+  const policy: RegionPolicy =
+    (gw.customers.cached(endUser?.id, Date.now()) as RegionPolicy | undefined) ??
+    (await gw.customers.policyFor(endUser?.id));
+  if (policy instanceof GatewayError) throw policy;
+  const stream = op !== "embeddings" && body.stream === true;
+
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  };
+  reply.raw.once("close", onClose);
+
+  const ctx = { op, body, stream, signal: abort.signal };
+  let upstreamMs = 0;
+  let result: LoopSuccess<UpstreamReply>;
+  try {
+    result = await runAttempts(gw.router, {
+      group,
+      policy,
+      signal: abort.signal,
+      estimatedTokens: estimateTokens(req),
+      call: async (d: Deployment) => {
+        const t = performance.now();
+        const r =
+          d.mockResponse !== undefined
+            ? mockReply(d, op, stream)
+            : await callDeployment(d, gw.targets.get(d.id)!, PROVIDERS[d.provider], gw.pools, ctx);
+        upstreamMs += performance.now() - t;
+        return r;
+      },
+    });
+  } catch (err) {
+    reply.raw.off("close", onClose);
+    if (err instanceof LoopFailure) {
+      const h = attemptHeaders(callId, err.retries, err.fallbacks, gw.maxRetries);
+      gw.log.request({
+        callId,
+        group,
+        policy,
+        status: "error",
+        error: err.error,
+        attempts: err.attempts,
+        ms: performance.now() - started,
+      });
+      return sendFailure(reply, err.error, h);
+    }
+    throw err;
+  }
+
+  const d = result.deployment;
+  const up = result.value;
+  const headers: Record<string, string> = {
+    ...gw.deploymentHeaders.get(d.id),
+    ...attemptHeaders(callId, result.retries, result.fallbacks, gw.maxRetries),
+  };
+  const ct = up.headers["content-type"];
+  headers["content-type"] = typeof ct === "string" ? ct : stream ? "text/event-stream" : "application/json";
+  for (const k in up.headers) if (k.startsWith("x-ratelimit-")) headers[k] = String(up.headers[k]);
+  const total = performance.now() - started;
+  headers["x-litellm-response-duration-ms"] = total.toFixed(3);
+  headers["x-litellm-overhead-duration-ms"] = Math.max(0, total - upstreamMs).toFixed(3);
+
+  if (!stream) {
+    reply.raw.off("close", onClose);
+    const buf = up.body ?? Buffer.alloc(0);
+    if (gw.usage) gw.usage(d, buf);
+    const cost = responseCost(d, buf);
+    if (cost !== undefined) headers["x-litellm-response-cost"] = String(cost);
+    gw.log.request({
+      callId,
+      group,
+      policy,
+      status: up.status,
+      deployment: d,
+      attempts: result.attempts,
+      ms: total,
+      overheadMs: total - upstreamMs,
+    });
+    reply.code(up.status).headers(headers).send(buf);
+    return;
+  }
+
+  reply.hijack();
+  headers["cache-control"] = "no-cache";
+  headers.connection = "keep-alive";
+  const outcome = await pipeStream(reply.raw, up, headers, abort.signal);
+  reply.raw.off("close", onClose);
+  gw.log.request({
+    callId,
+    group,
+    policy,
+    status: up.status,
+    deployment: d,
+    attempts: result.attempts,
+    ms: performance.now() - started,
+    overheadMs: total - upstreamMs,
+    stream: outcome,
+  });
+}
+
+function attemptHeaders(
+  callId: string,
+  retries: number,
+  fallbacks: number,
+  maxRetries: string,
+): Record<string, string> {
+  return {
+    "x-litellm-call-id": callId,
+    "x-litellm-attempted-retries": String(retries),
+    "x-litellm-attempted-fallbacks": String(fallbacks),
+    "x-litellm-max-retries": maxRetries,
+  };
+}
+
+/** Rough token estimate for usage-based routing: ~4 bytes per token of the request body. */
+function estimateTokens(req: FastifyRequest): number {
+  const len = Number(req.headers["content-length"] ?? 0);
+  return Number.isFinite(len) ? Math.ceil(len / 4) : 0;
+}

@@ -1,0 +1,63 @@
+import type { ServerResponse } from "node:http";
+import type { UpstreamReply } from "../upstream/call.js";
+import { failureFromError } from "../upstream/errors.js";
+
+export type StreamOutcome = "completed" | "client_closed" | "upstream_error";
+
+/**
+ * Pass an upstream SSE stream through chunk by chunk, bytes untouched, honouring backpressure.
+ * The first chunk is already in hand (the stream was committed on it). An upstream failure after
+ * that ends the stream with one `data: {"error": …}` event; a client that leaves cancels upstream.
+ */
+export async function pipeStream(
+  res: ServerResponse,
+  up: UpstreamReply,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<StreamOutcome> {
+  res.writeHead(up.status, headers);
+  const rest = up.rest as AsyncIterator<Buffer>;
+  try {
+    if (up.first && !res.write(up.first)) await drained(res);
+    for (;;) {
+      if (signal.aborted || res.destroyed) {
+        up.cancel();
+        await rest.return?.();
+        return "client_closed";
+      }
+      const r = await rest.next();
+      if (r.done) break;
+      if (!res.write(r.value)) await drained(res);
+    }
+    res.end();
+    return "completed";
+  } catch (err) {
+    if (signal.aborted || res.destroyed) {
+      up.cancel();
+      return "client_closed";
+    }
+    const f = failureFromError(err, "upstream stream", false);
+    const event = {
+      error: {
+        message: `${f.message} after the stream had started`,
+        type: f.type,
+        param: null,
+        code: f.code,
+      },
+    };
+    res.end(`data: ${JSON.stringify(event)}\n\n`);
+    return "upstream_error";
+  }
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}

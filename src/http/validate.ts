@@ -1,0 +1,66 @@
+import { GatewayError } from "../errors.js";
+import type { Operation } from "../router/deployment.js";
+
+/**
+ * Just enough checking to route safely and give a clear 400; the upstream validates the rest.
+ * Returns the body typed as an object.
+ */
+export function validateBody(
+  op: Operation,
+  body: unknown,
+  pathModel: string | undefined,
+): Record<string, unknown> {
+  if (body === undefined || body === null || body === "") {
+    throw new GatewayError("invalid_request", "Request body is empty; send a JSON object.", { param: null });
+  }
+  if (typeof body !== "object" || Array.isArray(body)) {
+    throw new GatewayError("invalid_request", "Request body must be a JSON object.", { param: null });
+  }
+  const b = body as Record<string, unknown>;
+  if (pathModel === undefined) {
+    if (b.model === undefined || b.model === null || b.model === "") throw missing("model");
+    if (typeof b.model !== "string") throw wrongType("model", "a string", b.model);
+  }
+  if (op === "chat") {
+    if (b.messages === undefined) throw missing("messages");
+    if (!Array.isArray(b.messages)) throw wrongType("messages", "an array", b.messages);
+    if (b.messages.length === 0)
+      throw new GatewayError("invalid_request", "messages must contain at least one message.", {
+        param: "messages",
+      });
+    for (let i = 0; i < b.messages.length; i++) {
+      const m = b.messages[i] as Record<string, unknown> | null;
+      if (!m || typeof m !== "object" || typeof m.role !== "string") {
+        throw new GatewayError("invalid_request", `messages[${i}] must be an object with a string "role".`, {
+          param: `messages[${i}]`,
+        });
+      }
+    }
+  } else if (op === "completions") {
+    if (b.prompt === undefined) throw missing("prompt");
+    if (typeof b.prompt !== "string" && !Array.isArray(b.prompt))
+      throw wrongType("prompt", "a string or an array", b.prompt);
+  } else {
+    if (b.input === undefined) throw missing("input");
+    if (typeof b.input !== "string" && !Array.isArray(b.input))
+      throw wrongType("input", "a string or an array", b.input);
+  }
+  if (b.stream !== undefined && b.stream !== null && typeof b.stream !== "boolean")
+    throw wrongType("stream", "a boolean", b.stream);
+  if (b.user !== undefined && b.user !== null && typeof b.user !== "string")
+    throw wrongType("user", "a string", b.user);
+  return b;
+}
+
+function missing(param: string): GatewayError {
+  return new GatewayError("invalid_request", `Missing required parameter: ${param}.`, { param });
+}
+
+function wrongType(param: string, expected: string, got: unknown): GatewayError {
+  const kind = got === null ? "null" : Array.isArray(got) ? "array" : typeof got;
+  return new GatewayError(
+    "invalid_request",
+    `Invalid type for ${param}: expected ${expected}, got ${kind}.`,
+    { param },
+  );
+}

@@ -1,0 +1,61 @@
+import type { RegionSource } from "../regions/infer.js";
+import type { Geography } from "../regions/table.js";
+
+export type Operation = "chat" | "completions" | "embeddings";
+export type ProviderName = "openai" | "azure";
+
+/** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
+export interface Deployment {
+  /** model_info.id, or a stable hash of the entry. */
+  readonly id: string;
+  /** model_name: the group clients ask for. */
+  readonly modelGroup: string;
+  readonly provider: ProviderName;
+  /** Model (Azure: deployment) name sent upstream, without the provider prefix. */
+  readonly upstreamModel: string;
+  /** As configured, reported in x-litellm-api-base. Empty for mock deployments. */
+  readonly apiBase: string;
+  readonly apiKey: string | undefined;
+  readonly apiVersion: string | undefined;
+  /** Raw region string (region_name or the inferred cloud region). */
+  readonly regionName: string | undefined;
+  /** undefined = unassigned: never serves a region-pinned customer. */
+  readonly geography: Geography | undefined;
+  readonly regionSource: RegionSource;
+  readonly rpm: number | undefined;
+  readonly tpm: number | undefined;
+  readonly weight: number | undefined;
+  readonly order: number | undefined;
+  readonly timeoutMs: number;
+  readonly streamTimeoutMs: number;
+  readonly maxRetries: number | undefined;
+  readonly mockResponse: string | Record<string, unknown> | undefined;
+  readonly mode: "chat" | "completion" | "embedding" | undefined;
+  readonly inputCostPerToken: number | undefined;
+  readonly outputCostPerToken: number | undefined;
+  readonly extraHeaders: Readonly<Record<string, string>>;
+}
+
+/** Public view for /model/info: never includes the api key. */
+export function describeDeployment(d: Deployment): Record<string, unknown> {
+  return {
+    model_name: d.modelGroup,
+    litellm_params: {
+      model: `${d.provider}/${d.upstreamModel}`,
+      api_base: d.apiBase || null,
+      api_version: d.apiVersion ?? null,
+      region_name: d.regionName ?? null,
+      rpm: d.rpm ?? null,
+      tpm: d.tpm ?? null,
+      order: d.order ?? null,
+    },
+    model_info: {
+      id: d.id,
+      mode: d.mode ?? null,
+      geography: d.geography ?? null,
+      region_source: d.regionSource,
+      input_cost_per_token: d.inputCostPerToken ?? null,
+      output_cost_per_token: d.outputCostPerToken ?? null,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+export type StoreKind = "sqlite" | "postgres";
+
+export interface OpenedDb {
+  db: Kysely<Database>;
+  kind: StoreKind;
+  /** Where it lives, without credentials, for logs. */
+  where: string;
+  /** Postgres schema to create before migrating, when the URL names one. */
+  schema?: string;
+}
+
+export const DEFAULT_SQLITE_FILE = "./meridian.db";
+
+/**
+ * `postgres://…` / `postgresql://…` → Postgres (pooled; `?schema=name` isolates, e.g. for tests);
+ * `sqlite:PATH`, `file:PATH` or a bare path → SQLite file; nothing → ./meridian.db.
+ */
+export function openDb(url: string | undefined): OpenedDb {
+  const u = url?.trim() || `sqlite:${DEFAULT_SQLITE_FILE}`;
+  if (/^postgres(ql)?:\/\//i.test(u)) return openPostgres(u);
+  const file = u.replace(/^(sqlite|file):(\/\/)?/i, "");
+  return openSqlite(file);
+}
+
+function openSqlite(file: string): OpenedDb {
+  if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma("journal_mode = WAL");
+  // FULL: an admin write is on disk before the API answers, even across power loss.
+  database.pragma("synchronous = FULL");
+  database.pragma("busy_timeout = 5000");
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+    kind: "sqlite",
+    where: file,
+  };
+}
+
+function openPostgres(url: string): OpenedDb {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema");
+  parsed.searchParams.delete("schema");
+  if (schema !== null && !/^[a-z_][a-z0-9_]*$/i.test(schema))
+    throw new Error(`invalid schema name "${schema}" in DATABASE_URL`);
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    // a dead server must fail a request quickly, not hang it
+    query_timeout: 5_000,
+    options: schema ? `-c search_path=${schema}` : undefined,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", () => {});
+  parsed.password = parsed.password ? "***" : "";
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    kind: "postgres",
+    schema: schema ?? undefined,
+    where: `${parsed.host}${parsed.pathname}${schema ? ` schema ${schema}` : ""}`,
+  };
+}

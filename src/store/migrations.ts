@@ -1,0 +1,58 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+
+/**
+ * One set of migrations for SQLite and Postgres: only types both understand
+ * (text, integer, double precision), no dialect-specific defaults.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  "001_customers": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("customers")
+        .addColumn("user_id", "text", (c) => c.primaryKey())
+        .addColumn("alias", "text")
+        .addColumn("allowed_model_region", "text")
+        .addColumn("default_model", "text")
+        .addColumn("blocked", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("spend", "double precision", (c) => c.notNull().defaultTo(0))
+        .addColumn("max_budget", "double precision")
+        .addColumn("budget_id", "text")
+        .addColumn("metadata", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("customers_region_idx")
+        .on("customers")
+        .column("allowed_model_region")
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("customers").execute();
+    },
+  },
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+export async function migrate(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(),
+    migrationTableName: "meridian_migrations",
+    migrationLockTableName: "meridian_migrations_lock",
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    throw new Error(
+      `database migration ${failed ?? ""} failed: ${(error as Error).message ?? String(error)}`,
+    );
+  }
+}
+
+export { sql };

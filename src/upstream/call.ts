@@ -1,0 +1,154 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Provider, UpstreamTarget } from "../providers/index.js";
+import type { CallResult } from "../router/attempt.js";
+import type { Deployment, Operation } from "../router/deployment.js";
+import { send, type UpstreamPools } from "./client.js";
+import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
+
+export interface UpstreamReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Non-streaming: the whole body, passed through unchanged. */
+  body: Buffer | undefined;
+  /** Streaming: the first chunk (already received: the stream is committed) and the rest. */
+  first: Buffer | undefined;
+  rest: AsyncIterator<Buffer> | undefined;
+  /** Stop reading and release the connection (client went away). */
+  cancel: () => void;
+}
+
+export interface CallContext {
+  op: Operation;
+  body: Readonly<Record<string, unknown>>;
+  stream: boolean;
+  signal: AbortSignal;
+}
+
+const noop = () => {};
+
+/** One attempt against one deployment. Upstream trouble becomes a failure value, never a throw. */
+export async function callDeployment(
+  d: Deployment,
+  target: UpstreamTarget,
+  provider: Provider,
+  pools: UpstreamPools,
+  ctx: CallContext,
+): Promise<CallResult<UpstreamReply>> {
+  const ctl = new AbortController();
+  const onClientAbort = () => ctl.abort();
+  ctx.signal.addEventListener("abort", onClientAbort, { once: true });
+  let timedOut = false;
+  const limit = ctx.stream ? d.streamTimeoutMs : d.timeoutMs;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, limit);
+  const what = `deployment ${d.id} (${d.modelGroup}${d.geography ? `, ${d.geography}` : ""})`;
+  const done = () => {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", onClientAbort);
+  };
+  try {
+    const res = await send(pools.get(target.origin), {
+      path: target.paths[ctx.op],
+      headers: target.headers,
+      body: provider.body(d, ctx.op, ctx.body),
+      signal: ctl.signal,
+      headersTimeoutMs: limit,
+      bodyTimeoutMs: d.timeoutMs,
+    });
+    if (res.statusCode >= 400) {
+      const buf = await readAll(res.body);
+      done();
+      return { ok: false, failure: failureFromResponse(res.statusCode, res.headers, buf, what) };
+    }
+    if (!ctx.stream) {
+      const buf = await readAll(res.body);
+      done();
+      return {
+        ok: true,
+        value: {
+          status: res.statusCode,
+          headers: res.headers,
+          body: buf,
+          first: undefined,
+          rest: undefined,
+          cancel: noop,
+        },
+      };
+    }
+    // Streaming: commit only once the first chunk is here; until then a failure may still fall over.
+    const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const first = await it.next();
+    clearTimeout(timer);
+    if (first.done) {
+      done();
+      return { ok: false, failure: emptyStream(what) };
+    }
+    const cancel = () => {
+      ctl.abort();
+      res.body.destroy();
+    };
+    // The client-abort link stays until the stream is finished; the HTTP layer calls release().
+    return {
+      ok: true,
+      value: {
+        status: res.statusCode,
+        headers: res.headers,
+        body: undefined,
+        first: first.value,
+        rest: withRelease(it, done),
+        cancel,
+      },
+    };
+  } catch (err) {
+    done();
+    return { ok: false, failure: failureFromError(err, what, timedOut) };
+  }
+}
+
+async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+function emptyStream(what: string): AttemptFailure {
+  return {
+    kind: "server",
+    status: 502,
+    message: `${what} closed the stream before sending anything`,
+    type: "api_error",
+    code: "upstream_invalid_response",
+    param: null,
+    retryAfterMs: undefined,
+    passHeaders: undefined,
+  };
+}
+
+/** Runs `release` once the iterator ends, fails or is returned early. */
+function withRelease(it: AsyncIterator<Buffer>, release: () => void): AsyncIterator<Buffer> {
+  let released = false;
+  const once = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  return {
+    async next() {
+      try {
+        const r = await it.next();
+        if (r.done) once();
+        return r;
+      } catch (e) {
+        once();
+        throw e;
+      }
+    },
+    async return(v?: unknown) {
+      once();
+      return (await it.return?.(v)) ?? { done: true, value: undefined };
+    },
+  };
+}

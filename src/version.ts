@@ -1,0 +1,13 @@
+import { readFileSync } from "node:fs";
+
+/** package.json version, read once (works from src/ under vitest and from dist/). */
+export const VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+})();
