@@ -46,9 +46,24 @@ export interface Store {
 
 export async function openStore(url: string | undefined): Promise<Store> {
   const opened = openDb(url);
-  if (opened.schema) await sql`create schema if not exists ${sql.id(opened.schema)}`.execute(opened.db);
-  await migrate(opened.db as Kysely<unknown>);
+  let schema = opened.schema;
+  if (schema) await createSchema(opened.db as Kysely<unknown>, schema);
+  else if (opened.kind === "postgres") {
+    const r = await sql<{ s: string }>`select current_schema() as s`.execute(opened.db);
+    schema = r.rows[0]?.s;
+  }
+  await migrate(opened.db as Kysely<unknown>, schema);
   return new KyselyStore(opened);
+}
+
+/** Two instances starting together may race on `if not exists` (Postgres raises 23505); both are fine. */
+async function createSchema(db: Kysely<unknown>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (err) {
+    const r = await sql`select 1 from information_schema.schemata where schema_name = ${schema}`.execute(db);
+    if (r.rows.length === 0) throw err;
+  }
 }
 
 function fromRow(r: CustomerRow): Customer {

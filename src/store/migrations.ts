@@ -39,10 +39,16 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrate(db: Kysely<unknown>): Promise<void> {
+/**
+ * `schema` (Postgres) pins the bookkeeping tables: without it Kysely looks for them in *every*
+ * schema, so a second Meridian schema in the same database saw the first one's tables and never
+ * created its own (found by the store contract suite).
+ */
+export async function migrate(db: Kysely<unknown>, schema?: string): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: new StaticProvider(),
+    migrationTableSchema: schema,
     migrationTableName: "meridian_migrations",
     migrationLockTableName: "meridian_migrations_lock",
   });

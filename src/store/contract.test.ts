@@ -1,0 +1,210 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStore, type Store } from "./customers.js";
+
+/**
+ * One behaviour suite, run unchanged against every store. Each run gets its own fresh place:
+ * a temp SQLite file, or a fresh Postgres schema that is dropped afterwards.
+ */
+export const PG_BASE = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+interface Adapter {
+  name: string;
+  /** A URL for a fresh, empty store. */
+  fresh(): string;
+  cleanup(): Promise<void>;
+}
+
+function sqliteAdapter(): Adapter {
+  const dir = mkdtempSync(join(tmpdir(), "meridian-store-"));
+  return {
+    name: "sqlite",
+    fresh: () => `sqlite:${join(dir, `s-${randomBytes(4).toString("hex")}.db`)}`,
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function postgresAdapter(): Adapter {
+  const schemas: string[] = [];
+  return {
+    name: "postgres",
+    fresh() {
+      const s = `meridian_test_${randomBytes(6).toString("hex")}`;
+      schemas.push(s);
+      return `${PG_BASE}?schema=${s}`;
+    },
+    async cleanup() {
+      const c = new pg.Client({ connectionString: PG_BASE });
+      await c.connect();
+      try {
+        for (const s of schemas) await c.query(`drop schema if exists "${s}" cascade`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+for (const make of [sqliteAdapter, postgresAdapter]) {
+  const adapter = make();
+  describe(`store contract: ${adapter.name}`, () => {
+    let store: Store;
+    let url: string;
+    beforeAll(async () => {
+      url = adapter.fresh();
+      store = await openStore(url);
+    });
+    afterAll(async () => {
+      await store.close();
+      await adapter.cleanup();
+    });
+
+    it("reports its kind and answers ping", async () => {
+      expect(store.kind).toBe(adapter.name);
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it("creates with defaults and refuses a duplicate without changing the first", async () => {
+      const c = await store.createCustomer("c-create", { alias: "first" });
+      expect(c).toMatchObject({
+        user_id: "c-create",
+        alias: "first",
+        allowed_model_region: null,
+        default_model: null,
+        blocked: false,
+        spend: 0,
+        max_budget: null,
+        budget_id: null,
+        metadata: null,
+      });
+      expect(Number.isNaN(Date.parse(c!.created_at))).toBe(false);
+      expect(await store.createCustomer("c-create", { alias: "second" })).toBeUndefined();
+      expect((await store.getCustomer("c-create"))?.alias).toBe("first");
+    });
+
+    it("gets undefined for an unknown id", async () => {
+      expect(await store.getCustomer("nobody-here")).toBeUndefined();
+    });
+
+    it("creates with every field set", async () => {
+      const c = await store.createCustomer("c-full", {
+        alias: "Full",
+        allowed_model_region: "eu",
+        default_model: "gpt-4o",
+        blocked: true,
+        max_budget: 12.5,
+        budget_id: "b1",
+        metadata: { team: "x" },
+      });
+      expect(c).toMatchObject({
+        allowed_model_region: "eu",
+        default_model: "gpt-4o",
+        blocked: true,
+        max_budget: 12.5,
+        budget_id: "b1",
+        metadata: { team: "x" },
+      });
+      expect(await store.getCustomer("c-full")).toEqual(c);
+    });
+
+    it("updates only the given fields, clears the region to null and unblocks", async () => {
+      await store.createCustomer("c-upd", { alias: "a", allowed_model_region: "eu", blocked: true });
+      const u1 = await store.updateCustomer("c-upd", { allowed_model_region: "us" });
+      expect(u1).toMatchObject({ alias: "a", allowed_model_region: "us", blocked: true });
+      const u2 = await store.updateCustomer("c-upd", { allowed_model_region: null, blocked: false });
+      expect(u2).toMatchObject({ alias: "a", allowed_model_region: null, blocked: false });
+      expect(await store.getCustomer("c-upd")).toMatchObject({ allowed_model_region: null, blocked: false });
+      expect(u2!.updated_at >= u2!.created_at).toBe(true);
+    });
+
+    it("update of an unknown id is undefined and creates nothing", async () => {
+      expect(await store.updateCustomer("c-ghost", { alias: "x" })).toBeUndefined();
+      expect(await store.getCustomer("c-ghost")).toBeUndefined();
+    });
+
+    it("round-trips metadata JSON (nested, unicode, numbers) and clears it", async () => {
+      const metadata = { nested: { list: [1, 2.5, "three", null, true] }, "ü-key": "日本語 ✓", n: -0.125 };
+      await store.createCustomer("c-meta", { metadata });
+      expect((await store.getCustomer("c-meta"))?.metadata).toEqual(metadata);
+      await store.updateCustomer("c-meta", { metadata: null });
+      expect((await store.getCustomer("c-meta"))?.metadata).toBeNull();
+    });
+
+    it("deletes all or nothing", async () => {
+      await store.createCustomer("d1", {});
+      await store.createCustomer("d2", {});
+      expect(await store.deleteCustomers(["d1", "d-missing", "d2"])).toEqual({
+        deleted: 0,
+        missing: ["d-missing"],
+      });
+      expect(await store.getCustomer("d1")).toBeDefined();
+      expect(await store.getCustomer("d2")).toBeDefined();
+      expect(await store.deleteCustomers(["d1", "d2", "d1"])).toEqual({ deleted: 2, missing: [] });
+      expect(await store.getCustomer("d1")).toBeUndefined();
+      expect(await store.getCustomer("d2")).toBeUndefined();
+    });
+
+    it("blocks and unblocks all or nothing", async () => {
+      await store.createCustomer("b1", {});
+      await store.createCustomer("b2", {});
+      expect(await store.setBlocked(["b1", "b-missing"], true)).toEqual({
+        updated: 0,
+        missing: ["b-missing"],
+      });
+      expect((await store.getCustomer("b1"))?.blocked).toBe(false);
+      expect(await store.setBlocked(["b1", "b2"], true)).toEqual({ updated: 2, missing: [] });
+      expect((await store.getCustomer("b2"))?.blocked).toBe(true);
+      expect(await store.setBlocked(["b2"], false)).toEqual({ updated: 1, missing: [] });
+      expect((await store.getCustomer("b2"))?.blocked).toBe(false);
+      expect((await store.getCustomer("b1"))?.blocked).toBe(true);
+    });
+
+    it("lists in a stable order with limit/offset pagination covering every row once", async () => {
+      const other = await openStore(adapter.fresh());
+      try {
+        const ids = Array.from({ length: 7 }, (_, i) => `p${i}`);
+        for (const id of ids) await other.createCustomer(id, {});
+        const seen: string[] = [];
+        for (let offset = 0; ; offset += 3) {
+          const page = await other.listCustomers({ limit: 3, offset });
+          expect(page.length).toBeLessThanOrEqual(3);
+          seen.push(...page.map((c) => c.user_id));
+          if (page.length < 3) break;
+        }
+        expect([...seen].sort()).toEqual(ids);
+        expect(new Set(seen).size).toBe(ids.length);
+        expect(await other.listCustomers({ limit: 10, offset: 100 })).toEqual([]);
+        const again = (await other.listCustomers({ limit: 100, offset: 0 })).map((c) => c.user_id);
+        expect(again).toEqual(seen);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("keeps data across close and reopen, and migrations are idempotent", async () => {
+      const where = adapter.fresh();
+      const first = await openStore(where);
+      await first.createCustomer("durable", { allowed_model_region: "eu", metadata: { k: 1 } });
+      await first.close();
+      const second = await openStore(where);
+      try {
+        expect(await second.getCustomer("durable")).toMatchObject({
+          allowed_model_region: "eu",
+          metadata: { k: 1 },
+        });
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("fails with an error (not a wrong answer) once closed", async () => {
+      const s = await openStore(adapter.fresh());
+      await s.close();
+      await expect(s.getCustomer("x")).rejects.toThrow();
+    });
+  });
+}
