@@ -20,7 +20,11 @@ export interface Provider {
   body(d: Deployment, op: Operation, req: Readonly<Record<string, unknown>>): string;
 }
 
-/** Keys that configure the gateway itself and must never reach an upstream. */
+/**
+ * Keys that configure the gateway itself and must never reach an upstream. Client-side
+ * credentials/endpoints (LiteLLM lets a client pass them) are dropped too: the deployment's own
+ * key and base are the only ones an upstream sees, and a customer's secret never leaves for a provider.
+ */
 const GATEWAY_ONLY = new Set([
   "metadata",
   "litellm_metadata",
@@ -28,6 +32,11 @@ const GATEWAY_ONLY = new Set([
   "fallbacks",
   "num_retries",
   "litellm_logging_obj",
+  "context_window_fallback_dict",
+  "api_key",
+  "api_base",
+  "base_url",
+  "api_version",
 ]);
 
 /** Serialize `req` with `model` replaced, dropping gateway-only keys, without copying the object first. */
