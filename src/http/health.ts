@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { VERSION } from "../version.js";
 import type { Gateway } from "./gateway.js";
 
@@ -7,7 +7,9 @@ export function registerHealthRoutes(
   gw: Gateway,
   state: { shuttingDown: boolean },
 ): void {
-  const alive = async () => "I'm alive!";
+  // LiteLLM (FastAPI) answers with the JSON string, quotes included; probes and scripts compare that.
+  const aliveBody = JSON.stringify("I'm alive!");
+  const alive = async (_req: unknown, reply: FastifyReply) => reply.type("application/json").send(aliveBody);
   app.get("/health/liveliness", { config: { public: true } }, alive);
   app.get("/health/liveness", { config: { public: true } }, alive);
 
