@@ -1,0 +1,208 @@
+// npm run bench — Meridian against a direct baseline, loopback only, bounded in time.
+// Starts the fake upstream (own process) and the built gateway (own process, production mode,
+// master key on, a customer pinned to eu), then measures throughput (autocannon, 50 connections),
+// added latency at concurrency 1, streaming time to first byte, RSS under load and across runs,
+// and cold start. Prints a table and writes bench/results/latest.json.
+import { fork, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { percentile, rssMb, sequential } from "./measure.mjs";
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")));
+const DURATION = Number(args.get("duration") ?? 10);
+const CONNECTIONS = Number(args.get("connections") ?? 50);
+const RUNS = Number(args.get("runs") ?? 5);
+const PROBES = Number(args.get("probes") ?? 2000);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const KEY = "sk-bench-1234";
+const UP_EU = 18101;
+const UP_US = 18102;
+const GW = 18100;
+
+const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
+const configFile = join(dir, "bench.yaml");
+writeFileSync(
+  configFile,
+  `model_list:
+  - model_name: gpt-bench
+    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${UP_EU}/v1", api_key: sk-up-eu, region_name: eu }
+  - model_name: gpt-bench
+    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${UP_US}/v1", api_key: sk-up-us, region_name: us }
+general_settings:
+  master_key: ${KEY}
+  database_url: sqlite:${join(dir, "bench.db")}
+`,
+);
+
+const chatBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], user: "bench-eu" });
+const streamBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], user: "bench-eu", stream: true });
+const directBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }] });
+const directStream = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], stream: true });
+const gwHeaders = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
+const upHeaders = { "content-type": "application/json", authorization: "Bearer sk-up-eu" };
+
+const children = [];
+const cleanup = () => {
+  for (const c of children) c.kill("SIGTERM");
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on("exit", cleanup);
+process.on("SIGINT", () => process.exit(130));
+
+function cannon(url, body, headers, connections, duration) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method: "POST", body, headers, connections, duration, pipelining: 1 }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+
+async function waitFor(url, timeoutMs) {
+  const t0 = performance.now();
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return performance.now() - t0;
+    } catch {}
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function main() {
+  const upstream = fork(join(root, "bench/upstream.mjs"), [String(UP_EU), String(UP_US)], { stdio: "ignore" });
+  children.push(upstream);
+  await new Promise((resolve) => upstream.once("message", resolve));
+
+  const t0 = performance.now();
+  const gw = spawn(process.execPath, [join(root, "dist/main.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, NODE_ENV: "production" },
+  });
+  children.push(gw);
+  await waitFor(`http://127.0.0.1:${GW}/health/liveliness`, 10_000);
+  const coldStartMs = performance.now() - t0;
+
+  const created = await fetch(`http://127.0.0.1:${GW}/end_user/new`, { method: "POST", headers: gwHeaders, body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }) });
+  if (created.status !== 200) throw new Error(`creating the customer failed: ${created.status}`);
+  const check = await fetch(`http://127.0.0.1:${GW}/chat/completions`, { method: "POST", headers: gwHeaders, body: chatBody });
+  if (check.headers.get("x-litellm-model-region") !== "eu") throw new Error("pinned customer not served in eu");
+
+  const gwUrl = `http://127.0.0.1:${GW}/chat/completions`;
+  const upUrl = `http://127.0.0.1:${UP_EU}/v1/chat/completions`;
+  process.stderr.write(`cold start ${coldStartMs.toFixed(0)} ms; warming up…\n`);
+  await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, 2);
+  await cannon(upUrl, directBody, upHeaders, CONNECTIONS, 2);
+
+  // Throughput: gateway and direct, alternating, best of two (runs here vary ±15 %).
+  const rssSamples = [];
+  const sampler = setInterval(() => rssSamples.push(rssMb(gw.pid)), 200);
+  const gwRuns = [];
+  const upRuns = [];
+  for (let i = 0; i < 2; i++) {
+    process.stderr.write(`throughput round ${i + 1}/2 (${DURATION}s each)…\n`);
+    gwRuns.push(await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, DURATION));
+    upRuns.push(await cannon(upUrl, directBody, upHeaders, CONNECTIONS, DURATION));
+  }
+  clearInterval(sampler);
+  const best = (runs) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a));
+  const g = best(gwRuns);
+  const u = best(upRuns);
+  const errors = gwRuns.reduce((n, r) => n + r.errors + r.non2xx, 0);
+
+  process.stderr.write("latency at concurrency 1…\n");
+  const gLat = await sequential(`http://127.0.0.1:${GW}`, { path: "/chat/completions", headers: gwHeaders, body: chatBody, n: PROBES });
+  const uLat = await sequential(`http://127.0.0.1:${UP_EU}`, { path: "/v1/chat/completions", headers: upHeaders, body: directBody, n: PROBES });
+  const gTtfb = await sequential(`http://127.0.0.1:${GW}`, { path: "/chat/completions", headers: gwHeaders, body: streamBody, n: PROBES / 2, firstByte: true });
+  const uTtfb = await sequential(`http://127.0.0.1:${UP_EU}`, { path: "/v1/chat/completions", headers: upHeaders, body: directStream, n: PROBES / 2, firstByte: true });
+
+  // Memory across repeated runs: RSS after each short load run must not climb.
+  const rssAfterRuns = [];
+  for (let i = 0; i < RUNS; i++) {
+    process.stderr.write(`memory run ${i + 1}/${RUNS}…\n`);
+    await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, 3);
+    await new Promise((r) => setTimeout(r, 500));
+    rssAfterRuns.push(rssMb(gw.pid));
+  }
+
+  const p = (a, q) => percentile(a, q);
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
+    settings: { connections: CONNECTIONS, durationS: DURATION, probes: PROBES, memoryRuns: RUNS, path: "POST /chat/completions, master key on, customer pinned to eu (2 deployments: eu, us)" },
+    throughput: {
+      gatewayRps: Math.round(g.requests.average),
+      directRps: Math.round(u.requests.average),
+      ratio: +(g.requests.average / u.requests.average).toFixed(3),
+      gatewayP50Ms: g.latency.p50,
+      gatewayP99Ms: g.latency.p99,
+      directP50Ms: u.latency.p50,
+      directP99Ms: u.latency.p99,
+      gatewayErrors: errors,
+    },
+    concurrency1: {
+      gatewayP50Ms: +p(gLat, 50).toFixed(3),
+      gatewayP99Ms: +p(gLat, 99).toFixed(3),
+      directP50Ms: +p(uLat, 50).toFixed(3),
+      directP99Ms: +p(uLat, 99).toFixed(3),
+      addedP50Ms: +(p(gLat, 50) - p(uLat, 50)).toFixed(3),
+      addedP99Ms: +(p(gLat, 99) - p(uLat, 99)).toFixed(3),
+    },
+    streaming: {
+      gatewayTtfbP50Ms: +p(gTtfb, 50).toFixed(3),
+      directTtfbP50Ms: +p(uTtfb, 50).toFixed(3),
+      addedTtfbP50Ms: +(p(gTtfb, 50) - p(uTtfb, 50)).toFixed(3),
+    },
+    memory: {
+      rssUnderLoadMaxMb: +Math.max(...rssSamples.filter(Boolean)).toFixed(1),
+      rssAfterRunsMb: rssAfterRuns.map((x) => +x.toFixed(1)),
+      growthFirstToLastMb: +(rssAfterRuns[rssAfterRuns.length - 1] - rssAfterRuns[0]).toFixed(1),
+    },
+    coldStartMs: +coldStartMs.toFixed(1),
+  };
+  const targets = [
+    ["gateway RPS ≥ 10,000", result.throughput.gatewayRps >= 10_000],
+    ["gateway/direct ≥ 20 %", result.throughput.ratio >= 0.2],
+    ["added p50 ≤ 0.25 ms (c=1)", result.concurrency1.addedP50Ms <= 0.25],
+    ["added p99 ≤ 1 ms (c=1)", result.concurrency1.addedP99Ms <= 1],
+    ["stream TTFB added ≤ 0.5 ms p50", result.streaming.addedTtfbP50Ms <= 0.5],
+    ["RSS < 150 MB under load", result.memory.rssUnderLoadMaxMb < 150],
+    ["RSS flat across runs (< 10 MB growth)", result.memory.growthFirstToLastMb < 10],
+    ["cold start < 300 ms", result.coldStartMs < 300],
+    ["no errors under load", errors === 0],
+  ];
+  result.targets = Object.fromEntries(targets);
+
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+
+  const rows = [
+    ["throughput (50 conn)", `${result.throughput.gatewayRps} rps`, `${result.throughput.directRps} rps`, `${(result.throughput.ratio * 100).toFixed(1)} % of direct`],
+    ["latency p50 / p99 (50 conn)", `${g.latency.p50} / ${g.latency.p99} ms`, `${u.latency.p50} / ${u.latency.p99} ms`, ""],
+    ["latency p50 (c=1)", `${result.concurrency1.gatewayP50Ms} ms`, `${result.concurrency1.directP50Ms} ms`, `+${result.concurrency1.addedP50Ms} ms`],
+    ["latency p99 (c=1)", `${result.concurrency1.gatewayP99Ms} ms`, `${result.concurrency1.directP99Ms} ms`, `+${result.concurrency1.addedP99Ms} ms`],
+    ["stream TTFB p50 (c=1)", `${result.streaming.gatewayTtfbP50Ms} ms`, `${result.streaming.directTtfbP50Ms} ms`, `+${result.streaming.addedTtfbP50Ms} ms`],
+    ["RSS max under load", `${result.memory.rssUnderLoadMaxMb} MB`, "", ""],
+    [`RSS after ${RUNS} runs`, result.memory.rssAfterRunsMb.join(", ") + " MB", "", `${result.memory.growthFirstToLastMb >= 0 ? "+" : ""}${result.memory.growthFirstToLastMb} MB`],
+    ["cold start to liveliness", `${result.coldStartMs} ms`, "", ""],
+  ];
+  const w = [30, 26, 16, 22];
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(" | ")} |`;
+  console.log(`\nMeridian benchmark — ${result.node}, ${result.machine.cpus} × ${result.machine.cpu}\n`);
+  console.log(line(["measure", "gateway", "direct", "added / ratio"]));
+  console.log(line(w.map((n) => "-".repeat(n))));
+  for (const r of rows) console.log(line(r));
+  console.log("\nTargets:");
+  for (const [name, ok] of targets) console.log(`  ${ok ? "PASS" : "MISS"}  ${name}`);
+  console.log("\nwrote bench/results/latest.json");
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`bench failed: ${err.message}`);
+    process.exit(1);
+  },
+);
