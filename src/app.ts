@@ -79,7 +79,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
     metrics,
     usage:
       config.router.strategy === "usage-based-routing-v2"
-        ? (d, body) => state.recordUsage(d.id, 1, usageOf(body)?.total ?? 0, Date.now())
+        ? // the attempt loop counts the request when it is sent; tokens are known only now
+          (d, body) => state.recordUsage(d.id, 0, usageOf(body)?.total ?? 0, Date.now())
         : undefined,
     health: deps.health ?? [],
   };

@@ -65,6 +65,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   try {
     result = await runAttempts(gw.router, {
       group,
+      model,
       policy,
       signal: abort.signal,
       estimatedTokens: estimateTokens(req),

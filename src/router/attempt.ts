@@ -3,23 +3,27 @@ import { GatewayError } from "../errors.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Deployment } from "./deployment.js";
 import { isAllowed, type RegionPolicy } from "./filters.js";
-import { backoffMs, cooldownFor, isClientError, retriesFor } from "./policy.js";
+import {
+  type AttemptRecord,
+  type Blocked,
+  clientClosed,
+  LoopFailure,
+  noCapacityError,
+  record,
+  withAttempts,
+} from "./outcome.js";
+import { backoffMs, blamesRequest, cooldownFor, retriesFor } from "./policy.js";
 import type { Router } from "./router.js";
 
-export type CallResult<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure };
+export { type AttemptRecord, LoopFailure } from "./outcome.js";
 
-export interface AttemptRecord {
-  deploymentId: string;
-  group: string;
-  geography: string | null;
-  status: number;
-  code: string | null;
-  ms: number;
-}
+export type CallResult<T> = { ok: true; value: T } | { ok: false; failure: AttemptFailure };
 
 export interface LoopInput<T> {
   /** Model group the client asked for (after alias resolution). */
   group: string;
+  /** The model name as the client sent it; wildcard groups (`openai/*`) take the upstream model from it. */
+  model?: string;
   policy: RegionPolicy;
   signal: AbortSignal;
   estimatedTokens: number;
@@ -35,34 +39,28 @@ export interface LoopSuccess<T> {
   fallbacks: number;
 }
 
-/** Every attempt failed or none could be made; carries what was tried for headers and logs. */
-export class LoopFailure extends Error {
-  constructor(
-    readonly error: GatewayError | AttemptFailure,
-    readonly attempts: AttemptRecord[],
-    readonly retries: number,
-    readonly fallbacks: number,
-  ) {
-    super(error.message);
-  }
-}
-
 /**
  * One loop for retries and fallbacks (TensorZero's shape). Each model group on the way, the first
  * and every fallback, is narrowed by the same region filter through `router.available`; a group with
- * nothing in region is skipped. Every deployment is checked once more right before the call.
+ * nothing in region is skipped, never widened. Every deployment is checked once more right before
+ * the call. `retries` and `fallbacks` count attempts actually made, so the headers never overstate.
  */
 export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promise<LoopSuccess<T>> {
   const cfg = router.settings;
   const { policy, signal } = input;
+  const countRequests = cfg.strategy === "usage-based-routing-v2";
   const attempts: AttemptRecord[] = [];
   let retries = 0;
   let fallbacks = 0;
   let last: AttemptFailure | undefined;
-  let coolingUntil = Number.POSITIVE_INFINITY;
+  let blocked: Blocked | undefined;
+  const fail = (e: GatewayError | AttemptFailure) => new LoopFailure(e, attempts, retries, fallbacks);
+  const block = (until: number, reason: Blocked["reason"]) => {
+    if (!blocked || until < blocked.until) blocked = { until, reason };
+  };
   const queue: string[] = [input.group];
   const visited = new Set<string>();
-  let genericQueued = false;
+  let fallbacksQueued = false;
 
   for (let gi = 0; gi < queue.length; gi++) {
     const group = queue[gi];
@@ -70,36 +68,34 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
     visited.add(group);
     const tried = new Set<string>();
     let groupRetries = 0;
-    let attemptedHere = false;
+    let retrying = false;
 
     for (;;) {
-      if (signal.aborted) throw abortError(attempts, retries, fallbacks);
+      if (signal.aborted) throw fail(clientClosed());
       const now = Date.now();
       const av = router.available(group, policy, now, tried);
       if (av.kind === "none_in_region") break;
       if (av.kind === "cooling") {
-        coolingUntil = Math.min(coolingUntil, av.retryAt);
+        block(av.retryAt, "cooling");
         break;
       }
-      const d = router.pick(av.candidates, now, input.estimatedTokens);
-      if (!d) {
-        // usage-based: every candidate is at its rpm/tpm for this minute
-        coolingUntil = Math.min(coolingUntil, (Math.floor(now / 60_000) + 1) * 60_000);
+      const picked = router.pick(av.candidates, now, input.estimatedTokens);
+      if (!picked) {
+        // usage-based: every candidate is at its rpm/tpm for this clock minute
+        block((Math.floor(now / 60_000) + 1) * 60_000, "usage");
         break;
       }
-      if (!isAllowed(d, policy)) {
+      if (!isAllowed(picked, policy)) {
         // Unreachable by construction; if it ever happens, fail closed rather than send a byte.
-        throw new LoopFailure(
-          new GatewayError("internal_error", "routing invariant violated; request refused"),
-          attempts,
-          retries,
-          fallbacks,
-        );
+        throw fail(new GatewayError("internal_error", "routing invariant violated; request refused"));
       }
-      if (!attemptedHere && gi > 0) fallbacks++;
-      attemptedHere = true;
+      const d = input.model === undefined ? picked : router.bind(picked, input.model);
+      if (retrying) retries++;
+      else if (gi > 0 && tried.size === 0) fallbacks++;
+      retrying = false;
       tried.add(d.id);
       router.state.begin(d.id);
+      if (countRequests) router.state.recordUsage(d.id, 1, 0, now);
       let r: CallResult<T>;
       try {
         r = await input.call(d);
@@ -115,99 +111,60 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       const f = r.failure;
       last = f;
       attempts.push(record(d, group, f.status, f.code, ms));
-      if (f.kind === "aborted") throw abortError(attempts, retries, fallbacks);
-      if (isClientError(f.kind)) throw new LoopFailure(f, attempts, retries, fallbacks);
-      if (f.kind !== "context_window" && f.kind !== "content_policy") {
-        const failures = router.state.recordFailure(d.id, Date.now());
-        const cool = cooldownFor(f, failures, cfg);
-        if (cool > 0) router.state.startCooldown(d.id, Date.now() + cool);
+      if (f.kind === "aborted" || signal.aborted) throw fail(clientClosed());
+      if (!blamesRequest(f.kind)) {
+        const t = Date.now();
+        const n = router.state.recordFailure(d.id, t);
+        const cool = cooldownFor(f, n, cfg, router.groupSize(d.modelGroup) === 1);
+        if (cool > 0) router.state.startCooldown(d.id, t + cool);
       }
-      if (f.kind === "context_window" || f.kind === "content_policy") {
-        const map = f.kind === "context_window" ? cfg.contextWindowFallbacks : cfg.contentPolicyFallbacks;
-        const next = map.get(input.group) ?? [];
-        if (next.length === 0) throw new LoopFailure(f, attempts, retries, fallbacks);
-        queue.push(...next);
-        genericQueued = true; // these failures use only their own fallback lists
-        break;
-      }
-      if (groupRetries >= retriesFor(f.kind, cfg)) break;
-      groupRetries++;
-      retries++;
-      const next = router.available(group, policy, Date.now(), tried);
-      const switching = next.kind === "ok" && next.candidates.some((c) => !tried.has(c.id));
-      const wait = backoffMs(groupRetries - 1, f, switching, cfg.retryAfterMs, Math.random);
-      if (wait > 0) {
-        try {
-          await sleep(wait, undefined, { signal });
-        } catch {
-          throw abortError(attempts, retries, fallbacks);
+
+      if (groupRetries < retriesFor(f.kind, cfg, d.maxRetries)) {
+        const next = router.available(group, policy, Date.now(), tried);
+        if (next.kind === "ok") {
+          const switching = next.candidates.some((c) => !tried.has(c.id));
+          const wait = backoffMs(groupRetries, f, switching, cfg.retryAfterMs, router.random);
+          if (wait !== undefined) {
+            groupRetries++;
+            retrying = true;
+            if (wait > 0) {
+              try {
+                await sleep(wait, undefined, { signal });
+              } catch {
+                throw fail(clientClosed());
+              }
+            }
+            continue;
+          }
         }
       }
+      // No retry here. A malformed request fails the same everywhere: no fallback either.
+      if (f.kind === "bad_request") throw fail(withAttempts(f, attempts));
+      if (f.kind === "context_window" || f.kind === "content_policy") {
+        const map = f.kind === "context_window" ? cfg.contextWindowFallbacks : cfg.contentPolicyFallbacks;
+        const specific = map.get(input.group);
+        if (specific && specific.length > 0 && !fallbacksQueued) {
+          // These failures use only their own list when one is configured (LiteLLM's order).
+          fallbacksQueued = true;
+          queue.push(...specific);
+        } else if (!fallbacksQueued && generic(cfg, input.group).length === 0) {
+          throw fail(withAttempts(f, attempts));
+        }
+      }
+      break;
     }
 
-    if (!genericQueued) {
-      genericQueued = true;
-      const fb = cfg.fallbacks.get(input.group) ?? cfg.defaultFallbacks;
-      for (const g of fb) if (g !== input.group) queue.push(g);
+    if (!fallbacksQueued) {
+      fallbacksQueued = true;
+      for (const g of generic(cfg, input.group)) if (g !== input.group) queue.push(g);
     }
   }
 
-  if (last) throw new LoopFailure(withAttempts(last, attempts), attempts, retries, fallbacks);
-  throw new LoopFailure(noCapacityError(router, input, coolingUntil), attempts, retries, fallbacks);
+  if (last) throw fail(withAttempts(last, attempts));
+  const regions = (router.groups.get(input.group) ?? []).map((d) => d.geography);
+  throw fail(noCapacityError(input.group, policy, blocked, regions, Date.now()));
 }
 
-function record(
-  d: Deployment,
-  group: string,
-  status: number,
-  code: string | null,
-  ms: number,
-): AttemptRecord {
-  return { deploymentId: d.id, group, geography: d.geography ?? null, status, code, ms };
-}
-
-function abortError(attempts: AttemptRecord[], retries: number, fallbacks: number): LoopFailure {
-  return new LoopFailure(
-    new GatewayError("client_closed_request", "client closed the request"),
-    attempts,
-    retries,
-    fallbacks,
-  );
-}
-
-function withAttempts(f: AttemptFailure, attempts: AttemptRecord[]): AttemptFailure {
-  if (attempts.length < 2) return f;
-  const list = attempts
-    .map((a) => `${a.deploymentId}${a.geography ? `@${a.geography}` : ""}=${a.code ?? a.status}`)
-    .join(", ");
-  return { ...f, message: `${f.message} (all ${attempts.length} attempts failed: ${list})` };
-}
-
-function noCapacityError(router: Router, input: LoopInput<unknown>, coolingUntil: number): GatewayError {
-  const { policy, group } = input;
-  const who = policy.endUserId ? ` for customer "${policy.endUserId}"` : "";
-  if (Number.isFinite(coolingUntil)) {
-    const retryAfter = Math.max(1, Math.ceil((coolingUntil - Date.now()) / 1000));
-    const headers = { "retry-after": String(retryAfter) };
-    if (policy.allowed !== null) {
-      return new GatewayError(
-        "region_capacity_exhausted",
-        `Every deployment of model "${group}" in region "${policy.allowed}"${who} is cooling down after failures; retry in ${retryAfter}s. No out-of-region deployment is used.`,
-        { headers },
-      );
-    }
-    return new GatewayError(
-      "no_deployment_available",
-      `Every deployment of model "${group}" is cooling down after failures; retry in ${retryAfter}s.`,
-      { headers },
-    );
-  }
-  const regions = [...new Set((router.groups.get(group) ?? []).map((d) => d.geography ?? "unassigned"))].join(
-    ", ",
-  );
-  return new GatewayError(
-    "no_deployment_in_region",
-    `No deployment of model "${group}" is in region "${policy.allowed}"${who}; its deployments are in: ${regions || "none"}. The request was not sent anywhere.`,
-    { param: "model" },
-  );
+function generic(cfg: Router["settings"], group: string): readonly string[] {
+  return cfg.fallbacks.get(group) ?? cfg.defaultFallbacks;
 }

@@ -14,17 +14,26 @@ export type Availability =
 
 const ALL = "*";
 
+/** A model group named with one `*` (`openai/*`, `*`): matches any model with its prefix and suffix. */
+interface Wildcard {
+  group: string;
+  prefix: string;
+  suffix: string;
+}
+
 /** Knows the model groups and decides which deployment serves an attempt. No I/O. */
 export class Router {
   readonly groups: ReadonlyMap<string, readonly Deployment[]>;
   readonly settings: RouterConfig;
   private readonly regional = new Map<string, Map<Geography | typeof ALL, readonly Deployment[]>>();
   private readonly strategy: Strategy;
+  private readonly wildcards: Wildcard[] = [];
 
   constructor(
     config: Pick<GatewayConfig, "deployments" | "router">,
     readonly state: RouterState,
-    private readonly random: () => number = Math.random,
+    /** Strategies and backoff jitter draw from here; tests seed it. */
+    readonly random: () => number = Math.random,
   ) {
     const groups = new Map<string, Deployment[]>();
     for (const d of config.deployments) {
@@ -35,13 +44,44 @@ export class Router {
     this.groups = groups;
     this.settings = config.router;
     this.strategy = STRATEGIES[config.router.strategy];
+    for (const group of groups.keys()) {
+      const star = group.indexOf("*");
+      if (star >= 0 && star === group.lastIndexOf("*"))
+        this.wildcards.push({ group, prefix: group.slice(0, star), suffix: group.slice(star + 1) });
+    }
+    // Most specific pattern first: `openai/gpt-4*` before `openai/*` before `*`.
+    this.wildcards.sort((a, b) => b.prefix.length + b.suffix.length - (a.prefix.length + a.suffix.length));
   }
 
-  /** The model group a client's `model` names (directly or by model_group_alias); undefined if none. */
+  /**
+   * The model group a client's `model` names: exactly, by model_group_alias, or by a wildcard
+   * group (`openai/*`); undefined if none.
+   */
   resolveGroup(model: string): string | undefined {
     if (this.groups.has(model)) return model;
     const alias = this.settings.aliases.get(model);
-    return alias !== undefined && this.groups.has(alias) ? alias : undefined;
+    if (alias !== undefined && this.groups.has(alias)) return alias;
+    for (const w of this.wildcards) if (capture(w, model) !== undefined) return w.group;
+    return undefined;
+  }
+
+  /** Number of deployments in a group, all regions (cooldown policy spares single-deployment groups). */
+  groupSize(group: string): number {
+    return this.groups.get(group)?.length ?? 0;
+  }
+
+  /**
+   * For a wildcard deployment (`litellm_params.model: openai/*`), the same deployment with the
+   * client's model substituted for `*`: `openai/gpt-4o` sends `gpt-4o` upstream. Everything
+   * else — id, region, api_base — is the chosen deployment's, so region checks are unaffected.
+   */
+  bind(d: Deployment, model: string): Deployment {
+    const star = d.upstreamModel.indexOf("*");
+    if (star < 0) return d;
+    const w = this.wildcards.find((x) => x.group === d.modelGroup);
+    const part = w ? capture(w, model) : undefined;
+    if (part === undefined) return d;
+    return { ...d, upstreamModel: d.upstreamModel.slice(0, star) + part + d.upstreamModel.slice(star + 1) };
   }
 
   /** Deployments of `group` the policy allows, via the one region filter (memoized per geography). */
@@ -92,6 +132,13 @@ export class Router {
       random: this.random,
     });
   }
+}
+
+function capture(w: Wildcard, model: string): string | undefined {
+  if (model.length < w.prefix.length + w.suffix.length) return undefined;
+  if (!model.startsWith(w.prefix) || !model.endsWith(w.suffix)) return undefined;
+  const part = model.slice(w.prefix.length, model.length - w.suffix.length);
+  return part.length > 0 ? part : undefined;
 }
 
 /** LiteLLM `order`: lower order serves first; higher orders only when no lower one is available. */

@@ -26,6 +26,11 @@ export interface AttemptFailure {
   retryAfterMs: number | undefined;
   /** Upstream's own response headers worth forwarding (x-ratelimit-*). */
   passHeaders: Record<string, string> | undefined;
+  /**
+   * Detected by the gateway (no HTTP response: our timeout, reset, refused) rather than answered by
+   * upstream. Our own timeouts count towards `allowed_fails`; an upstream's 408/504 cools at once.
+   */
+  local?: boolean;
 }
 
 const TIMEOUT_CODES = new Set([
@@ -39,20 +44,23 @@ const TIMEOUT_CODES = new Set([
 export function failureFromError(err: unknown, what: string, timedOut: boolean): AttemptFailure {
   const code = (err as { code?: string } | null)?.code ?? "";
   const name = (err as { name?: string } | null)?.name ?? "";
+  let f: AttemptFailure;
   if (timedOut || TIMEOUT_CODES.has(code)) {
-    return base("timeout", 504, `${what} timed out`, "timeout_error", "upstream_timeout");
+    f = base("timeout", 504, `${what} timed out`, "timeout_error", "upstream_timeout");
+  } else if (name === "AbortError" || code === "UND_ERR_ABORTED") {
+    f = base("aborted", 499, "client closed the request", "api_error", "client_closed_request");
+  } else {
+    const detail = code || name || "error";
+    f = base(
+      "connection",
+      502,
+      `${what} could not be reached (${detail})`,
+      "api_error",
+      "upstream_connection_error",
+    );
   }
-  if (name === "AbortError" || code === "UND_ERR_ABORTED") {
-    return base("aborted", 499, "client closed the request", "api_error", "client_closed_request");
-  }
-  const detail = code || name || "error";
-  return base(
-    "connection",
-    502,
-    `${what} could not be reached (${detail})`,
-    "api_error",
-    "upstream_connection_error",
-  );
+  f.local = true;
+  return f;
 }
 
 /** An upstream HTTP error response. `body` is the raw upstream body (may not be JSON). */

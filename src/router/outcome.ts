@@ -1,0 +1,96 @@
+import { GatewayError } from "../errors.js";
+import type { AttemptFailure } from "../upstream/errors.js";
+import type { Deployment } from "./deployment.js";
+import type { RegionPolicy } from "./filters.js";
+
+/** One attempt as recorded for headers, logs and the final error message. */
+export interface AttemptRecord {
+  deploymentId: string;
+  group: string;
+  geography: string | null;
+  status: number;
+  code: string | null;
+  ms: number;
+}
+
+/** Why no attempt could be made in a group: its in-region deployments are cooling, or all at rpm/tpm. */
+export interface Blocked {
+  until: number;
+  reason: "cooling" | "usage";
+}
+
+/** Every attempt failed or none could be made; carries what was tried for headers and logs. */
+export class LoopFailure extends Error {
+  constructor(
+    readonly error: GatewayError | AttemptFailure,
+    readonly attempts: AttemptRecord[],
+    readonly retries: number,
+    readonly fallbacks: number,
+  ) {
+    super(error.message);
+  }
+}
+
+export function record(
+  d: Deployment,
+  group: string,
+  status: number,
+  code: string | null,
+  ms: number,
+): AttemptRecord {
+  return { deploymentId: d.id, group, geography: d.geography ?? null, status, code, ms };
+}
+
+export function clientClosed(): GatewayError {
+  return new GatewayError("client_closed_request", "client closed the request");
+}
+
+/** The last upstream failure, its message extended with every attempt when there was more than one. */
+export function withAttempts(f: AttemptFailure, attempts: AttemptRecord[]): AttemptFailure {
+  if (attempts.length < 2) return f;
+  const list = attempts
+    .map((a) => `${a.deploymentId}${a.geography ? `@${a.geography}` : ""}=${a.code ?? a.status}`)
+    .join(", ");
+  return { ...f, message: `${f.message} (all ${attempts.length} attempts failed: ${list})` };
+}
+
+/**
+ * No attempt was made at all. Capacity will come back (cooling, or rpm/tpm until the next minute):
+ * 429 with Retry-After — `region_capacity_exhausted` for a pinned customer, never an out-of-region
+ * answer. Nothing in region at all: 403 `no_deployment_in_region`, permanent for this customer.
+ */
+export function noCapacityError(
+  group: string,
+  policy: RegionPolicy,
+  blocked: Blocked | undefined,
+  regionsOfGroup: readonly (string | undefined)[],
+  now: number,
+): GatewayError {
+  const who = policy.endUserId ? ` for customer "${policy.endUserId}"` : "";
+  if (blocked) {
+    const retryAfter = Math.max(1, Math.ceil((blocked.until - now) / 1000));
+    const headers = { "retry-after": String(retryAfter) };
+    const why =
+      blocked.reason === "cooling"
+        ? "is cooling down after failures"
+        : "has reached its rpm/tpm limit for this minute";
+    if (policy.allowed !== null) {
+      return new GatewayError(
+        "region_capacity_exhausted",
+        `Every deployment of model "${group}" in region "${policy.allowed}"${who} ${why}; retry in ${retryAfter}s. No out-of-region deployment is used.`,
+        { headers },
+      );
+    }
+    return new GatewayError(
+      "no_deployment_available",
+      `Every deployment of model "${group}" ${why}; retry in ${retryAfter}s.`,
+      { headers },
+    );
+  }
+  const regions = [...new Set(regionsOfGroup.map((g) => g ?? "unassigned"))].join(", ");
+  return new GatewayError(
+    "no_deployment_in_region",
+    `No deployment of model "${group}" is in region "${policy.allowed}"${who}; its deployments are in: ${regions || "none"}. The request was not sent anywhere.`,
+    { param: "model" },
+  );
+}
