@@ -32,6 +32,8 @@ export interface RecordedRequest {
   body: Record<string, unknown> | undefined;
   /** The client went away before the response finished. */
   aborted: boolean;
+  /** The whole response was handed to the socket (for streams: the last event was written). */
+  finished: boolean;
 }
 
 export interface FakeUpstreamOptions {
@@ -109,8 +111,18 @@ export class FakeUpstream {
       }
       let rec: RecordedRequest | undefined;
       if (this.record) {
-        rec = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body, aborted: false };
+        rec = {
+          method: req.method ?? "",
+          url: req.url ?? "",
+          headers: req.headers,
+          body,
+          aborted: false,
+          finished: false,
+        };
         this.requests.push(rec);
+        res.on("finish", () => {
+          if (rec) rec.finished = true;
+        });
         res.on("close", () => {
           if (!res.writableFinished && rec) rec.aborted = true;
         });
