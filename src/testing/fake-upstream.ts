@@ -11,7 +11,7 @@ export interface Behavior {
   status?: number;
   /** Extra response headers (e.g. retry-after) on failures and successes. */
   headers?: Record<string, string>;
-  /** Custom error body for `status`. */
+  /** Custom error body for `status`: a string is sent as-is (text/html), anything else as JSON. */
   errorBody?: unknown;
   /** Wait before answering (ms). */
   delayMs?: number;
@@ -151,6 +151,11 @@ export class FakeUpstream {
         object: "list",
         data: [{ id: "fake", object: "model", created: 0, owned_by: this.label }],
       });
+      return;
+    }
+    if (b.status && b.status >= 400 && typeof b.errorBody === "string") {
+      res.writeHead(b.status, { "content-type": "text/html", ...b.headers });
+      res.end(b.errorBody);
       return;
     }
     if (b.status && b.status >= 400) {

@@ -60,7 +60,10 @@ export async function callDeployment(
     if (res.statusCode >= 400) {
       const buf = await readAll(res.body);
       done();
-      return { ok: false, failure: failureFromResponse(res.statusCode, res.headers, buf, what) };
+      return {
+        ok: false,
+        failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, what), d),
+      };
     }
     if (!ctx.stream) {
       const buf = await readAll(res.body);
@@ -105,6 +108,12 @@ export async function callDeployment(
     done();
     return { ok: false, failure: failureFromError(err, what, timedOut) };
   }
+}
+
+/** Some upstreams quote the key they were sent ("Incorrect API key provided: sk-…"); it never reaches a client. */
+function redactKey(f: AttemptFailure, d: Deployment): AttemptFailure {
+  if (d.apiKey && f.message.includes(d.apiKey)) f.message = f.message.replaceAll(d.apiKey, "[redacted]");
+  return f;
 }
 
 async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
