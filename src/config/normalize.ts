@@ -159,7 +159,8 @@ export function normalize(
     });
   }
 
-  const masterKey = gs.master_key ?? env.LITELLM_MASTER_KEY ?? env.MERIDIAN_MASTER_KEY ?? undefined;
+  // An empty variable (`LITELLM_MASTER_KEY= meridian ...`) means unset, as for os.environ/ references.
+  const masterKey = gs.master_key ?? (env.LITELLM_MASTER_KEY || env.MERIDIAN_MASTER_KEY || undefined);
   if (masterKey !== undefined && !masterKey.startsWith("sk-")) {
     problems.push({ path: ["general_settings", "master_key"], message: 'master key must start with "sk-"' });
   }
@@ -202,8 +203,8 @@ export function normalize(
 
   const general: GeneralConfig = {
     masterKey,
-    databaseUrl: gs.database_url ?? env.DATABASE_URL ?? undefined,
-    redisUrl: redisFromSettings ?? env.REDIS_URL ?? undefined,
+    databaseUrl: gs.database_url ?? (env.DATABASE_URL || undefined),
+    redisUrl: redisFromSettings ?? (env.REDIS_URL || undefined),
     endUserPolicy,
     defaultEndUserRegion,
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
