@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Harness } from "../testing/harness.js";
+import { chat, deployment, hits, pinnedHarness, resetAll, sleep } from "./testing/gateway.js";
+
+const COOLING_STATUSES = [429, 401, 404, 408, 500, 503];
+
+/** Each test uses its own model group (cooldowns are per deployment and outlive a test). */
+function pair(group: string, params: Record<string, number> = {}): string {
+  return deployment(group, `${group}-eu`, "eu", "eu", params) + deployment(group, `${group}-us`, "us", "us");
+}
+
+describe("cooldowns", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await pinnedHarness(`
+model_list:${COOLING_STATUSES.map((s) => pair(`c${s}`)).join("")}${pair("c400")}${pair("c422")}${pair("exit")}${pair("ra")}${pair("slow", { timeout: 0.15, max_retries: 0 })}${pair("open")}${deployment("solo", "solo-eu", "eu", "eu")}${deployment("two", "two-a", "eu", "eu")}${deployment("two", "two-b", "eu2", "eu")}${deployment("two", "two-us", "us", "us")}
+router_settings:
+  num_retries: 1
+  cooldown_time: 0.3
+  allowed_fails: 1
+  retry_after: 0
+general_settings:
+  master_key: sk-1234
+`);
+  });
+  afterAll(async () => h.close());
+  beforeEach(() => resetAll(h));
+
+  for (const status of COOLING_STATUSES) {
+    it(`a ${status} cools the deployment: the EU customer then gets 429 region_capacity_exhausted, never the US`, async () => {
+      h.upstreams.eu.next({ status });
+      const first = await chat(h, `c${status}`, "cust-eu");
+      expect(first.status).toBe(status);
+      const r = await chat(h, `c${status}`, "cust-eu");
+      expect(r.status).toBe(429);
+      expect(r.json.error.code).toBe("region_capacity_exhausted");
+      expect(r.json.error.type).toBe("rate_limit_error");
+      expect(r.json.error.message).toContain('"eu"');
+      expect(r.headers.get("retry-after")).toBe("1");
+      expect(hits(h)).toEqual({ eu: 1, eu2: 0, us: 0 });
+    });
+  }
+
+  for (const status of [400, 422]) {
+    it(`a ${status} does not cool the deployment`, async () => {
+      h.upstreams.eu.next({ status });
+      expect((await chat(h, `c${status}`, "cust-eu")).status).toBe(status);
+      expect((await chat(h, `c${status}`, "cust-eu")).status).toBe(200);
+      expect(h.upstreams.eu.hits).toBe(2);
+    });
+  }
+
+  it("cooldown_time is honoured, and the deployment serves again after it", async () => {
+    h.upstreams.eu.next({ status: 500 });
+    await chat(h, "exit", "cust-eu");
+    expect((await chat(h, "exit", "cust-eu")).status).toBe(429);
+    await sleep(350);
+    const r = await chat(h, "exit", "cust-eu");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-litellm-model-id")).toBe("exit-eu");
+    expect(h.upstreams.us.hits).toBe(0);
+  });
+
+  it("an upstream Retry-After longer than cooldown_time lengthens the cooldown", async () => {
+    h.upstreams.eu.next({ status: 429, headers: { "retry-after": "1" } });
+    const first = await chat(h, "ra", "cust-eu");
+    expect(first.status).toBe(429);
+    expect(first.headers.get("retry-after")).toBe("1");
+    await sleep(400); // past cooldown_time, inside Retry-After
+    const still = await chat(h, "ra", "cust-eu");
+    expect(still.json.error.code).toBe("region_capacity_exhausted");
+    await sleep(700);
+    expect((await chat(h, "ra", "cust-eu")).status).toBe(200);
+    expect(h.upstreams.us.hits).toBe(0);
+  });
+
+  it("our own timeouts cool only after more than allowed_fails in a minute", async () => {
+    h.upstreams.eu.next({ hang: true }, 2);
+    const one = await chat(h, "slow", "cust-eu");
+    expect(one.status).toBe(504);
+    expect(one.json.error.code).toBe("upstream_timeout");
+    expect((await chat(h, "slow", "cust-eu")).status).toBe(504); // 2 > allowed_fails (1): now cooling
+    const r = await chat(h, "slow", "cust-eu");
+    expect(r.json.error.code).toBe("region_capacity_exhausted");
+    expect(hits(h)).toEqual({ eu: 2, eu2: 0, us: 0 });
+  });
+
+  it("an unrestricted caller is served by the other region while the EU deployment cools", async () => {
+    h.upstreams.eu.always = { status: 500 };
+    expect((await chat(h, "open", "cust-eu")).status).toBe(500); // cools open-eu
+    for (let i = 0; i < 20; i++) {
+      const r = await chat(h, "open", undefined);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-litellm-model-region")).toBe("us");
+    }
+    expect((await chat(h, "open", "cust-eu")).json.error.code).toBe("region_capacity_exhausted");
+    expect(h.upstreams.eu.hits).toBe(1);
+  });
+
+  it("while one EU deployment cools, the EU customer is served by the other EU one", async () => {
+    h.upstreams.eu.always = { status: 500 };
+    for (let i = 0; i < 10; i++) {
+      const r = await chat(h, "two", "cust-eu");
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-litellm-model-id")).toBe("two-b");
+    }
+    expect(h.upstreams.eu.hits).toBeLessThanOrEqual(1);
+    expect(h.upstreams.us.hits).toBe(0);
+  });
+
+  it("a single-deployment group is not cooled for transient failures (LiteLLM)", async () => {
+    h.upstreams.eu.next({ status: 500 }, 2);
+    const r = await chat(h, "solo", "cust-eu"); // 500, retry after backoff: 500 again
+    expect(r.status).toBe(500);
+    const again = await chat(h, "solo", "cust-eu");
+    expect(again.status).toBe(200);
+    expect(h.upstreams.eu.hits).toBe(3);
+  });
+});
+
+describe("disable_cooldowns", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await pinnedHarness(`
+model_list:${pair("chat")}
+router_settings:
+  num_retries: 0
+  disable_cooldowns: true
+general_settings:
+  master_key: sk-1234
+`);
+  });
+  afterAll(async () => h.close());
+
+  it("a failing deployment keeps being tried", async () => {
+    h.upstreams.eu.next({ status: 429 }, 3);
+    for (let i = 0; i < 3; i++) expect((await chat(h, "chat", "cust-eu")).status).toBe(429);
+    expect((await chat(h, "chat", "cust-eu")).status).toBe(200);
+    expect(h.upstreams.eu.hits).toBe(4);
+    expect(h.upstreams.us.hits).toBe(0);
+  });
+});
