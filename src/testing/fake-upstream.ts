@@ -181,7 +181,11 @@ export class FakeUpstream {
         200,
         {
           object: "list",
-          data: inputs.map((_, index) => ({ object: "embedding", index, embedding: [0.1, 0.2, 0.3] })),
+          data: inputs.map((_, index) => ({
+            object: "embedding",
+            index,
+            embedding: body?.encoding_format === "base64" ? EMBEDDING_BASE64 : EMBEDDING,
+          })),
           model,
           usage: { prompt_tokens: 4, total_tokens: 4 },
         },
@@ -268,6 +272,10 @@ export class FakeUpstream {
     tick();
   }
 }
+
+const EMBEDDING = [0.1, 0.2, 0.3];
+// As OpenAI does: little-endian float32s, base64 (the openai SDK asks for this by default).
+const EMBEDDING_BASE64 = Buffer.from(new Float32Array(EMBEDDING).buffer).toString("base64");
 
 function json(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const s = JSON.stringify(body);
