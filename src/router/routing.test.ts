@@ -112,9 +112,7 @@ general_settings:
   afterAll(async () => h.close());
 
   it("skips deployments at their rpm and answers 429 with Retry-After when all in region are", async () => {
-    const minute = Math.floor(Date.now() / 60_000);
-    if (Date.now() % 60_000 > 55_000)
-      await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+    await awayFromMinuteEdge();
     for (let i = 0; i < 5; i++) expect((await chat(h, "u", "cust-eu")).status).toBe(200);
     expect(hits(h)).toEqual({ eu: 3, eu2: 2, us: 0 });
     const r = await chat(h, "u", "cust-eu");
