@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { parseCli, USAGE, UsageError } from "./cli/args.js";
+import { IpcBus } from "./cluster/ipc-bus.js";
+import { runPrimary } from "./cluster/primary.js";
 import { ConfigError, loadConfigFile } from "./config/load.js";
 import { createLogger } from "./observability/logger.js";
-import { startServer } from "./server.js";
+import { type RunningServer, startServer } from "./server.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<number> {
@@ -41,24 +44,37 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  for (const w of config.warnings) logger.warn(w);
-  if (!config.general.masterKey)
-    logger.warn(
-      "no master key configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without authentication",
-    );
-
-  const server = await startServer(config, { host: cli.host, port: cli.port, logger });
-  logger.info(
-    {
-      port: server.port,
+  const worker = cluster.isWorker;
+  if (!worker) {
+    // once, from the process the operator started (workers load the same config)
+    for (const w of config.warnings) logger.warn(w);
+    if (!config.general.masterKey)
+      logger.warn(
+        "no master key configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without authentication",
+      );
+  }
+  if (cli.numWorkers > 1 && cluster.isPrimary) {
+    return runPrimary({
+      numWorkers: cli.numWorkers,
+      logger,
+      redisConfigured: Boolean(config.general.redisUrl),
+      shutdownGraceMs: config.general.shutdownGraceMs,
       host: cli.host,
-      deployments: config.deployments.length,
-      store: `${server.store.kind} ${server.store.where}`,
-      version: VERSION,
-    },
-    `Meridian listening on http://${cli.host}:${server.port}`,
-  );
+      port: cli.port,
+    }).then((code) => {
+      logger.info({ code }, "all workers stopped");
+      logger.flush();
+      return code;
+    });
+  }
+
+  // Signals are taken from here on: one arriving while the store is still opening (a worker
+  // stopped right after it was forked) is honoured as soon as the server is up.
+  let server: RunningServer | undefined;
+  let requested: string | undefined;
   const stop = (signal: string) => {
+    requested ??= signal;
+    if (!server || requested !== signal) return;
     logger.info({ signal }, "shutting down: finishing in-flight requests");
     server.shutdown().then(
       () => {
@@ -74,6 +90,30 @@ async function main(): Promise<number> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
+  // A worker whose primary died must not linger serving on its own.
+  if (worker) process.once("disconnect", () => stop("primary-gone"));
+
+  server = await startServer(config, {
+    host: cli.host,
+    port: cli.port,
+    logger,
+    // Without Redis, workers reach each other through the primary.
+    bus: worker && !config.general.redisUrl ? new IpcBus() : undefined,
+    redisPrefix: process.env.MERIDIAN_REDIS_PREFIX,
+  });
+  if (requested) stop(requested);
+  if (!worker)
+    logger.info(
+      {
+        port: server.port,
+        host: cli.host,
+        deployments: config.deployments.length,
+        store: `${server.store.kind} ${server.store.where}`,
+        redis: server.redis ? "shared state" : "none (local state)",
+        version: VERSION,
+      },
+      `Meridian listening on http://${cli.host}:${server.port}`,
+    );
   return -1;
 }
 

@@ -1,23 +1,75 @@
 import { type Built, build } from "./app.js";
 import type { GatewayConfig } from "./config/normalize.js";
+import { type Bus, LocalBus } from "./kv/bus.js";
+import { RedisLink } from "./kv/redis.js";
+import { RedisBus } from "./kv/redis-bus.js";
+import { SharedRouterState } from "./kv/shared-state.js";
 import type { Logger } from "./observability/logger.js";
+import { LocalRouterState, type RouterState } from "./router/state.js";
 import { openStore, type Store } from "./store/customers.js";
 
 export interface RunningServer {
   built: Built;
   store: Store;
   port: number;
-  /** Graceful: stop accepting, finish in-flight requests (up to the grace period), close pools and store. */
+  /** The bus customer invalidations travel on (Redis, cluster IPC or in-process). */
+  bus: Bus;
+  /** Set when general.redisUrl is: the connections to Redis. */
+  redis: RedisLink | undefined;
+  /** Graceful: stop accepting, finish in-flight requests (up to the grace period), close everything. */
   shutdown(): Promise<void>;
 }
 
-/** Open the store, build the app and listen. Used by the CLI, the demo and integration tests. */
-export async function startServer(
-  config: GatewayConfig,
-  opts: { host: string; port: number; logger: Logger },
-): Promise<RunningServer> {
+export interface ServerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Bus to use when there is no Redis (a cluster worker passes the IPC bus). */
+  bus?: Bus;
+  /** Namespace for Redis keys and channels (several gateways or test runs on one Redis). */
+  redisPrefix?: string;
+  /** Shared-state flush period, ms (tests shorten it). */
+  redisFlushMs?: number;
+}
+
+/** How long startup waits for Redis before serving on local state (it keeps reconnecting). */
+const REDIS_STARTUP_WAIT_MS = 2_000;
+
+/**
+ * Open the store, connect Redis when configured, build the app and listen. Used by the CLI, each
+ * cluster worker, the demo and integration tests.
+ */
+export async function startServer(config: GatewayConfig, opts: ServerOptions): Promise<RunningServer> {
   const store = await openStore(config.general.databaseUrl);
-  const built = await build({ config, store, logger: opts.logger });
+  let redis: RedisLink | undefined;
+  let bus: Bus;
+  let routerState: RouterState;
+  let shared: SharedRouterState | undefined;
+  if (config.general.redisUrl) {
+    redis = new RedisLink({ url: config.general.redisUrl, logger: opts.logger, prefix: opts.redisPrefix });
+    bus = new RedisBus(redis);
+    shared = new SharedRouterState(redis, {
+      flushIntervalMs: opts.redisFlushMs,
+      deploymentIds: config.deployments.map((d) => d.id),
+    });
+    routerState = shared;
+  } else {
+    bus = opts.bus ?? new LocalBus();
+    routerState = new LocalRouterState();
+  }
+  const link = redis;
+  const built = await build({
+    config,
+    store,
+    logger: opts.logger,
+    bus,
+    routerState,
+    health: link ? [() => link.health()] : [],
+  });
+  if (link && bus instanceof RedisBus) {
+    // Subscribed before the first request, so no invalidation published after we listen is missed.
+    if (await link.waitReady(REDIS_STARTUP_WAIT_MS)) await bus.settled();
+  }
   await built.app.listen({ host: opts.host, port: opts.port });
   const addr = built.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : opts.port;
@@ -26,6 +78,8 @@ export async function startServer(
     built,
     store,
     port,
+    bus,
+    redis,
     shutdown() {
       closing ??= (async () => {
         built.beginShutdown();
@@ -34,8 +88,20 @@ export async function startServer(
           config.general.shutdownGraceMs,
         );
         grace.unref();
-        await built.close();
-        clearTimeout(grace);
+        // A keep-alive connection would hold close() open until its timeout: drop each one as soon
+        // as it is idle (its response finished); busy ones are left to finish.
+        const server = built.app.server;
+        server.closeIdleConnections();
+        const reaper = setInterval(() => server.closeIdleConnections(), 50);
+        try {
+          await built.close();
+        } finally {
+          clearInterval(reaper);
+          clearTimeout(grace);
+        }
+        await shared?.close();
+        await bus.close();
+        await link?.close();
         await store.close();
       })();
       return closing;

@@ -3,6 +3,13 @@ import type { RedisLink } from "./redis.js";
 
 /** Messages published while Redis is down, kept to resend on reconnect (bounded: oldest dropped). */
 const MAX_OUTBOX = 10_000;
+/**
+ * Recent messages are also kept in Redis, so an instance that lost its connection replays what it
+ * missed. Must exceed the customer cache TTL: anything older has expired from every cache anyway.
+ */
+const RETENTION_MS = 15 * 60_000;
+/** Replay from a bit before the outage began: instances' clocks may disagree; duplicates are harmless. */
+const REPLAY_MARGIN_MS = 60_000;
 
 /**
  * The bus over Redis pub/sub. Local subscribers get a message at once and synchronously (as with
@@ -10,16 +17,30 @@ const MAX_OUTBOX = 10_000;
  * Each message carries the sender's instance id so a process ignores its own echo.
  *
  * publish never throws: while Redis is down, messages wait in an outbox and go out on reconnect,
- * so an admin change made during an outage still reaches the other instances afterwards.
+ * so an admin change made during an outage still reaches the other instances afterwards; and an
+ * instance that was cut off replays the recent messages it missed (a sorted set per channel).
  */
 export class RedisBus implements Bus {
   private readonly handlers = new Map<string, Array<(m: string) => void>>();
   private readonly subscribed: Array<Promise<unknown>> = [];
   private readonly outbox: Array<[string, string]> = [];
 
+  private downSince: number | undefined;
+  private wasUp = false;
+
   constructor(private readonly link: RedisLink) {
     link.sub.on("message", (channel: string, payload: string) => this.onMessage(channel, payload));
-    link.onReady(() => this.drain());
+    link.onDown(() => {
+      if (this.wasUp) this.downSince ??= Date.now();
+    });
+    link.onReady(() => {
+      this.wasUp = true;
+      this.drain();
+      const since = this.downSince;
+      this.downSince = undefined;
+      if (since !== undefined) void this.replay(since - REPLAY_MARGIN_MS);
+    });
+    if (link.up) this.wasUp = true;
   }
 
   publish(channel: string, message: string): void {
@@ -53,7 +74,35 @@ export class RedisBus implements Bus {
       return;
     }
     const payload = `${this.link.instanceId}\n${message}`;
-    this.link.cmd.publish(this.link.prefix + channel, payload).catch(() => this.queue(channel, message));
+    const now = Date.now();
+    const recent = this.recentKey(channel);
+    this.link.cmd
+      .multi()
+      .publish(this.link.prefix + channel, payload)
+      .zadd(recent, now, message)
+      .zremrangebyscore(recent, "-inf", now - RETENTION_MS)
+      .pexpire(recent, RETENTION_MS)
+      .exec()
+      .catch(() => this.queue(channel, message));
+  }
+
+  private recentKey(channel: string): string {
+    return `${this.link.prefix}bus:${channel}:recent`;
+  }
+
+  /** After an outage: deliver locally what other instances published meanwhile. */
+  private async replay(since: number): Promise<void> {
+    for (const [channel, list] of this.handlers) {
+      let missed: string[];
+      try {
+        missed = await this.link.cmd.zrangebyscore(this.recentKey(channel), since, "+inf");
+      } catch {
+        // down again: the next reconnect replays from the same point
+        this.downSince = Math.min(this.downSince ?? Number.POSITIVE_INFINITY, since + REPLAY_MARGIN_MS);
+        return;
+      }
+      for (const m of missed) for (const h of list) h(m);
+    }
   }
 
   private queue(channel: string, message: string): void {

@@ -40,6 +40,7 @@ export class RedisLink {
   private lastError = "";
   private closed = false;
   private readonly readyHandlers: Array<() => void> = [];
+  private readonly downHandlers: Array<() => void> = [];
 
   constructor(opts: RedisLinkOptions) {
     this.prefix = opts.prefix ?? "";
@@ -75,6 +76,11 @@ export class RedisLink {
     this.readyHandlers.push(fn);
   }
 
+  /** Called once when an outage starts (after having been up, or at startup). */
+  onDown(fn: () => void): void {
+    this.downHandlers.push(fn);
+  }
+
   /** Resolves when both connections are up, or after `timeoutMs` — startup never blocks on Redis. */
   async waitReady(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
@@ -98,6 +104,7 @@ export class RedisLink {
     this.lastError = reason;
     if (this.down) return;
     this.down = true;
+    for (const fn of this.downHandlers) fn();
     this.logger.warn(
       { redis: this.where, reason },
       "redis unreachable: serving with local state (cooldowns, usage and invalidations are not shared) until it reconnects",
