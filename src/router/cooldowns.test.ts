@@ -13,7 +13,7 @@ describe("cooldowns", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await pinnedHarness(`
-model_list:${COOLING_STATUSES.map((s) => pair(`c${s}`)).join("")}${pair("c400")}${pair("c422")}${pair("exit")}${pair("ra")}${pair("slow", { timeout: 0.15, max_retries: 0 })}${pair("open")}${deployment("solo", "solo-eu", "eu", "eu")}${deployment("two", "two-a", "eu", "eu")}${deployment("two", "two-b", "eu2", "eu")}${deployment("two", "two-us", "us", "us")}
+model_list:${COOLING_STATUSES.map((s) => pair(`c${s}`)).join("")}${pair("c400")}${pair("c403")}${pair("c422")}${pair("exit")}${pair("ra")}${pair("slow", { timeout: 0.15, max_retries: 0 })}${pair("open")}${deployment("solo", "solo-eu", "eu", "eu")}${deployment("two", "two-a", "eu", "eu")}${deployment("two", "two-b", "eu2", "eu")}${deployment("two", "two-us", "us", "us")}
 router_settings:
   num_retries: 1
   cooldown_time: 0.3
@@ -41,7 +41,7 @@ general_settings:
     });
   }
 
-  for (const status of [400, 422]) {
+  for (const status of [400, 403, 422]) {
     it(`a ${status} does not cool the deployment`, async () => {
       h.upstreams.eu.next({ status });
       expect((await chat(h, `c${status}`, "cust-eu")).status).toBe(status);

@@ -38,7 +38,7 @@ describe("cooldownFor", () => {
 
   it("cools at once on 429, 401, 404, 408 and 5xx, never on other 4xx", () => {
     for (const s of [429, 401, 404, 408, 500, 503, 504]) expect(cooldownFor(upstream(s), 1, cfg)).toBe(5000);
-    for (const s of [400, 413, 422]) expect(cooldownFor(upstream(s), 99, cfg)).toBe(0);
+    for (const s of [400, 403, 413, 422]) expect(cooldownFor(upstream(s), 99, cfg)).toBe(0);
     const ctx = upstream(400, {}, { error: { message: "too long", code: "context_length_exceeded" } });
     expect(ctx.kind).toBe("context_window");
     expect(cooldownFor(ctx, 99, cfg)).toBe(0);

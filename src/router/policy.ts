@@ -44,7 +44,7 @@ export function blamesRequest(kind: FailureKind): boolean {
 
 /**
  * How long to cool the deployment down after this failure, ms (0: not at all). Pure.
- * 401/403/404 (the deployment is misconfigured) always cool. 429/408/5xx and unreachable upstreams
+ * 401/404 (the deployment is misconfigured) always cool. 429/408/5xx and unreachable upstreams
  * cool at once; our own timeouts (slow but alive) only after more than `allowed_fails` failures
  * within a minute. Like LiteLLM, a model group with a single deployment is not cooled for transient
  * failures: there is nowhere else to go, so cooling would only turn an honest upstream error into
@@ -57,7 +57,9 @@ export function cooldownFor(
   singleDeploymentGroup = false,
 ): number {
   if (cfg.disableCooldowns || blamesRequest(f.kind)) return 0;
-  const misconfigured = f.kind === "auth" || f.kind === "not_found";
+  // 401/404: this deployment's key or name is wrong. A 403 may be about this request only (LiteLLM
+  // does not cool it either).
+  const misconfigured = (f.kind === "auth" && f.status === 401) || f.kind === "not_found";
   const transient =
     f.kind === "rate_limit" ||
     f.kind === "server" ||
