@@ -39,16 +39,17 @@ export async function waitFor(what: string, fn: () => boolean | Promise<boolean>
 /** A redis-server of our own on `port`, so a test can kill and restart it. */
 export class PrivateRedis {
   private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly password?: string,
+  ) {}
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `redis://${this.password ? `:${this.password}@` : ""}127.0.0.1:${this.port}`;
   }
   async start(): Promise<this> {
-    const child = spawn(
-      "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      { stdio: "ignore" },
-    );
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    if (this.password) args.push("--requirepass", this.password);
+    const child = spawn("redis-server", args, { stdio: "ignore" });
     this.child = child;
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null });
     probe.on("error", () => {});

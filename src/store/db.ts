@@ -43,6 +43,18 @@ function openSqlite(file: string): OpenedDb {
   };
 }
 
+/**
+ * pg emits 'error' on a checked-out client whose connection drops between queries, and the pool
+ * only listens on idle ones: unhandled, that crashed the process when Postgres went away (found
+ * by the outage test). The failing query, if any, still rejects; the pool discards the client.
+ */
+class ResilientClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on("error", () => {});
+  }
+}
+
 function openPostgres(url: string): OpenedDb {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
@@ -57,6 +69,7 @@ function openPostgres(url: string): OpenedDb {
     // a dead server must fail a request quickly, not hang it
     query_timeout: 5_000,
     options: schema ? `-c search_path=${schema}` : undefined,
+    Client: ResilientClient as unknown as new () => pg.ClientBase,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
