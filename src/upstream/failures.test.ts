@@ -184,6 +184,24 @@ describe("upstream failure mapping", () => {
     expectCleanEnvelope(r);
   });
 
+  it("a client that gives up on a non-streaming request cancels the upstream call", async () => {
+    h.upstreams.eu.next({ delayMs: 5000 });
+    const ctl = new AbortController();
+    const pending = fetch(`${h.url}/chat/completions`, {
+      method: "POST",
+      headers: { ...h.auth, "content-type": "application/json" },
+      body: JSON.stringify(chat("chat")),
+      signal: ctl.signal,
+    }).catch((e: Error) => e);
+    const end = Date.now() + 3000;
+    while (h.upstreams.eu.hits === 0 && Date.now() < end) await new Promise((s) => setTimeout(s, 10));
+    ctl.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    while (!h.upstreams.eu.requests[0]?.aborted && Date.now() < end)
+      await new Promise((s) => setTimeout(s, 10));
+    expect(h.upstreams.eu.requests[0].aborted).toBe(true);
+  });
+
   it("the next request after a failure is served normally", async () => {
     h.upstreams.eu.next({ reset: true });
     await post(`${h.url}/chat/completions`, chat("chat"), h.auth);
