@@ -120,17 +120,28 @@ export class Router {
       const fresh = warm.filter((d) => !tried.has(d.id));
       if (fresh.length > 0) warm = fresh;
     }
-    return { kind: "ok", candidates: lowestOrder(warm) };
+    return { kind: "ok", candidates: warm };
   }
 
+  /**
+   * One of `candidates` by the strategy; undefined when the strategy refuses all (rpm/tpm caps).
+   * LiteLLM `order`: the lowest order tier is asked first; a higher tier only when every lower one is
+   * unavailable — cooling (already excluded), tried, or refused here for its rpm/tpm.
+   */
   pick(candidates: readonly Deployment[], now: number, estimatedTokens: number): Deployment | undefined {
-    return this.strategy(candidates, {
+    const ctx = {
       state: this.state,
       now,
       estimatedTokens,
       latencyBufferFraction: this.settings.latencyBufferFraction,
       random: this.random,
-    });
+    };
+    if (!candidates.some((d) => d.order !== undefined)) return this.strategy(candidates, ctx);
+    for (const tier of orderTiers(candidates)) {
+      const d = this.strategy(tier, ctx);
+      if (d) return d;
+    }
+    return undefined;
   }
 }
 
@@ -141,14 +152,14 @@ function capture(w: Wildcard, model: string): string | undefined {
   return part.length > 0 ? part : undefined;
 }
 
-/** LiteLLM `order`: lower order serves first; higher orders only when no lower one is available. */
-function lowestOrder(list: Deployment[]): Deployment[] {
-  if (list.length < 2) return list;
-  let best = Number.POSITIVE_INFINITY;
-  let any = false;
+/** Candidates grouped by `order`, lowest first; deployments without an order come last. */
+function orderTiers(list: readonly Deployment[]): Deployment[][] {
+  const byOrder = new Map<number, Deployment[]>();
   for (const d of list) {
-    if (d.order !== undefined) any = true;
-    best = Math.min(best, d.order ?? Number.MAX_SAFE_INTEGER);
+    const o = d.order ?? Number.MAX_SAFE_INTEGER;
+    const tier = byOrder.get(o);
+    if (tier) tier.push(d);
+    else byOrder.set(o, [d]);
   }
-  return any ? list.filter((d) => (d.order ?? Number.MAX_SAFE_INTEGER) === best) : list;
+  return [...byOrder.keys()].sort((a, b) => a - b).map((o) => byOrder.get(o) as Deployment[]);
 }

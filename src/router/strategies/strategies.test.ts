@@ -84,7 +84,24 @@ describe("order", () => {
   it("a retry moves to the next order when the lower one was already tried", () => {
     const r = router(list, "order");
     const av = r.available("m", UNRESTRICTED, Date.now(), new Set(["low"]));
-    expect(av.kind === "ok" && av.candidates.map((d) => d.id)).toEqual(["mid"]);
+    expect(av.kind === "ok" && av.candidates.map((d) => d.id)).toEqual(["mid", "high"]);
+    if (av.kind === "ok")
+      expect(shares(1000, () => r.pick(av.candidates, Date.now(), 0)!.id)).toEqual({ mid: 1 });
+  });
+
+  it("a lower order at its rpm gives way to the next order (usage-based)", () => {
+    const r = router(
+      [dep("low", "eu", { order: 1, rpm: 2 }), dep("high", "eu", { order: 2 })],
+      "usage-based-routing-v2",
+    );
+    const now = Date.now();
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = choose(r, now) as string;
+      seen.push(id);
+      r.state.recordUsage(id, 1, 0, now);
+    }
+    expect(seen).toEqual(["low", "low", "high", "high"]);
   });
 
   it("applies under other strategies too (LiteLLM: order filters before the strategy)", () => {
