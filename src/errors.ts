@@ -11,6 +11,8 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   body_too_large: { status: 413, type: "invalid_request_error" },
   not_found: { status: 404, type: "invalid_request_error" },
+  /** GET /v1/models/{id} for a name we do not serve: OpenAI's own code for it. */
+  model_not_found: { status: 404, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   // auth
   invalid_api_key: { status: 401, type: "auth_error" },

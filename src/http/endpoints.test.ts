@@ -140,6 +140,19 @@ describe("endpoints", () => {
     });
   }
 
+  it("GET /v1/models/{id} answers one model, or a 404 model_not_found envelope", async () => {
+    const ok = await get(`${h.url}/v1/models/embed`, h.auth);
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ id: "embed", object: "model" });
+    const nope = await get(`${h.url}/models/gpt-9`, h.auth);
+    expect(nope.status).toBe(404);
+    expect(nope.json.error).toMatchObject({
+      code: "model_not_found",
+      param: "model",
+      type: "invalid_request_error",
+    });
+  });
+
   it("GET /models requires the key", async () => {
     const r = await get(`${h.url}/v1/models`);
     expect(r.status).toBe(401);

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { GatewayError } from "../errors.js";
 import { describeDeployment } from "../router/deployment.js";
 import type { Gateway } from "./gateway.js";
 
@@ -11,29 +12,18 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
   const listHandler = async () => list;
   app.get("/models", listHandler);
   app.get("/v1/models", listHandler);
-  app.get("/models/:model", async (req, reply) =>
-    modelOne(gw, (req.params as { model: string }).model, created, reply),
-  );
-  app.get("/v1/models/:model", async (req, reply) =>
-    modelOne(gw, (req.params as { model: string }).model, created, reply),
-  );
+  const one = async (req: FastifyRequest) => modelOne(gw, (req.params as { model: string }).model, created);
+  app.get("/models/:model", one);
+  app.get("/v1/models/:model", one);
 
   const info = { data: gw.config.deployments.map(describeDeployment) };
   app.get("/model/info", async () => info);
   app.get("/v1/model/info", async () => info);
 }
 
-async function modelOne(gw: Gateway, model: string, created: number, reply: import("fastify").FastifyReply) {
+function modelOne(gw: Gateway, model: string, created: number) {
   if (gw.router.resolveGroup(model) === undefined) {
-    reply.code(404);
-    return {
-      error: {
-        message: `The model '${model}' does not exist`,
-        type: "invalid_request_error",
-        param: "model",
-        code: "model_not_found",
-      },
-    };
+    throw new GatewayError("model_not_found", `The model '${model}' does not exist`, { param: "model" });
   }
   return { id: model, object: "model", created, owned_by: "meridian" };
 }

@@ -180,6 +180,13 @@ describe("streaming", () => {
     expect(JSON.parse(ev[1]).error).toMatchObject({ type: "timeout_error", code: "upstream_timeout" });
   });
 
+  it("an upstream that sends nothing within the timeout is a 504 JSON error, not a stream", async () => {
+    h.upstreams.eu.next({ hang: true });
+    const r = await post(`${h.url}/chat/completions`, chat("slow"), h.auth);
+    expect(r.status).toBe(504);
+    expect(r.json.error.code).toBe("upstream_timeout");
+  });
+
   it("an upstream that fails before the first chunk is a plain JSON error, not a stream", async () => {
     h.upstreams.eu.next({ cutAfterChunks: 0 });
     const r = await post(`${h.url}/chat/completions`, chat("chat"), h.auth);
