@@ -16,7 +16,7 @@ describe("cooldowns", () => {
 model_list:${COOLING_STATUSES.map((s) => pair(`c${s}`)).join("")}${pair("c400")}${pair("c403")}${pair("c422")}${pair("exit")}${pair("ra")}${pair("slow", { timeout: 0.15, max_retries: 0 })}${pair("open")}${deployment("solo", "solo-eu", "eu", "eu")}${deployment("two", "two-a", "eu", "eu")}${deployment("two", "two-b", "eu2", "eu")}${deployment("two", "two-us", "us", "us")}
 router_settings:
   num_retries: 1
-  cooldown_time: 0.3
+  cooldown_time: 1
   allowed_fails: 1
   retry_after: 0
 general_settings:
@@ -54,7 +54,7 @@ general_settings:
     h.upstreams.eu.next({ status: 500 });
     await chat(h, "exit", "cust-eu");
     expect((await chat(h, "exit", "cust-eu")).status).toBe(429);
-    await sleep(350);
+    await sleep(1050);
     const r = await chat(h, "exit", "cust-eu");
     expect(r.status).toBe(200);
     expect(r.headers.get("x-litellm-model-id")).toBe("exit-eu");
@@ -62,14 +62,14 @@ general_settings:
   });
 
   it("an upstream Retry-After longer than cooldown_time lengthens the cooldown", async () => {
-    h.upstreams.eu.next({ status: 429, headers: { "retry-after": "1" } });
+    h.upstreams.eu.next({ status: 429, headers: { "retry-after": "2" } });
     const first = await chat(h, "ra", "cust-eu");
     expect(first.status).toBe(429);
-    expect(first.headers.get("retry-after")).toBe("1");
-    await sleep(400); // past cooldown_time, inside Retry-After
+    expect(first.headers.get("retry-after")).toBe("2");
+    await sleep(1100); // past cooldown_time, inside Retry-After
     const still = await chat(h, "ra", "cust-eu");
     expect(still.json.error.code).toBe("region_capacity_exhausted");
-    await sleep(700);
+    await sleep(1000);
     expect((await chat(h, "ra", "cust-eu")).status).toBe(200);
     expect(h.upstreams.us.hits).toBe(0);
   });

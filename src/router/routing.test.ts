@@ -31,7 +31,7 @@ model_list:${deployment("w", "w-eu", "eu", "eu", { weight: 1 })}${deployment("w"
       id: demo-eu
 router_settings:
   model_group_alias: {"gpt-4": "w", "fast": {"model": "ord", "hidden": true}}
-  cooldown_time: 0.3
+  cooldown_time: 1
 general_settings:
   master_key: sk-1234
 `);
@@ -56,7 +56,7 @@ general_settings:
     expect(r.headers.get("x-litellm-model-id")).toBe("o2");
     for (let i = 0; i < 5; i++)
       expect((await chat(h, "ord", "cust-eu")).headers.get("x-litellm-model-id")).toBe("o2");
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1050));
     expect((await chat(h, "ord", "cust-eu")).headers.get("x-litellm-model-id")).toBe("o1");
   });
 
