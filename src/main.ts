@@ -38,7 +38,11 @@ async function main(): Promise<number> {
       import("./observability/logger.js"),
       import("./server.js"),
     ]);
-  const logger = createLogger({ level: cli.detailedDebug ? "debug" : undefined });
+  // The cluster primary logs a handful of lines: write them at once rather than buffered.
+  const logger = createLogger({
+    level: cli.detailedDebug ? "debug" : undefined,
+    sync: cli.numWorkers > 1 && cluster.isPrimary,
+  });
   let config: ReturnType<typeof loadConfigFile>;
   try {
     config = loadConfigFile(cli.config);
@@ -120,6 +124,8 @@ async function main(): Promise<number> {
       },
       `Meridian listening on http://${cli.host}:${server.port}`,
     );
+  // Request logs are buffered; the startup lines should not wait for them.
+  logger.flush();
   // The log destination buffers 4 KB for throughput; an operator or supervisor needs this line now.
   logger.flush();
   return -1;
