@@ -243,7 +243,22 @@ general_settings:
       });
       expect(chat.status).toBe(200);
       expect(chat.headers.get("x-litellm-model-region")).toBe("eu");
+      // SIGTERM during a stream: the stream finishes, new work is refused, then the process exits 0.
+      up.next({ chunkIntervalMs: 100 });
+      const stream = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer sk-cli", "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "hi" }] }),
+      });
+      const reader = stream.body!.getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
       p.kill("SIGTERM");
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        text += new TextDecoder().decode(r.value);
+      }
+      expect(text.trim().endsWith("data: [DONE]")).toBe(true);
       expect(await exited).toBe(0);
       expect(stdout + stderr).not.toContain("sk-very-secret-upstream");
       expect(stdout + stderr).not.toContain("sk-cli");
