@@ -7,7 +7,7 @@ describe("timeouts, streams and aborts", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await pinnedHarness(`
-model_list:${deployment("chat", "eu-a", "eu", "eu", { order: 1, timeout: 0.2 })}${deployment("chat", "eu-b", "eu2", "eu", { order: 2, timeout: 0.2 })}${deployment("chat", "us-a", "us", "us")}${deployment("stream", "s-eu", "eu", "eu", { order: 1, stream_timeout: 0.2 })}${deployment("stream", "s-eu2", "eu2", "eu", { order: 2 })}${deployment("solo", "solo-eu", "eu", "eu")}
+model_list:${deployment("chat", "eu-a", "eu", "eu", { order: 1, timeout: 0.5 })}${deployment("chat", "eu-b", "eu2", "eu", { order: 2, timeout: 0.5 })}${deployment("chat", "us-a", "us", "us")}${deployment("stream", "s-eu", "eu", "eu", { order: 1, stream_timeout: 0.5 })}${deployment("stream", "s-eu2", "eu2", "eu", { order: 2 })}${deployment("solo", "solo-eu", "eu", "eu")}
 router_settings:
   num_retries: 1
   disable_cooldowns: true
@@ -29,8 +29,8 @@ general_settings:
   });
 
   it("when every attempt times out the client gets 504 upstream_timeout", async () => {
-    h.upstreams.eu.always = { delayMs: 1000 };
-    h.upstreams.eu2.always = { delayMs: 1000 };
+    h.upstreams.eu.always = { delayMs: 1500 };
+    h.upstreams.eu2.always = { delayMs: 1500 };
     const r = await chat(h, "chat", "cust-eu");
     expect(r.status).toBe(504);
     expect(r.json.error).toMatchObject({ code: "upstream_timeout", type: "timeout_error" });
@@ -39,7 +39,7 @@ general_settings:
   });
 
   it("stream_timeout bounds the wait for the first chunk; the stream then comes from another deployment", async () => {
-    h.upstreams.eu.next({ delayMs: 1000 });
+    h.upstreams.eu.next({ delayMs: 1500 });
     const r = await chat(h, "stream", "cust-eu", { stream: true });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-litellm-model-id")).toBe("s-eu2");
@@ -49,7 +49,7 @@ general_settings:
   });
 
   it("stream_timeout does not apply to a non-streaming request", async () => {
-    h.upstreams.eu.next({ delayMs: 400 });
+    h.upstreams.eu.next({ delayMs: 800 });
     const r = await chat(h, "stream", "cust-eu");
     expect(r.status).toBe(200);
     expect(r.headers.get("x-litellm-model-id")).toBe("s-eu");
