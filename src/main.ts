@@ -124,8 +124,6 @@ async function main(): Promise<number> {
       },
       `Meridian listening on http://${cli.host}:${server.port}`,
     );
-  // Request logs are buffered; the startup lines should not wait for them.
-  logger.flush();
   // The log destination buffers 4 KB for throughput; an operator or supervisor needs this line now.
   logger.flush();
   return -1;
