@@ -130,6 +130,9 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
     return;
   }
 
+  // Headers hooks set on the reply (e.g. the lenient-JSON warning) would be lost on hijack.
+  const set = reply.getHeaders();
+  for (const k in set) if (!(k in headers) && set[k] !== undefined) headers[k] = String(set[k]);
   reply.hijack();
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";

@@ -84,6 +84,15 @@ describe("streaming", () => {
     expect(h.upstreams.eu.requests[0].body?.stream).toBe(true);
   });
 
+  it("headers set before the handler (lenient-JSON warning) survive on a stream", async () => {
+    const body =
+      '{"model": "chat", "stream": true, "messages": [{"role": "user", "content": "hi"},], # doc comment\n}';
+    const r = await post(`${h.url}/chat/completions`, body, h.auth);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-meridian-warning")).toContain("not strict JSON");
+    expect(events(r.text).at(-1)).toBe("[DONE]");
+  });
+
   it("streams text completions and Azure upstreams too", async () => {
     const c = await post(`${h.url}/completions`, { model: "chat", prompt: "hi", stream: true }, h.auth);
     expect(c.status).toBe(200);
