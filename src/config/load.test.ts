@@ -182,3 +182,43 @@ router_settings:
     ]);
   });
 });
+
+describe("timeouts", () => {
+  it("an explicit router stream_timeout beats a deployment's plain timeout", () => {
+    const c = parseConfigText(
+      `model_list:
+  - model_name: a
+    litellm_params: { model: openai/x, timeout: 600 }
+  - model_name: a
+    litellm_params: { model: openai/y, timeout: 30, stream_timeout: 7 }
+  - model_name: b
+    litellm_params: { model: openai/z, timeout: 20 }
+router_settings:
+  stream_timeout: 5
+`,
+      "c.yaml",
+      {},
+    );
+    expect(c.deployments.map((d) => [d.timeoutMs, d.streamTimeoutMs])).toEqual([
+      [600_000, 5_000],
+      [30_000, 7_000],
+      [20_000, 5_000],
+    ]);
+    const noRouter = parseConfigText(
+      "model_list:\n  - model_name: a\n    litellm_params: { model: openai/x, timeout: 20 }\n",
+      "c.yaml",
+      {},
+    );
+    expect(noRouter.deployments[0].streamTimeoutMs).toBe(20_000);
+  });
+
+  it("rejects azure wildcards", () => {
+    expect(() =>
+      parseConfigText(
+        "model_list:\n  - model_name: 'azure/*'\n    litellm_params: { model: 'azure/*', api_base: 'https://x.openai.azure.com' }\n",
+        "c.yaml",
+        {},
+      ),
+    ).toThrow(/wildcards are not supported for azure/);
+  });
+});

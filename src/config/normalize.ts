@@ -94,7 +94,7 @@ export function normalize(
   const deployments: Deployment[] = [];
   const ids = new Set<string>();
   raw.model_list.forEach((entry, i) => {
-    let d = buildDeployment(entry, i, timeoutS, streamTimeoutS, problems);
+    let d = buildDeployment(entry, i, timeoutS, rs.stream_timeout, problems);
     if (!d) return;
     // Two identical entries without model_info.id (e.g. the same endpoint listed twice) stay distinct.
     if (ids.has(d.id) && entry.model_info?.id === undefined) d = { ...d, id: `${d.id}-${i}` };
@@ -218,7 +218,7 @@ function buildDeployment(
   entry: ModelEntry,
   i: number,
   timeoutS: number,
-  streamTimeoutS: number,
+  routerStreamS: number | undefined,
   problems: Problem[],
 ): Deployment | undefined {
   const p = entry.litellm_params;
@@ -235,6 +235,13 @@ function buildDeployment(
     return undefined;
   }
   const apiBaseRaw = p.api_base ?? p.base_url;
+  if (provider === "azure" && upstreamModel.includes("*")) {
+    problems.push({
+      path: at("model"),
+      message: "wildcards are not supported for azure (the deployment name is part of the URL)",
+    });
+    return undefined;
+  }
   if (provider === "azure" && !apiBaseRaw && p.mock_response === undefined) {
     problems.push({
       path: at("api_base"),
@@ -266,7 +273,8 @@ function buildDeployment(
     weight: p.weight,
     order: p.order,
     timeoutMs: (p.timeout ?? timeoutS) * 1000,
-    streamTimeoutMs: (p.stream_timeout ?? p.timeout ?? streamTimeoutS) * 1000,
+    // An explicit stream_timeout (deployment, then router) beats a plain timeout.
+    streamTimeoutMs: (p.stream_timeout ?? routerStreamS ?? p.timeout ?? timeoutS) * 1000,
     maxRetries: p.max_retries,
     mockResponse: p.mock_response,
     mode: info.mode,
