@@ -34,6 +34,7 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
   let listening = 0;
   let announced = false;
   const started = new Map<Worker, number>();
+  const up = new Set<Worker>();
   // a worker stays listed until it has both exited and disconnected, in either order
   const live = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
 
@@ -55,7 +56,8 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
         { signal, workers: live().length },
         "shutting down: asking workers to finish in-flight requests",
       );
-      for (const w of live()) w.process.kill("SIGTERM");
+      // A worker still starting has no signal handler yet; it is asked once it listens.
+      for (const w of live()) if (up.has(w)) w.process.kill("SIGTERM");
       const killer = setTimeout(() => {
         for (const w of live()) {
           logger.error({ worker: w.process.pid }, "worker did not stop within the grace period; killing it");
@@ -67,7 +69,12 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
     };
 
     cluster.on("message", (w, m) => relayBus(w, m, live()));
-    cluster.on("listening", () => {
+    cluster.on("listening", (w) => {
+      up.add(w);
+      if (stopping) {
+        w.process.kill("SIGTERM");
+        return;
+      }
       listening++;
       if (!announced && listening >= o.numWorkers) {
         announced = true;
@@ -80,6 +87,7 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
     cluster.on("exit", (w, code, signal) => {
       const early = Date.now() - (started.get(w) ?? 0) < EARLY_EXIT_MS;
       started.delete(w);
+      up.delete(w);
       if (stopping) {
         if (code !== 0) failed = true;
         finish();

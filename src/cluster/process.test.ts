@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -171,8 +171,34 @@ describe("--num_workers 2 without Redis", () => {
       expect(r.headers["x-litellm-model-region"]).toBe("us");
     }
 
+    // a worker that dies is replaced; the survivors keep serving meanwhile
+    const workers = () =>
+      execFileSync("pgrep", ["-P", String(cli.child.pid)], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .map(Number);
+    const before = workers();
+    expect(before).toHaveLength(2);
+    process.kill(before[0], "SIGKILL");
+    await waitFor(
+      "a replacement worker",
+      () => {
+        const now = workers();
+        return now.length === 2 && !now.includes(before[0]);
+      },
+      15_000,
+    );
+    expect(cli.output.join("")).toContain("worker died; starting a replacement");
+    for (let i = 0; i < 6; i++) {
+      const r = await call(cli.port, "POST", "/chat/completions", chat("w-1"));
+      expect(r.status).toBe(200);
+      expect(r.headers["x-litellm-model-region"]).toBe("us");
+    }
+
+    const last = workers();
     cli.child.kill("SIGTERM");
     expect(await cli.exited).toBe(0);
     expect(cli.output.join("")).toContain("all workers stopped");
+    for (const pid of last) expect(() => process.kill(pid, 0)).toThrow(); // no orphaned worker
   });
 });
