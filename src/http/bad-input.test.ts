@@ -101,6 +101,8 @@ describe("bad input", () => {
     expect(r.json.error.message).toContain("model=gpt-5-nope");
     expect(r.json.error.message).toContain("gpt-4o");
     expect(r.json.error.message).toContain("embed");
+    // refused before any attempt, yet traceable like any proxied request
+    expect(r.headers.get("x-litellm-call-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("an unknown model in the Azure path is 400 invalid_model", async () => {

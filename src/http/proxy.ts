@@ -5,7 +5,7 @@ import { GatewayError } from "../errors.js";
 import { PROVIDERS } from "../providers/index.js";
 import { LoopFailure, type LoopSuccess, runAttempts } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
-import type { RegionPolicy } from "../router/filters.js";
+import { type RegionPolicy, UNRESTRICTED } from "../router/filters.js";
 import { callDeployment, type UpstreamReply } from "../upstream/call.js";
 import { mockReply } from "../upstream/mock.js";
 import { sendFailure } from "./errors.js";
@@ -36,21 +36,45 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   const started = performance.now();
   const callId = randomUUID();
   const pathModel = (req.params as { model?: string }).model;
-  const body = validateBody(op, req.body, pathModel);
-  const model = pathModel ?? (body.model as string);
-  const group = gw.router.resolveGroup(model);
-  if (group === undefined) {
-    throw new GatewayError(
-      "invalid_model",
-      `Invalid model name passed in model=${model}. Available models: ${gw.modelNames.join(", ") || "(none configured)"}`,
-      { param: "model" },
-    );
+  let model: string | undefined = pathModel;
+  let endUserId: string | undefined;
+  let body: Record<string, unknown>;
+  let group: string | undefined;
+  let policy: RegionPolicy;
+  try {
+    body = validateBody(op, req.body, pathModel);
+    model = pathModel ?? (body.model as string);
+    group = gw.router.resolveGroup(model);
+    if (group === undefined) {
+      throw new GatewayError(
+        "invalid_model",
+        `Invalid model name passed in model=${model}. Available models: ${gw.modelNames.join(", ") || "(none configured)"}`,
+        { param: "model" },
+      );
+    }
+    endUserId = identifyEndUser(req.headers, body)?.id;
+    const p =
+      (gw.customers.cached(endUserId, Date.now()) as RegionPolicy | undefined) ??
+      (await gw.customers.policyFor(endUserId));
+    if (p instanceof GatewayError) throw p;
+    policy = p;
+  } catch (err) {
+    // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
+    // log line and a call id, so a refusal can be traced like any other request.
+    if (err instanceof GatewayError) {
+      reply.header("x-litellm-call-id", callId);
+      gw.log.request({
+        callId,
+        group: group ?? model ?? "",
+        policy: { ...UNRESTRICTED, endUserId },
+        status: "error",
+        error: err,
+        attempts: [],
+        ms: performance.now() - started,
+      });
+    }
+    throw err;
   }
-  const endUser = identifyEndUser(req.headers, body);
-  const policy: RegionPolicy =
-    (gw.customers.cached(endUser?.id, Date.now()) as RegionPolicy | undefined) ??
-    (await gw.customers.policyFor(endUser?.id));
-  if (policy instanceof GatewayError) throw policy;
   const stream = op !== "embeddings" && body.stream === true;
 
   const abort = new AbortController();
