@@ -48,8 +48,11 @@ interface Run {
   stderr: string;
 }
 
+/** Every child started, so a failed test cannot leave a server running. */
+const children: ChildProcess[] = [];
+
 function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [main, ...args], {
+  const child = spawn(process.execPath, [main, ...args], {
     cwd: work,
     env: {
       PATH: process.env.PATH,
@@ -59,6 +62,8 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.push(child);
+  return child;
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
@@ -89,6 +94,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "meridian-cli-"));
 });
 afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   rmSync(out, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
