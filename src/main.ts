@@ -85,16 +85,19 @@ async function main(): Promise<number> {
     requested ??= signal;
     if (!server || requested !== signal) return;
     logger.info({ signal }, "shutting down: finishing in-flight requests");
+    // The log stream is asynchronous: exit once the last lines are written (or after 1 s regardless).
+    const exit = (code: number) => {
+      setTimeout(() => process.exit(code), 1_000);
+      logger.flush(() => process.exit(code));
+    };
     server.shutdown().then(
       () => {
         logger.info("shutdown complete");
-        logger.flush();
-        process.exit(0);
+        exit(0);
       },
       (err) => {
         logger.error({ err }, "shutdown failed");
-        logger.flush();
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -140,6 +140,7 @@ describe("graceful shutdown of the built CLI", () => {
     for (const r of results) expect(r.status).toBe(200);
     for (const r of results.slice(50)) expect(r.text).toContain("data: [DONE]");
     expect(await cli.exited).toBe(0);
+    expect(cli.output.join("")).toContain("shutdown complete");
     await expect(call(cli.port, "GET", "/health/liveliness")).rejects.toThrow();
   });
 });
