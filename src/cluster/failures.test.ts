@@ -181,3 +181,37 @@ describe("Postgres becomes unreachable (a TCP proxy in front of it, cut and rest
     ).toBe("us");
   });
 });
+
+describe("Redis unreachable from the start (a dead port)", () => {
+  it("starts anyway, serves in region, and says so in readiness", async () => {
+    const schema = uniqueName("redisdead");
+    const log = capturingLogger();
+    const port = await freePort();
+    const f = await startFleet({
+      count: 1,
+      databaseUrl: `${TEST_PG_URL}?schema=${schema}`,
+      redisUrl: `redis://:${PASSWORD}@127.0.0.1:${port}`,
+      logger: log.logger,
+    });
+    try {
+      const [A] = f.urls;
+      await post(`${A}/end_user/new`, { user_id: "dead-us", allowed_model_region: "us" }, ADMIN);
+      for (let i = 0; i < 10; i++) {
+        const r = await post(`${A}/chat/completions`, chat("dead-us"), ADMIN);
+        expect(r.status).toBe(200);
+        expect(r.headers.get("x-litellm-model-region")).toBe("us");
+      }
+      expect(f.eu.hits).toBe(0);
+      const ready = await get(`${A}/health/readiness`);
+      expect(ready.status).toBe(200);
+      expect(ready.json.checks.redis).toMatchObject({ ok: false });
+      expect(ready.json.checks.redis.detail).toContain(`127.0.0.1:${port}`);
+      expect(ready.text).not.toContain(PASSWORD);
+      expect(log.lines.filter((l) => l.includes("redis unreachable"))).toHaveLength(1);
+      expect(log.lines.join("")).not.toContain(PASSWORD);
+    } finally {
+      await f.close();
+      await dropSchema(schema);
+    }
+  });
+});
