@@ -29,6 +29,11 @@ export const ERRORS = {
   store_unavailable: { status: 503, type: "service_unavailable_error" },
   // upstream
   upstream_error: { status: 502, type: "api_error" },
+  // upstream answered with an error and no code of its own; the status is passed through
+  upstream_bad_request: { status: 400, type: "invalid_request_error" },
+  upstream_auth_error: { status: 401, type: "auth_error" },
+  upstream_not_found: { status: 404, type: "not_found_error" },
+  upstream_rate_limited: { status: 429, type: "rate_limit_error" },
   upstream_connection_error: { status: 502, type: "api_error" },
   upstream_timeout: { status: 504, type: "timeout_error" },
   upstream_invalid_response: { status: 502, type: "api_error" },
@@ -72,6 +77,19 @@ export class GatewayError extends Error {
 
 export function envelope(message: string, type: string, param: string | null, code: string): ErrorEnvelope {
   return { error: { message, type, param, code } };
+}
+
+/**
+ * Registry code for an upstream error that brought no code of its own (or only a number).
+ * `upstream_auth_error` makes plain that the *deployment's* credentials were refused, not the client's.
+ */
+export function upstreamCodeFor(status: number): ErrorCode {
+  if (status === 401 || status === 403) return "upstream_auth_error";
+  if (status === 404) return "upstream_not_found";
+  if (status === 408 || status === 504) return "upstream_timeout";
+  if (status === 429) return "upstream_rate_limited";
+  if (status >= 400 && status < 500) return "upstream_bad_request";
+  return "upstream_error";
 }
 
 /** OpenAI error `type` for an upstream HTTP status we pass through. */

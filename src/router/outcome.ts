@@ -49,7 +49,7 @@ export function clientClosed(): GatewayError {
 export function withAttempts(f: AttemptFailure, attempts: AttemptRecord[]): AttemptFailure {
   if (attempts.length < 2) return f;
   const list = attempts
-    .map((a) => `${a.deploymentId}${a.geography ? `@${a.geography}` : ""}=${a.code ?? a.status}`)
+    .map((a) => `${a.deploymentId}${a.geography ? `@${a.geography}` : ""}=${a.status}`)
     .join(", ");
   return { ...f, message: `${f.message} (all ${attempts.length} attempts failed: ${list})` };
 }

@@ -52,7 +52,15 @@ general_settings:
       h.upstreams.eu.next({ status });
       const r = await chat(h, "chat", "cust-eu");
       expect(r.status).toBe(status);
-      expect(r.json.error).toMatchObject({ code: String(status) });
+      const code = {
+        400: "upstream_bad_request",
+        401: "upstream_auth_error",
+        403: "upstream_auth_error",
+        404: "upstream_not_found",
+        413: "upstream_bad_request",
+        422: "upstream_bad_request",
+      }[status];
+      expect(r.json.error).toMatchObject({ code });
       expect(r.headers.get("x-litellm-attempted-retries")).toBe("0");
       expect(hits(h)).toEqual({ eu: 1, eu2: 0, us: 0 });
     });

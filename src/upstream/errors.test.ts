@@ -52,7 +52,9 @@ describe("failureFromResponse", () => {
     });
     const g = res(502, "<html>secret stack</html>");
     expect(g.message).toBe("dep x returned HTTP 502");
-    expect(g.code).toBe("502");
+    expect(g.code).toBe("upstream_error");
+    expect(res(401, { error: { message: "bad key", code: "401" } }).code).toBe("upstream_auth_error");
+    expect(res(429, "{}").code).toBe("upstream_rate_limited");
   });
 });
 

@@ -1,4 +1,4 @@
-import { typeForStatus } from "../errors.js";
+import { typeForStatus, upstreamCodeFor } from "../errors.js";
 
 /** Why an attempt failed, in the terms the retry policy and cooldowns reason about. */
 export type FailureKind =
@@ -72,7 +72,7 @@ export function failureFromResponse(
 ): AttemptFailure {
   let message = `${what} returned HTTP ${status}`;
   let type = typeForStatus(status);
-  let code = String(status);
+  let code: string = upstreamCodeFor(status);
   let param: string | null = null;
   try {
     const parsed = JSON.parse(body.toString("utf8")) as { error?: unknown; message?: unknown };
@@ -81,7 +81,8 @@ export function failureFromResponse(
       const o = e as Record<string, unknown>;
       if (typeof o.message === "string") message = o.message;
       if (typeof o.type === "string") type = o.type;
-      if (typeof o.code === "string" || typeof o.code === "number") code = String(o.code);
+      // Upstream's own named code (e.g. context_length_exceeded) is kept; bare numbers are not codes.
+      if (typeof o.code === "string" && o.code !== "" && !/^\d+$/.test(o.code)) code = o.code;
       if (typeof o.param === "string") param = o.param;
     } else if (typeof e === "string") message = e;
     else if (typeof parsed?.message === "string") message = parsed.message;
