@@ -32,6 +32,9 @@ export interface ServerOptions {
   redisFlushMs?: number;
 }
 
+/** Customer cache lifetime while Redis is down (changes made on other instances apply within it). */
+const DEGRADED_CACHE_MS = 1_000;
+
 /** How long startup waits for Redis before serving on local state (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 2_000;
 
@@ -66,6 +69,13 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     routerState,
     health: link ? [() => link.health()] : [],
   });
+  if (link) {
+    // While Redis is down other instances' customer changes cannot reach us: cache briefly instead.
+    const customers = built.gateway.customers;
+    link.onDown(() => customers.degrade(DEGRADED_CACHE_MS));
+    link.onReady(() => customers.restore());
+    if (!link.up) customers.degrade(DEGRADED_CACHE_MS); // an outage may have begun before we listened
+  }
   if (link && bus instanceof RedisBus) {
     // Subscribed before the first request, so no invalidation published after we listen is missed.
     if (await link.waitReady(REDIS_STARTUP_WAIT_MS)) await bus.settled();

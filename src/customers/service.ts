@@ -127,7 +127,25 @@ export class CustomerService {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    this.cache.set(id, { outcome, expires: Date.now() + this.opts.ttlMs });
+    this.cache.set(id, { outcome, expires: Date.now() + Math.min(this.opts.ttlMs, this.ttlCapMs) });
+  }
+
+  /** Lowered while invalidations from other processes may be lost (see degrade). */
+  private ttlCapMs = Number.POSITIVE_INFINITY;
+
+  /**
+   * The bus to other instances is down, so their changes would not reach this cache: forget
+   * everything and, until restore(), cache for at most `capMs`. A Redis outage then costs store
+   * reads, never a stale region for longer than `capMs`.
+   */
+  degrade(capMs: number): void {
+    this.epoch++;
+    this.cache.clear();
+    this.ttlCapMs = capMs;
+  }
+
+  restore(): void {
+    this.ttlCapMs = Number.POSITIVE_INFINITY;
   }
 
   private dropLocal(id: string): void {
