@@ -63,6 +63,10 @@ async function main(): Promise<number> {
       );
   }
   if (cli.numWorkers > 1 && cluster.isPrimary) {
+    // Migrate once, here, before the workers open the store together (concurrent SQLite
+    // migrations collide); this also fails fast on a bad store URL instead of in every worker.
+    const { openStore } = await import("./store/customers.js");
+    await (await openStore(config.general.databaseUrl)).close();
     return runPrimary({
       numWorkers: cli.numWorkers,
       logger,

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeUpstream } from "../testing/fake-upstream.js";
 import { ADMIN, chat } from "./instances.js";
-import { buildCli, freePort, waitFor } from "./testkit.js";
+import { buildCli, deleteKeys, freePort, TEST_REDIS_URL, uniqueName, waitFor } from "./testkit.js";
 
 /**
  * The built CLI as an operator runs it: `node main.js --config …`, one process or a cluster,
@@ -55,6 +55,7 @@ ${
     : ""
 }router_settings:
   num_retries: 0
+  cooldown_time: 30
 general_settings:
   master_key: sk-1234
   shutdown_grace_seconds: 10
@@ -70,10 +71,16 @@ interface Cli {
   exited: Promise<number | null>;
 }
 
-async function startCli(name: string, withUs: boolean, extra: string[] = []): Promise<Cli> {
+async function startCli(
+  name: string,
+  withUs: boolean,
+  extra: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Cli> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: `sqlite:${join(dir, `${name}.db`)}` };
   delete env.REDIS_URL;
+  Object.assign(env, extraEnv);
   const child = spawn(
     process.execPath,
     [mainJs, "--config", writeConfig(name, withUs), "--host", "127.0.0.1", "--port", String(port), ...extra],
@@ -93,6 +100,12 @@ async function startCli(name: string, withUs: boolean, extra: string[] = []): Pr
     20_000,
   );
   return { child, port, output, exited };
+}
+
+function listening(cli: Cli): boolean {
+  const out = cli.output.join("");
+  if (cli.child.exitCode !== null) throw new Error(`CLI exited: ${out}`);
+  return out.includes("with 2 workers");
 }
 
 /** One request on a fresh connection. */
@@ -148,7 +161,7 @@ describe("graceful shutdown of the built CLI", () => {
 describe("--num_workers 2 without Redis", () => {
   it("warns that limits are per worker, relays customer changes to every worker, and stops with exit 0", async () => {
     const cli = await startCli("workers", true, ["--num_workers", "2"]);
-    await waitFor("both workers to listen", () => cli.output.join("").includes("with 2 workers"), 20_000);
+    await waitFor("both workers to listen", () => listening(cli), 20_000);
     expect(cli.output.join("")).toContain("per worker");
 
     const created = await call(cli.port, "POST", "/end_user/new", {
@@ -201,5 +214,37 @@ describe("--num_workers 2 without Redis", () => {
     expect(await cli.exited).toBe(0);
     expect(cli.output.join("")).toContain("all workers stopped");
     for (const pid of last) expect(() => process.kill(pid, 0)).toThrow(); // no orphaned worker
+  });
+});
+
+describe("--num_workers 2 with Redis", () => {
+  const prefix = `${uniqueName("workers")}:`;
+  afterAll(() => deleteKeys(TEST_REDIS_URL, prefix));
+
+  it("a cooldown hit by one worker is honoured by the other", async () => {
+    const cli = await startCli("workers-redis", true, ["--num_workers", "2"], {
+      REDIS_URL: TEST_REDIS_URL,
+      MERIDIAN_REDIS_PREFIX: prefix,
+    });
+    await waitFor("both workers to listen", () => listening(cli), 20_000);
+    expect(cli.output.join("")).not.toContain("per worker");
+    const ready = await call(cli.port, "GET", "/health/readiness");
+    expect(JSON.parse(ready.text).checks.redis.ok).toBe(true);
+    expect(
+      (await call(cli.port, "POST", "/end_user/new", { user_id: "wr-eu", allowed_model_region: "eu" }))
+        .status,
+    ).toBe(200);
+    upstream.next({ status: 429 });
+    expect((await call(cli.port, "POST", "/chat/completions", chat("wr-eu"))).status).toBe(429);
+    expect(upstream.hits).toBe(1);
+    // new connections reach both workers; neither calls the cooled eu deployment again
+    for (let i = 0; i < 6; i++) {
+      const r = await call(cli.port, "POST", "/chat/completions", chat("wr-eu"));
+      expect(r.status).toBe(429);
+      expect(JSON.parse(r.text).error.code).toBe("region_capacity_exhausted");
+    }
+    expect(upstream.hits).toBe(1);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
   });
 });

@@ -32,10 +32,11 @@ export function openDb(url: string | undefined): OpenedDb {
 function openSqlite(file: string): OpenedDb {
   if (file !== ":memory:") mkdirSync(dirname(resolve(file)), { recursive: true });
   const database = new SQLite(file);
+  // First: switching to WAL takes a lock, and another process (a cluster worker) may hold it.
+  database.pragma("busy_timeout = 5000");
   database.pragma("journal_mode = WAL");
   // FULL: an admin write is on disk before the API answers, even across power loss.
   database.pragma("synchronous = FULL");
-  database.pragma("busy_timeout = 5000");
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
     kind: "sqlite",
