@@ -2,7 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { INVALIDATE_CHANNEL } from "../customers/service.js";
 import { get, post } from "../testing/harness.js";
 import { ADMIN, chat, type Fleet, startFleet } from "./instances.js";
-import { deleteKeys, dropSchema, TEST_PG_URL, TEST_REDIS_URL, uniqueName } from "./testkit.js";
+import {
+  deleteKeys,
+  dropSchema,
+  TEST_PG_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+  waitForCooldownInRedis,
+} from "./testkit.js";
 
 /** Two real gateway instances on one Postgres schema and one Redis (the shared services). */
 describe("two instances on Postgres + Redis", () => {
@@ -107,6 +114,7 @@ describe("two instances on Postgres + Redis", () => {
     const r1 = await post(`${A}/chat/completions`, chat("fleet-cool"), ADMIN);
     expect(r1.status).toBe(429);
     expect(f.eu.hits).toBe(1);
+    await waitForCooldownInRedis(TEST_REDIS_URL, prefix);
     const r2 = await post(`${B}/chat/completions`, chat("fleet-cool"), ADMIN);
     expect(r2.status).toBe(429);
     expect(r2.json.error.code).toBe("region_capacity_exhausted");

@@ -4,19 +4,21 @@ import type { Bus } from "../kv/bus.js";
 /** Marks our messages among anything else that may travel over the cluster IPC channel. */
 const TAG = "meridian:bus";
 
-interface Envelope {
-  tag: typeof TAG;
-  channel: string;
-  message: string;
-}
+/** A message (worker -> primary -> workers), or the primary's receipt for message `ack`. */
+type Envelope =
+  | { tag: typeof TAG; channel: string; message: string; id?: number }
+  | { tag: typeof TAG; ack: number };
 
 function isEnvelope(m: unknown): m is Envelope {
   return typeof m === "object" && m !== null && (m as Envelope).tag === TAG;
 }
 
+/** Longest a publisher waits for the primary's receipt (it resolves, never fails, after this). */
+const ACK_TIMEOUT_MS = 1_000;
+
 /** What the worker talks to: `process` in a cluster worker. */
 export interface IpcEndpoint {
-  send?(message: unknown): boolean;
+  send?(message: unknown, callback?: (err: Error | null) => void): boolean;
   connected?: boolean;
   on(event: "message", fn: (m: unknown) => void): unknown;
   off(event: "message", fn: (m: unknown) => void): unknown;
@@ -29,22 +31,38 @@ export interface IpcEndpoint {
  */
 export class IpcBus implements Bus {
   private readonly handlers = new Map<string, Array<(m: string) => void>>();
+  private readonly pending = new Map<number, () => void>();
+  private seq = 0;
   private readonly listener = (m: unknown) => {
-    if (isEnvelope(m)) this.deliver(m.channel, m.message);
+    if (!isEnvelope(m)) return;
+    if ("ack" in m) this.pending.get(m.ack)?.();
+    else this.deliver(m.channel, m.message);
   };
 
   constructor(private readonly endpoint: IpcEndpoint = process as unknown as IpcEndpoint) {
     endpoint.on("message", this.listener);
   }
 
-  publish(channel: string, message: string): void {
+  /** Resolves when the primary has passed the message to every other worker (or after 1 s). */
+  publish(channel: string, message: string): Promise<void> {
     this.deliver(channel, message);
-    if (this.endpoint.connected === false || !this.endpoint.send) return;
-    try {
-      this.endpoint.send({ tag: TAG, channel, message } satisfies Envelope);
-    } catch {
-      // the primary is gone (we are shutting down): nobody left to tell
-    }
+    const send = this.endpoint.send;
+    if (this.endpoint.connected === false || !send) return Promise.resolve();
+    const id = ++this.seq;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(done, ACK_TIMEOUT_MS);
+      this.pending.set(id, done);
+      try {
+        send.call(this.endpoint, { tag: TAG, channel, message, id } satisfies Envelope);
+      } catch {
+        done(); // the primary is gone (we are shutting down): nobody left to tell
+      }
+    });
   }
 
   subscribe(channel: string, handler: (message: string) => void): void {
@@ -56,6 +74,7 @@ export class IpcBus implements Bus {
   async close(): Promise<void> {
     this.endpoint.off("message", this.listener);
     this.handlers.clear();
+    for (const done of [...this.pending.values()]) done();
   }
 
   private deliver(channel: string, message: string): void {
@@ -63,15 +82,34 @@ export class IpcBus implements Bus {
   }
 }
 
-/** Primary side: forward a worker's bus message to every other live worker. */
+/**
+ * Primary side: forward a worker's bus message to every other live worker, then tell the sender
+ * it has been written to all of them.
+ */
 export function relayBus(from: Worker, message: unknown, workers: Iterable<Worker | undefined>): void {
-  if (!isEnvelope(message)) return;
+  if (!isEnvelope(message) || "ack" in message) return;
+  const sends: Array<Promise<void>> = [];
   for (const w of workers) {
     if (!w || w === from || !w.isConnected()) continue;
-    try {
-      w.send(message);
-    } catch {
-      // that worker is exiting; it no longer has a cache to invalidate
-    }
+    sends.push(
+      new Promise<void>((resolve) => {
+        try {
+          // the callback fires once the message is written (or failed: that worker is exiting)
+          w.send(message, undefined, () => resolve());
+        } catch {
+          resolve();
+        }
+      }),
+    );
   }
+  const id = message.id;
+  if (id === undefined) return;
+  void Promise.all(sends).then(() => {
+    if (!from.isConnected()) return;
+    try {
+      from.send({ tag: TAG, ack: id } satisfies Envelope);
+    } catch {
+      // the sender is exiting
+    }
+  });
 }

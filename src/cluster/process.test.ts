@@ -7,7 +7,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeUpstream } from "../testing/fake-upstream.js";
 import { ADMIN, chat } from "./instances.js";
-import { buildCli, deleteKeys, freePort, TEST_REDIS_URL, uniqueName, waitFor } from "./testkit.js";
+import {
+  buildCli,
+  deleteKeys,
+  freePort,
+  TEST_REDIS_URL,
+  uniqueName,
+  waitFor,
+  waitForCooldownInRedis,
+} from "./testkit.js";
 
 /**
  * The built CLI as an operator runs it: `node main.js --config …`, one process or a cluster,
@@ -237,6 +245,7 @@ describe("--num_workers 2 with Redis", () => {
     upstream.next({ status: 429 });
     expect((await call(cli.port, "POST", "/chat/completions", chat("wr-eu"))).status).toBe(429);
     expect(upstream.hits).toBe(1);
+    await waitForCooldownInRedis(TEST_REDIS_URL, prefix);
     // new connections reach both workers; neither calls the cooled eu deployment again
     for (let i = 0; i < 6; i++) {
       const r = await call(cli.port, "POST", "/chat/completions", chat("wr-eu"));

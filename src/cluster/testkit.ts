@@ -186,3 +186,19 @@ function listSources(dir: string): string[] {
   }
   return out;
 }
+
+/**
+ * Cooldowns travel to other processes a few ms after the failing response (LiteLLM's semantics
+ * too): wait until Redis holds one under `prefix`, plus a margin for the pub/sub message to be read.
+ */
+export async function waitForCooldownInRedis(url: string, prefix: string, marginMs = 100): Promise<void> {
+  const r = new Redis(url);
+  try {
+    await waitFor("the cooldown to reach Redis", async () => {
+      return (await r.keys(`${prefix}deployment:*:cooldown`)).length > 0;
+    });
+  } finally {
+    r.disconnect();
+  }
+  await new Promise((res) => setTimeout(res, marginMs));
+}

@@ -154,9 +154,13 @@ export class CustomerService {
   }
 
   /** After any change: forget here at once, and tell every other process. */
-  invalidate(id: string): void {
+  /**
+   * Admin operations await this before answering: once the bus has the message, every other
+   * process sees the change before the client can send its next request.
+   */
+  invalidate(id: string): Promise<void> {
     this.dropLocal(id);
-    this.bus.publish(INVALIDATE_CHANNEL, id);
+    return this.bus.publish(INVALIDATE_CHANNEL, id);
   }
 
   // ---- admin operations: store first (durable), then invalidate ----
@@ -167,7 +171,7 @@ export class CustomerService {
       throw new GatewayError("customer_exists", `Customer already exists: "${userId}".`, {
         param: "user_id",
       });
-    this.invalidate(userId);
+    await this.invalidate(userId);
     return c;
   }
 
@@ -179,7 +183,7 @@ export class CustomerService {
 
   async update(userId: string, fields: CustomerFields): Promise<Customer> {
     const c = await this.guard(() => this.store.updateCustomer(userId, fields));
-    this.invalidate(userId);
+    await this.invalidate(userId);
     if (!c) throw notFound([userId]);
     return c;
   }
@@ -187,14 +191,14 @@ export class CustomerService {
   async delete(userIds: string[]): Promise<number> {
     const r = await this.guard(() => this.store.deleteCustomers(userIds));
     if (r.missing.length > 0) throw notFound(r.missing);
-    for (const id of userIds) this.invalidate(id);
+    await Promise.all(userIds.map((id) => this.invalidate(id)));
     return r.deleted;
   }
 
   async setBlocked(userIds: string[], blocked: boolean): Promise<number> {
     const r = await this.guard(() => this.store.setBlocked(userIds, blocked));
     if (r.missing.length > 0) throw notFound(r.missing);
-    for (const id of userIds) this.invalidate(id);
+    await Promise.all(userIds.map((id) => this.invalidate(id)));
     return r.updated;
   }
 

@@ -4,7 +4,12 @@
  * carry the same messages between instances and workers.
  */
 export interface Bus {
-  publish(channel: string, message: string): void;
+  /**
+   * Deliver to local subscribers at once, and to other processes. Resolves once the message has
+   * left this process (acknowledged by Redis / the cluster primary), so a caller that awaits it
+   * before answering a client knows every other process is about to see it. Never rejects.
+   */
+  publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, handler: (message: string) => void): void;
   close(): Promise<void>;
 }
@@ -12,8 +17,9 @@ export interface Bus {
 export class LocalBus implements Bus {
   private readonly handlers = new Map<string, Array<(m: string) => void>>();
 
-  publish(channel: string, message: string): void {
+  publish(channel: string, message: string): Promise<void> {
     for (const h of this.handlers.get(channel) ?? []) h(message);
+    return Promise.resolve();
   }
 
   subscribe(channel: string, handler: (message: string) => void): void {

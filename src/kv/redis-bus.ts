@@ -43,9 +43,9 @@ export class RedisBus implements Bus {
     if (link.up) this.wasUp = true;
   }
 
-  publish(channel: string, message: string): void {
+  publish(channel: string, message: string): Promise<void> {
     for (const h of this.handlers.get(channel) ?? []) h(message);
-    this.send(channel, message);
+    return this.send(channel, message);
   }
 
   subscribe(channel: string, handler: (message: string) => void): void {
@@ -68,22 +68,25 @@ export class RedisBus implements Bus {
     this.handlers.clear();
   }
 
-  private send(channel: string, message: string): void {
+  private send(channel: string, message: string): Promise<void> {
     if (this.link.cmd.status !== "ready") {
       this.queue(channel, message);
-      return;
+      return Promise.resolve();
     }
     const payload = `${this.link.instanceId}\n${message}`;
     const now = Date.now();
     const recent = this.recentKey(channel);
-    this.link.cmd
+    return this.link.cmd
       .multi()
       .publish(this.link.prefix + channel, payload)
       .zadd(recent, now, message)
       .zremrangebyscore(recent, "-inf", now - RETENTION_MS)
       .pexpire(recent, RETENTION_MS)
       .exec()
-      .catch(() => this.queue(channel, message));
+      .then(
+        () => undefined,
+        () => this.queue(channel, message),
+      );
   }
 
   private recentKey(channel: string): string {
@@ -112,7 +115,7 @@ export class RedisBus implements Bus {
 
   private drain(): void {
     const pending = this.outbox.splice(0);
-    for (const [channel, message] of pending) this.send(channel, message);
+    for (const [channel, message] of pending) void this.send(channel, message);
   }
 
   private onMessage(fullChannel: string, payload: string): void {

@@ -55,7 +55,13 @@ export class RedisLink {
       lazyConnect: false,
     };
     // Commands fail fast while disconnected; a queued INCRBY would only arrive late and wrong.
-    this.cmd = new Redis(opts.url, { ...base, enableOfflineQueue: false, connectionName: "meridian" });
+    // A Redis that accepts connections but does not answer must not hold an admin call either.
+    this.cmd = new Redis(opts.url, {
+      ...base,
+      enableOfflineQueue: false,
+      commandTimeout: 2_000,
+      connectionName: "meridian",
+    });
     // The subscriber queues SUBSCRIBE until connected and resubscribes after every reconnect.
     this.sub = new Redis(opts.url, { ...base, autoResubscribe: true, connectionName: "meridian-sub" });
     for (const c of [this.cmd, this.sub]) {
