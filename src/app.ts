@@ -110,23 +110,32 @@ export async function build(deps: BuildDeps): Promise<Built> {
 
   const lifecycle = { shuttingDown: false };
   const master = config.general.masterKey ? new MasterKey(config.general.masterKey) : undefined;
-  app.addHook("onRequest", async (req, reply) => {
+  const shuttingDown = new GatewayError(
+    "shutting_down",
+    "The gateway is shutting down; retry on another instance.",
+    {
+      headers: { "retry-after": "1", connection: "close" },
+    },
+  );
+  // Callback style: no promise per request on the hot path.
+  app.addHook("onRequest", (req, _reply, done) => {
     const routeConfig = req.routeOptions.config as { public?: boolean } | undefined;
-    if (routeConfig?.public) return;
-    if (lifecycle.shuttingDown)
-      throw new GatewayError("shutting_down", "The gateway is shutting down; retry on another instance.", {
-        headers: { "retry-after": "1", connection: "close" },
-      });
-    if (master && !master.matches(presentedKey(req.headers))) {
-      const sent = presentedKey(req.headers) !== undefined;
-      throw new GatewayError(
-        "invalid_api_key",
-        sent
-          ? "Authentication Error: invalid API key."
-          : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
-      );
+    if (routeConfig?.public) return done();
+    if (lifecycle.shuttingDown) return done(shuttingDown);
+    if (master) {
+      const key = presentedKey(req.headers);
+      if (!master.matches(key)) {
+        return done(
+          new GatewayError(
+            "invalid_api_key",
+            key !== undefined
+              ? "Authentication Error: invalid API key."
+              : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
+          ),
+        );
+      }
     }
-    void reply;
+    done();
   });
   app.addHook("preHandler", (req, reply, done) => {
     if ((req as unknown as { lenientJson?: boolean }).lenientJson) {

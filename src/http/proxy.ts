@@ -65,7 +65,9 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       reply.header("x-litellm-call-id", callId);
       gw.log.request({
         callId,
-        group: group ?? model ?? "",
+        // metrics label by model group only (bounded); the raw requested model goes to the log line
+        group: group ?? "(unknown)",
+        model,
         policy: { ...UNRESTRICTED, endUserId },
         status: "error",
         error: err,

@@ -31,6 +31,12 @@ export class Metrics {
     });
   }
 
+  /** Labelled children, resolved once per label set: prom-client hashes label objects on every call. */
+  private readonly children = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(v: number): void } }
+  >();
+
   observe(
     group: string,
     d: Deployment | undefined,
@@ -38,13 +44,18 @@ export class Metrics {
     ms: number,
     overheadMs: number | undefined,
   ): void {
-    this.requests.inc({
-      model_group: group,
-      deployment: d?.id ?? "none",
-      region: d?.geography ?? "none",
-      status: String(status),
-    });
-    this.latency.observe({ model_group: group }, ms / 1000);
+    const id = d?.id ?? "none";
+    const key = `${group}\u0000${id}\u0000${status}`;
+    let c = this.children.get(key);
+    if (!c) {
+      c = {
+        count: this.requests.labels(group, id, d?.geography ?? "none", String(status)),
+        latency: this.latency.labels(group),
+      };
+      this.children.set(key, c);
+    }
+    c.count.inc();
+    c.latency.observe(ms / 1000);
     if (overheadMs !== undefined) this.overhead.observe(overheadMs / 1000);
   }
 }

@@ -9,6 +9,8 @@ import type { Metrics } from "./metrics.js";
 export interface RequestRecord {
   callId: string;
   group: string;
+  /** The model the client asked for, when it is not a known group. */
+  model?: string;
   policy: RegionPolicy;
   status: number | "error";
   deployment?: Deployment;
@@ -34,6 +36,7 @@ export class RequestLog {
       {
         call_id: r.callId,
         model_group: r.group,
+        model: r.model !== r.group ? r.model : undefined,
         end_user: r.policy.endUserId,
         allowed_region: r.policy.allowed,
         deployment_id: r.deployment?.id,

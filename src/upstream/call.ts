@@ -34,26 +34,31 @@ export async function callDeployment(
   pools: UpstreamPools,
   ctx: CallContext,
 ): Promise<CallResult<UpstreamReply>> {
-  const ctl = new AbortController();
-  const onClientAbort = () => ctl.abort();
-  ctx.signal.addEventListener("abort", onClientAbort, { once: true });
+  // Non-streaming attempts need no timer or controller of their own: undici's headers/body timeouts
+  // bound them and the request's signal carries a client abort. A stream needs time-to-first-chunk
+  // enforced beyond the headers, and its own controller to cancel it after the commit.
+  const ctl = ctx.stream ? new AbortController() : undefined;
+  const onClientAbort = ctl ? () => ctl.abort() : undefined;
+  if (onClientAbort) ctx.signal.addEventListener("abort", onClientAbort, { once: true });
   let timedOut = false;
   const limit = ctx.stream ? d.streamTimeoutMs : d.timeoutMs;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ctl.abort();
-  }, limit);
+  const timer = ctl
+    ? setTimeout(() => {
+        timedOut = true;
+        ctl.abort();
+      }, limit)
+    : undefined;
   const what = `deployment ${d.id} (${d.modelGroup}${d.geography ? `, ${d.geography}` : ""})`;
   const done = () => {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener("abort", onClientAbort);
+    if (timer) clearTimeout(timer);
+    if (onClientAbort) ctx.signal.removeEventListener("abort", onClientAbort);
   };
   try {
     const res = await send(pools.get(target.origin), {
       path: target.paths[ctx.op],
       headers: target.headers,
       body: provider.body(d, ctx.op, ctx.body),
-      signal: ctl.signal,
+      signal: ctl ? ctl.signal : ctx.signal,
       headersTimeoutMs: limit,
       bodyTimeoutMs: d.timeoutMs,
     });
@@ -89,7 +94,7 @@ export async function callDeployment(
       return { ok: false, failure: emptyStream(what) };
     }
     const cancel = () => {
-      ctl.abort();
+      ctl?.abort();
       res.body.destroy();
     };
     // The client-abort link stays until the stream is finished; the HTTP layer calls release().
