@@ -149,10 +149,21 @@ export async function build(deps: BuildDeps): Promise<Built> {
 
   app.setErrorHandler(errorHandler(logger));
   app.setNotFoundHandler((req, reply) => {
-    sendFailure(
-      reply,
-      new GatewayError("not_found", `Route not found: ${req.method} ${req.url.split("?")[0]}`),
+    const path = req.url.split("?")[0];
+    const allowed = (["GET", "POST"] as const).filter(
+      (method) => method !== req.method && app.hasRoute({ method, url: path }),
     );
+    if (allowed.length > 0) {
+      reply.header("allow", allowed.join(", "));
+      return sendFailure(
+        reply,
+        new GatewayError(
+          "method_not_allowed",
+          `Method ${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`,
+        ),
+      );
+    }
+    sendFailure(reply, new GatewayError("not_found", `Route not found: ${req.method} ${path}`));
   });
 
   registerHealthRoutes(app, gateway, lifecycle);

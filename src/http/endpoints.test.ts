@@ -202,7 +202,6 @@ describe("endpoints", () => {
   for (const [method, path] of [
     ["GET", "/v1/nope"],
     ["POST", "/v1/chat/complete"],
-    ["GET", "/chat/completions"],
   ] as const) {
     it(`unknown route ${method} ${path} is a 404 envelope`, async () => {
       const res = await fetch(`${h.url}${path}?x=1`, { method, headers: h.auth });
@@ -213,4 +212,15 @@ describe("endpoints", () => {
       expect(j.error.message).not.toContain("?x=1");
     });
   }
+
+  it("a known route with the wrong method is a 405 envelope with Allow", async () => {
+    const res = await fetch(`${h.url}/chat/completions`, { headers: h.auth });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+    const j = await res.json();
+    expect(j.error).toMatchObject({ code: "method_not_allowed", type: "invalid_request_error", param: null });
+    expect(
+      (await fetch(`${h.url}/v1/models`, { method: "POST", headers: h.auth })).headers.get("allow"),
+    ).toBe("GET");
+  });
 });
