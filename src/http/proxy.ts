@@ -135,13 +135,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   const total = performance.now() - started;
   headers["x-litellm-response-duration-ms"] = total.toFixed(3);
   headers["x-litellm-overhead-duration-ms"] = Math.max(0, total - upstreamMs).toFixed(3);
-
-  if (!stream) {
-    reply.raw.off("close", onClose);
-    const buf = up.body ?? Buffer.alloc(0);
-    if (gw.usage) gw.usage(d, buf);
-    const cost = responseCost(d, buf);
-    if (cost !== undefined) headers["x-litellm-response-cost"] = String(cost);
+  const served = (ms: number, stream: string | undefined) =>
     gw.log.request({
       callId,
       group,
@@ -149,9 +143,18 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       status: up.status,
       deployment: d,
       attempts: result.attempts,
-      ms: total,
+      ms,
       overheadMs: total - upstreamMs,
+      stream,
     });
+
+  if (!stream) {
+    reply.raw.off("close", onClose);
+    const buf = up.body ?? Buffer.alloc(0);
+    if (gw.usage) gw.usage(d, buf);
+    const cost = responseCost(d, buf);
+    if (cost !== undefined) headers["x-litellm-response-cost"] = String(cost);
+    served(total, undefined);
     reply.code(up.status).headers(headers).send(buf);
     return;
   }
@@ -164,17 +167,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   headers.connection = "keep-alive";
   const outcome = await pipeStream(reply.raw, up, headers, abort.signal);
   reply.raw.off("close", onClose);
-  gw.log.request({
-    callId,
-    group,
-    policy,
-    status: up.status,
-    deployment: d,
-    attempts: result.attempts,
-    ms: performance.now() - started,
-    overheadMs: total - upstreamMs,
-    stream: outcome,
-  });
+  served(performance.now() - started, outcome);
 }
 
 function attemptHeaders(

@@ -112,19 +112,14 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response shapes
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return read(res);
 }
 
 export async function get(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { headers });
+  return read(await fetch(url, { headers }));
+}
+
+async function read(res: Response) {
   const text = await res.text();
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response shapes
   let json: any;
