@@ -8,6 +8,6 @@ export default defineConfig({
     pool: "forks",
     // 2-core machine: integration tests start real servers
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ["default"],
+    reporters: ["default", "./vitest.summary.ts"],
   },
 });

@@ -1,7 +1,7 @@
 // CPU microseconds the gateway spends per proxied request (user+sys from /proc), a figure that stays
 // comparable on a busy machine where RPS does not. Usage: node bench/cpu-per-request.mjs [seconds]
-import { spawn, fork } from "node:child_process";
-import { readFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { fork, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +11,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), "meridian-cpu-"));
 const cfg = join(dir, "c.yaml");
-writeFileSync(cfg, `model_list:
+writeFileSync(
+  cfg,
+  `model_list:
   - model_name: gpt-bench
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:18201/v1", api_key: sk-up-eu, region_name: eu }
   - model_name: gpt-bench
@@ -19,25 +21,66 @@ writeFileSync(cfg, `model_list:
 general_settings:
   master_key: sk-bench-1234
   database_url: sqlite:${join(dir, "b.db")}
-`);
+`,
+);
 const ticks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return [Number(f[11]), Number(f[12])]; // utime + stime, clock ticks (1/100 s)
 };
 const up = fork(join(root, "bench/upstream.mjs"), ["18201", "18202"], { stdio: "ignore" });
 await new Promise((r) => up.once("message", r));
-const gw = spawn(process.execPath, [join(root, "dist/main.js"), "--config", cfg, "--port", "18200", "--host", "127.0.0.1"], { stdio: "ignore" });
-for (;;) { try { if ((await fetch("http://127.0.0.1:18200/health/liveliness")).ok) break; } catch {} await new Promise((r) => setTimeout(r, 20)); }
+const gw = spawn(
+  process.execPath,
+  [join(root, "dist/main.js"), "--config", cfg, "--port", "18200", "--host", "127.0.0.1"],
+  { stdio: "ignore" },
+);
+for (;;) {
+  try {
+    if ((await fetch("http://127.0.0.1:18200/health/liveliness")).ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 20));
+}
 const h = { "content-type": "application/json", authorization: "Bearer sk-bench-1234" };
-await fetch("http://127.0.0.1:18200/end_user/new", { method: "POST", headers: h, body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }) });
-const body = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], user: "bench-eu" });
-const run = (d) => new Promise((res, rej) => autocannon({ url: "http://127.0.0.1:18200/chat/completions", method: "POST", headers: h, body, connections: 50, duration: d }, (e, r) => (e ? rej(e) : res(r))));
+await fetch("http://127.0.0.1:18200/end_user/new", {
+  method: "POST",
+  headers: h,
+  body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
+});
+const body = JSON.stringify({
+  model: "gpt-bench",
+  messages: [{ role: "user", content: "hello" }],
+  user: "bench-eu",
+});
+const run = (d) =>
+  new Promise((res, rej) =>
+    autocannon(
+      {
+        url: "http://127.0.0.1:18200/chat/completions",
+        method: "POST",
+        headers: h,
+        body,
+        connections: 50,
+        duration: d,
+      },
+      (e, r) => (e ? rej(e) : res(r)),
+    ),
+  );
 await run(2);
 const t0 = ticks(gw.pid);
 const r = await run(seconds);
 const t1 = ticks(gw.pid);
 const n = r.requests.total;
-console.log(JSON.stringify({ requests: n, rps: Math.round(r.requests.average), non2xx: r.non2xx, cpuUsPerRequest: +((((t1[0]+t1[1]) - (t0[0]+t0[1])) * 10_000) / n).toFixed(1), userUs: +(((t1[0]-t0[0]) * 10_000) / n).toFixed(1), sysUs: +(((t1[1]-t0[1]) * 10_000) / n).toFixed(1) }));
-gw.kill("SIGTERM"); up.kill("SIGTERM");
+console.log(
+  JSON.stringify({
+    requests: n,
+    rps: Math.round(r.requests.average),
+    non2xx: r.non2xx,
+    cpuUsPerRequest: +(((t1[0] + t1[1] - (t0[0] + t0[1])) * 10_000) / n).toFixed(1),
+    userUs: +(((t1[0] - t0[0]) * 10_000) / n).toFixed(1),
+    sysUs: +(((t1[1] - t0[1]) * 10_000) / n).toFixed(1),
+  }),
+);
+gw.kill("SIGTERM");
+up.kill("SIGTERM");
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);

@@ -21,6 +21,7 @@ const KEY = "sk-bench-1234";
 const UP_EU = 18101;
 const UP_US = 18102;
 const GW = 18100;
+const BARE = 18103;
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
@@ -37,10 +38,23 @@ general_settings:
 `,
 );
 
-const chatBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], user: "bench-eu" });
-const streamBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], user: "bench-eu", stream: true });
+const chatBody = JSON.stringify({
+  model: "gpt-bench",
+  messages: [{ role: "user", content: "hello" }],
+  user: "bench-eu",
+});
+const streamBody = JSON.stringify({
+  model: "gpt-bench",
+  messages: [{ role: "user", content: "hello" }],
+  user: "bench-eu",
+  stream: true,
+});
 const directBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }] });
-const directStream = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }], stream: true });
+const directStream = JSON.stringify({
+  model: "gpt-bench",
+  messages: [{ role: "user", content: "hello" }],
+  stream: true,
+});
 const gwHeaders = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
 const upHeaders = { "content-type": "application/json", authorization: "Bearer sk-up-eu" };
 
@@ -54,7 +68,9 @@ process.on("SIGINT", () => process.exit(130));
 
 function cannon(url, body, headers, connections, duration) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: "POST", body, headers, connections, duration, pipelining: 1 }, (err, r) => (err ? reject(err) : resolve(r)));
+    autocannon({ url, method: "POST", body, headers, connections, duration, pipelining: 1 }, (err, r) =>
+      err ? reject(err) : resolve(r),
+    );
   });
 }
 
@@ -71,24 +87,45 @@ async function waitFor(url, timeoutMs) {
 }
 
 async function main() {
-  const upstream = fork(join(root, "bench/upstream.mjs"), [String(UP_EU), String(UP_US)], { stdio: "ignore" });
+  const upstream = fork(join(root, "bench/upstream.mjs"), [String(UP_EU), String(UP_US)], {
+    stdio: "ignore",
+  });
   children.push(upstream);
   await new Promise((resolve) => upstream.once("message", resolve));
 
   const t0 = performance.now();
-  const gw = spawn(process.execPath, [join(root, "dist/main.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, NODE_ENV: "production" },
-  });
+  const gw = spawn(
+    process.execPath,
+    [join(root, "dist/main.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, NODE_ENV: "production" },
+    },
+  );
   children.push(gw);
   await waitFor(`http://127.0.0.1:${GW}/health/liveliness`, 10_000);
   const coldStartMs = performance.now() - t0;
 
-  const created = await fetch(`http://127.0.0.1:${GW}/end_user/new`, { method: "POST", headers: gwHeaders, body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }) });
+  const created = await fetch(`http://127.0.0.1:${GW}/end_user/new`, {
+    method: "POST",
+    headers: gwHeaders,
+    body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
+  });
   if (created.status !== 200) throw new Error(`creating the customer failed: ${created.status}`);
-  const check = await fetch(`http://127.0.0.1:${GW}/chat/completions`, { method: "POST", headers: gwHeaders, body: chatBody });
-  if (check.headers.get("x-litellm-model-region") !== "eu") throw new Error("pinned customer not served in eu");
+  const check = await fetch(`http://127.0.0.1:${GW}/chat/completions`, {
+    method: "POST",
+    headers: gwHeaders,
+    body: chatBody,
+  });
+  if (check.headers.get("x-litellm-model-region") !== "eu")
+    throw new Error("pinned customer not served in eu");
 
+  const bare = fork(join(root, "bench/bare-proxy.mjs"), [String(BARE), `http://127.0.0.1:${UP_EU}`], {
+    stdio: "ignore",
+  });
+  children.push(bare);
+  await new Promise((resolve) => bare.once("message", resolve));
+  const bareUrl = `http://127.0.0.1:${BARE}/chat/completions`;
   const gwUrl = `http://127.0.0.1:${GW}/chat/completions`;
   const upUrl = `http://127.0.0.1:${UP_EU}/v1/chat/completions`;
   process.stderr.write(`cold start ${coldStartMs.toFixed(0)} ms; warming up…\n`);
@@ -100,22 +137,53 @@ async function main() {
   const sampler = setInterval(() => rssSamples.push(rssMb(gw.pid)), 200);
   const gwRuns = [];
   const upRuns = [];
+  const bareRuns = [];
   for (let i = 0; i < 2; i++) {
     process.stderr.write(`throughput round ${i + 1}/2 (${DURATION}s each)…\n`);
     gwRuns.push(await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, DURATION));
     upRuns.push(await cannon(upUrl, directBody, upHeaders, CONNECTIONS, DURATION));
+    bareRuns.push(await cannon(bareUrl, directBody, gwHeaders, CONNECTIONS, DURATION));
   }
   clearInterval(sampler);
   const best = (runs) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a));
   const g = best(gwRuns);
   const u = best(upRuns);
+  const b = best(bareRuns);
   const errors = gwRuns.reduce((n, r) => n + r.errors + r.non2xx, 0);
 
   process.stderr.write("latency at concurrency 1…\n");
-  const gLat = await sequential(`http://127.0.0.1:${GW}`, { path: "/chat/completions", headers: gwHeaders, body: chatBody, n: PROBES });
-  const uLat = await sequential(`http://127.0.0.1:${UP_EU}`, { path: "/v1/chat/completions", headers: upHeaders, body: directBody, n: PROBES });
-  const gTtfb = await sequential(`http://127.0.0.1:${GW}`, { path: "/chat/completions", headers: gwHeaders, body: streamBody, n: PROBES / 2, firstByte: true });
-  const uTtfb = await sequential(`http://127.0.0.1:${UP_EU}`, { path: "/v1/chat/completions", headers: upHeaders, body: directStream, n: PROBES / 2, firstByte: true });
+  const gLat = await sequential(`http://127.0.0.1:${GW}`, {
+    path: "/chat/completions",
+    headers: gwHeaders,
+    body: chatBody,
+    n: PROBES,
+  });
+  const uLat = await sequential(`http://127.0.0.1:${UP_EU}`, {
+    path: "/v1/chat/completions",
+    headers: upHeaders,
+    body: directBody,
+    n: PROBES,
+  });
+  const bLat = await sequential(`http://127.0.0.1:${BARE}`, {
+    path: "/chat/completions",
+    headers: gwHeaders,
+    body: directBody,
+    n: PROBES,
+  });
+  const gTtfb = await sequential(`http://127.0.0.1:${GW}`, {
+    path: "/chat/completions",
+    headers: gwHeaders,
+    body: streamBody,
+    n: PROBES / 2,
+    firstByte: true,
+  });
+  const uTtfb = await sequential(`http://127.0.0.1:${UP_EU}`, {
+    path: "/v1/chat/completions",
+    headers: upHeaders,
+    body: directStream,
+    n: PROBES / 2,
+    firstByte: true,
+  });
 
   // Memory across repeated runs: RSS after each short load run must not climb.
   const rssAfterRuns = [];
@@ -131,7 +199,13 @@ async function main() {
     date: new Date().toISOString(),
     node: process.version,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30) },
-    settings: { connections: CONNECTIONS, durationS: DURATION, probes: PROBES, memoryRuns: RUNS, path: "POST /chat/completions, master key on, customer pinned to eu (2 deployments: eu, us)" },
+    settings: {
+      connections: CONNECTIONS,
+      durationS: DURATION,
+      probes: PROBES,
+      memoryRuns: RUNS,
+      path: "POST /chat/completions, master key on, customer pinned to eu (2 deployments: eu, us)",
+    },
     throughput: {
       gatewayRps: Math.round(g.requests.average),
       directRps: Math.round(u.requests.average),
@@ -141,6 +215,8 @@ async function main() {
       directP50Ms: u.latency.p50,
       directP99Ms: u.latency.p99,
       gatewayErrors: errors,
+      bareProxyRps: Math.round(b.requests.average),
+      ratioToBareProxy: +(g.requests.average / b.requests.average).toFixed(3),
     },
     concurrency1: {
       gatewayP50Ms: +p(gLat, 50).toFixed(3),
@@ -149,6 +225,8 @@ async function main() {
       directP99Ms: +p(uLat, 99).toFixed(3),
       addedP50Ms: +(p(gLat, 50) - p(uLat, 50)).toFixed(3),
       addedP99Ms: +(p(gLat, 99) - p(uLat, 99)).toFixed(3),
+      bareProxyAddedP50Ms: +(p(bLat, 50) - p(uLat, 50)).toFixed(3),
+      bareProxyAddedP99Ms: +(p(bLat, 99) - p(uLat, 99)).toFixed(3),
     },
     streaming: {
       gatewayTtfbP50Ms: +p(gTtfb, 50).toFixed(3),
@@ -179,16 +257,58 @@ async function main() {
   writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(result, null, 2)}\n`);
 
   const rows = [
-    ["throughput (50 conn)", `${result.throughput.gatewayRps} rps`, `${result.throughput.directRps} rps`, `${(result.throughput.ratio * 100).toFixed(1)} % of direct`],
-    ["latency p50 / p99 (50 conn)", `${g.latency.p50} / ${g.latency.p99} ms`, `${u.latency.p50} / ${u.latency.p99} ms`, ""],
-    ["latency p50 (c=1)", `${result.concurrency1.gatewayP50Ms} ms`, `${result.concurrency1.directP50Ms} ms`, `+${result.concurrency1.addedP50Ms} ms`],
-    ["latency p99 (c=1)", `${result.concurrency1.gatewayP99Ms} ms`, `${result.concurrency1.directP99Ms} ms`, `+${result.concurrency1.addedP99Ms} ms`],
-    ["stream TTFB p50 (c=1)", `${result.streaming.gatewayTtfbP50Ms} ms`, `${result.streaming.directTtfbP50Ms} ms`, `+${result.streaming.addedTtfbP50Ms} ms`],
+    [
+      "throughput (50 conn)",
+      `${result.throughput.gatewayRps} rps`,
+      `${result.throughput.directRps} rps`,
+      `${(result.throughput.ratio * 100).toFixed(1)} % of direct`,
+    ],
+    [
+      "bare Fastify+undici proxy (50 conn)",
+      `${result.throughput.bareProxyRps} rps`,
+      "",
+      `gateway = ${(result.throughput.ratioToBareProxy * 100).toFixed(1)} % of it`,
+    ],
+    [
+      "bare proxy added p50 / p99 (c=1)",
+      `+${result.concurrency1.bareProxyAddedP50Ms} / +${result.concurrency1.bareProxyAddedP99Ms} ms`,
+      "",
+      "",
+    ],
+    [
+      "latency p50 / p99 (50 conn)",
+      `${g.latency.p50} / ${g.latency.p99} ms`,
+      `${u.latency.p50} / ${u.latency.p99} ms`,
+      "",
+    ],
+    [
+      "latency p50 (c=1)",
+      `${result.concurrency1.gatewayP50Ms} ms`,
+      `${result.concurrency1.directP50Ms} ms`,
+      `+${result.concurrency1.addedP50Ms} ms`,
+    ],
+    [
+      "latency p99 (c=1)",
+      `${result.concurrency1.gatewayP99Ms} ms`,
+      `${result.concurrency1.directP99Ms} ms`,
+      `+${result.concurrency1.addedP99Ms} ms`,
+    ],
+    [
+      "stream TTFB p50 (c=1)",
+      `${result.streaming.gatewayTtfbP50Ms} ms`,
+      `${result.streaming.directTtfbP50Ms} ms`,
+      `+${result.streaming.addedTtfbP50Ms} ms`,
+    ],
     ["RSS max under load", `${result.memory.rssUnderLoadMaxMb} MB`, "", ""],
-    [`RSS after ${RUNS} runs`, result.memory.rssAfterRunsMb.join(", ") + " MB", "", `${result.memory.growthFirstToLastMb >= 0 ? "+" : ""}${result.memory.growthFirstToLastMb} MB`],
+    [
+      `RSS after ${RUNS} runs`,
+      result.memory.rssAfterRunsMb.join(", ") + " MB",
+      "",
+      `${result.memory.growthFirstToLastMb >= 0 ? "+" : ""}${result.memory.growthFirstToLastMb} MB`,
+    ],
     ["cold start to liveliness", `${result.coldStartMs} ms`, "", ""],
   ];
-  const w = [30, 26, 16, 22];
+  const w = [36, 34, 16, 26];
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(" | ")} |`;
   console.log(`\nMeridian benchmark — ${result.node}, ${result.machine.cpus} × ${result.machine.cpu}\n`);
   console.log(line(["measure", "gateway", "direct", "added / ratio"]));

@@ -1,9 +1,9 @@
 import { type Built, build } from "./app.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
-import { RedisLink } from "./kv/redis.js";
-import { RedisBus } from "./kv/redis-bus.js";
-import { SharedRouterState } from "./kv/shared-state.js";
+import type { RedisLink } from "./kv/redis.js";
+import type { RedisBus } from "./kv/redis-bus.js";
+import type { SharedRouterState } from "./kv/shared-state.js";
 import type { Logger } from "./observability/logger.js";
 import { LocalRouterState, type RouterState } from "./router/state.js";
 import { openStore, type Store } from "./store/customers.js";
@@ -48,9 +48,17 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
   let bus: Bus;
   let routerState: RouterState;
   let shared: SharedRouterState | undefined;
+  let redisBus: RedisBus | undefined;
   if (config.general.redisUrl) {
+    // Loaded only when configured: ioredis adds ~0.2 s to a cold start.
+    const [{ RedisLink }, { RedisBus }, { SharedRouterState }] = await Promise.all([
+      import("./kv/redis.js"),
+      import("./kv/redis-bus.js"),
+      import("./kv/shared-state.js"),
+    ]);
     redis = new RedisLink({ url: config.general.redisUrl, logger: opts.logger, prefix: opts.redisPrefix });
-    bus = new RedisBus(redis);
+    redisBus = new RedisBus(redis);
+    bus = redisBus;
     shared = new SharedRouterState(redis, {
       flushIntervalMs: opts.redisFlushMs,
       deploymentIds: config.deployments.map((d) => d.id),
@@ -76,9 +84,9 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     link.onReady(() => customers.restore());
     if (!link.up) customers.degrade(DEGRADED_CACHE_MS); // an outage may have begun before we listened
   }
-  if (link && bus instanceof RedisBus) {
+  if (link && redisBus) {
     // Subscribed before the first request, so no invalidation published after we listen is missed.
-    if (await link.waitReady(REDIS_STARTUP_WAIT_MS)) await bus.settled();
+    if (await link.waitReady(REDIS_STARTUP_WAIT_MS)) await redisBus.settled();
   }
   await built.app.listen({ host: opts.host, port: opts.port });
   const addr = built.app.server.address();

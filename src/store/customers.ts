@@ -45,7 +45,7 @@ export interface Store {
 }
 
 export async function openStore(url: string | undefined): Promise<Store> {
-  const opened = openDb(url);
+  const opened = await openDb(url);
   let schema = opened.schema;
   if (schema) await createSchema(opened.db as Kysely<unknown>, schema);
   else if (opened.kind === "postgres") {

@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
 import type { Database } from "./schema.js";
 
 export type StoreKind = "sqlite" | "postgres";
@@ -22,7 +21,7 @@ export const DEFAULT_SQLITE_FILE = "./meridian.db";
  * `postgres://…` / `postgresql://…` → Postgres (pooled; `?schema=name` isolates, e.g. for tests);
  * `sqlite:PATH`, `file:PATH` or a bare path → SQLite file; nothing → ./meridian.db.
  */
-export function openDb(url: string | undefined): OpenedDb {
+export async function openDb(url: string | undefined): Promise<OpenedDb> {
   const u = url?.trim() || `sqlite:${DEFAULT_SQLITE_FILE}`;
   if (/^postgres(ql)?:\/\//i.test(u)) return openPostgres(u);
   const file = u.replace(/^(sqlite|file):(\/\/)?/i, "");
@@ -49,14 +48,18 @@ function openSqlite(file: string): OpenedDb {
  * only listens on idle ones: unhandled, that crashed the process when Postgres went away (found
  * by the outage test). The failing query, if any, still rejects; the pool discards the client.
  */
-class ResilientClient extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    super(config);
-    this.on("error", () => {});
-  }
+function resilientClient(pg: typeof import("pg").default) {
+  return class ResilientClient extends pg.Client {
+    constructor(config?: string | import("pg").ClientConfig) {
+      super(config);
+      this.on("error", () => {});
+    }
+  };
 }
 
-function openPostgres(url: string): OpenedDb {
+async function openPostgres(url: string): Promise<OpenedDb> {
+  // Loaded only for Postgres: the SQLite default starts faster without it.
+  const { default: pg } = await import("pg");
   const parsed = new URL(url);
   const schema = parsed.searchParams.get("schema");
   parsed.searchParams.delete("schema");
@@ -70,7 +73,7 @@ function openPostgres(url: string): OpenedDb {
     // a dead server must fail a request quickly, not hang it
     query_timeout: 5_000,
     options: schema ? `-c search_path=${schema}` : undefined,
-    Client: ResilientClient as unknown as new () => pg.ClientBase,
+    Client: resilientClient(pg) as unknown as new () => import("pg").ClientBase,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
