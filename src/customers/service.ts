@@ -93,7 +93,9 @@ export class CustomerService {
             );
           },
         )
-        .finally(() => this.pending.delete(id));
+        .finally(() => {
+          if (this.pending.get(id) === p) this.pending.delete(id);
+        });
       this.pending.set(id, p);
     }
     return p;
@@ -151,6 +153,8 @@ export class CustomerService {
   private dropLocal(id: string): void {
     this.epoch++;
     this.cache.delete(id);
+    // A read started before the change may still be in flight: later requests must not join it.
+    this.pending.delete(id);
   }
 
   /** After any change: forget here at once, and tell every other process. */
