@@ -95,6 +95,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       policy,
       signal: abort.signal,
       estimatedTokens: estimateTokens(req),
+      holdUntilRelease: stream,
       call: async (d: Deployment) => {
         const t = performance.now();
         const r =
@@ -165,7 +166,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   reply.hijack();
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
-  const outcome = await pipeStream(reply.raw, up, headers, abort.signal);
+  const outcome = await pipeStream(reply.raw, up, headers, abort.signal).finally(result.release);
   reply.raw.off("close", onClose);
   served(performance.now() - started, outcome);
 }

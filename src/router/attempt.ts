@@ -29,6 +29,8 @@ export interface LoopInput<T> {
   estimatedTokens: number;
   /** Performs one attempt against one deployment; never throws for upstream problems. */
   call: (d: Deployment) => Promise<CallResult<T>>;
+  /** A stream stays in flight (least-busy) after the call returns, until the caller's `release()`. */
+  holdUntilRelease?: boolean;
 }
 
 export interface LoopSuccess<T> {
@@ -37,7 +39,11 @@ export interface LoopSuccess<T> {
   attempts: AttemptRecord[];
   retries: number;
   fallbacks: number;
+  /** Ends the serving attempt's in-flight count (idempotent); a no-op unless `holdUntilRelease`. */
+  release: () => void;
 }
+
+const noop = () => {};
 
 /**
  * One loop for retries and fallbacks (TensorZero's shape). Each model group on the way, the first
@@ -96,17 +102,25 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       tried.add(d.id);
       router.state.begin(d.id);
       if (countRequests) router.state.recordUsage(d.id, 1, 0, now);
-      let r: CallResult<T>;
+      let r: CallResult<T> | undefined;
       try {
         r = await input.call(d);
       } finally {
-        router.state.end(d.id);
+        if (!(r?.ok && input.holdUntilRelease)) router.state.end(d.id);
       }
       const ms = Date.now() - now;
       if (r.ok) {
         router.state.recordLatency(d.id, ms);
         attempts.push(record(d, group, 200, null, ms));
-        return { deployment: d, value: r.value, attempts, retries, fallbacks };
+        let release = noop;
+        if (input.holdUntilRelease) {
+          let held = true;
+          release = () => {
+            if (held) router.state.end(d.id);
+            held = false;
+          };
+        }
+        return { deployment: d, value: r.value, attempts, retries, fallbacks, release };
       }
       const f = r.failure;
       last = f;
