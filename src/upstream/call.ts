@@ -63,7 +63,7 @@ export async function callDeployment(
       bodyTimeoutMs: d.timeoutMs,
     });
     if (res.statusCode >= 400) {
-      const buf = await readAll(res.body);
+      const buf = await readAll(res.body, MAX_ERROR_BODY);
       done();
       return {
         ok: false,
@@ -121,9 +121,23 @@ function redactKey(f: AttemptFailure, d: Deployment): AttemptFailure {
   return f;
 }
 
-async function readAll(body: AsyncIterable<Buffer>): Promise<Buffer> {
+/** Error bodies are only read for their message: a misbehaving upstream cannot make us buffer megabytes. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+async function readAll(
+  body: AsyncIterable<Buffer> & { destroy?: () => void },
+  limit = Number.POSITIVE_INFINITY,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c);
+  let size = 0;
+  for await (const c of body) {
+    chunks.push(c);
+    size += c.length;
+    if (size >= limit) {
+      body.destroy?.();
+      break;
+    }
+  }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 

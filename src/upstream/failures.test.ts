@@ -134,6 +134,18 @@ describe("upstream failure mapping", () => {
     expectCleanEnvelope(r);
   });
 
+  it("a huge upstream error body is not buffered: read up to 64 KB, answered as a generic envelope", async () => {
+    h.upstreams.eu.next({
+      status: 500,
+      errorBody: `{"error": {"message": "${"x".repeat(8 * 1024 * 1024)}"}}`,
+    });
+    const r = await post(`${h.url}/chat/completions`, chat("chat"), h.auth);
+    expect(r.status).toBe(500);
+    expect(r.json.error.message).toContain("returned HTTP 500");
+    expect(r.text.length).toBeLessThan(2000);
+    expectCleanEnvelope(r);
+  });
+
   it("an upstream message that quotes the deployment's api key is redacted", async () => {
     h.upstreams.eu.next({
       status: 401,
