@@ -302,7 +302,7 @@ async function main() {
     ["RSS max under load", `${result.memory.rssUnderLoadMaxMb} MB`, "", ""],
     [
       `RSS after ${RUNS} runs`,
-      result.memory.rssAfterRunsMb.join(", ") + " MB",
+      `${result.memory.rssAfterRunsMb.join(", ")} MB`,
       "",
       `${result.memory.growthFirstToLastMb >= 0 ? "+" : ""}${result.memory.growthFirstToLastMb} MB`,
     ],

@@ -21,6 +21,7 @@ async function call(method: string, path: string, body?: unknown) {
     headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  // biome-ignore lint/suspicious/noExplicitAny: the demo prints whatever shape the gateway answers
   return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, any> };
 }
 
@@ -35,15 +36,24 @@ async function main() {
   const config = loadConfigFile(configFile);
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
   const server = await startServer(config, { host: "0.0.0.0", port, logger });
-  process.stdout.write(`Meridian ${base} — fake upstreams: eu ${eu.url}, us ${us.url}; config ${configFile}\n`);
+  process.stdout.write(
+    `Meridian ${base} — fake upstreams: eu ${eu.url}, us ${us.url}; config ${configFile}\n`,
+  );
 
   show("1. Create a customer pinned to the EU: POST /end_user/new");
-  const created = await call("POST", "/end_user/new", { user_id: "demo-customer-eu", allowed_model_region: "eu" });
+  const created = await call("POST", "/end_user/new", {
+    user_id: "demo-customer-eu",
+    allowed_model_region: "eu",
+  });
   process.stdout.write(`${created.status} ${JSON.stringify(created.json)}\n`);
 
   show('2. Chat as that customer ("user": "demo-customer-eu") — five times');
   for (let i = 0; i < 5; i++) {
-    const r = await call("POST", "/chat/completions", { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "what is the meaning of the universe? 1234" }], user: "demo-customer-eu" });
+    const r = await call("POST", "/chat/completions", {
+      model: "gpt-3.5-turbo",
+      messages: [{ role: "user", content: "what is the meaning of the universe? 1234" }],
+      user: "demo-customer-eu",
+    });
     process.stdout.write(
       `${r.status}  x-litellm-api-base: ${r.headers.get("x-litellm-api-base")}  x-litellm-model-region: ${r.headers.get("x-litellm-model-region")}  → "${r.json.choices?.[0]?.message?.content}"\n`,
     );
@@ -52,15 +62,24 @@ async function main() {
   show("3. Same model, no customer: both regions serve");
   const seen = new Set<string>();
   for (let i = 0; i < 10; i++) {
-    const r = await call("POST", "/chat/completions", { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi" }] });
+    const r = await call("POST", "/chat/completions", {
+      model: "gpt-3.5-turbo",
+      messages: [{ role: "user", content: "hi" }],
+    });
     seen.add(String(r.headers.get("x-litellm-model-region")));
   }
   process.stdout.write(`regions that served 10 unrestricted requests: ${[...seen].sort().join(", ")}\n`);
 
   show("4. A model with no EU deployment (gpt-4o is US-only): refused, nothing sent upstream");
   const before = eu.hits + us.hits;
-  const refused = await call("POST", "/chat/completions", { model: "gpt-4o", messages: [{ role: "user", content: "hi" }], user: "demo-customer-eu" });
-  process.stdout.write(`${refused.status} ${JSON.stringify(refused.json)}\nupstream calls made: ${eu.hits + us.hits - before}\n`);
+  const refused = await call("POST", "/chat/completions", {
+    model: "gpt-4o",
+    messages: [{ role: "user", content: "hi" }],
+    user: "demo-customer-eu",
+  });
+  process.stdout.write(
+    `${refused.status} ${JSON.stringify(refused.json)}\nupstream calls made: ${eu.hits + us.hits - before}\n`,
+  );
 
   show("Try the seed yourself (paste these):");
   process.stdout.write(`curl -X POST --location 'http://0.0.0.0:${port}/end_user/new' \\
