@@ -21,35 +21,53 @@ export interface RequestRecord {
   stream?: string;
 }
 
-/** One log line and the metrics for each proxied request. No prompt content, no keys. */
+/**
+ * One log line and the metrics for each proxied request. No prompt content, no keys.
+ * What is fixed per serving deployment (group, id, region) lives in a child logger made once, so
+ * pino serializes it once rather than on every line.
+ */
 export class RequestLog {
+  private readonly children = new Map<string, Logger>();
+  private readonly info: boolean;
+
   constructor(
     private readonly logger: Logger,
     private readonly metrics: Metrics | undefined,
-  ) {}
+  ) {
+    this.info = logger.isLevelEnabled("info");
+  }
+
+  private childFor(d: Deployment): Logger {
+    let c = this.children.get(d.id);
+    if (!c) {
+      c = this.logger.child({ model_group: d.modelGroup, deployment_id: d.id, region: d.geography });
+      this.children.set(d.id, c);
+    }
+    return c;
+  }
 
   request(r: RequestRecord): void {
     const status = r.status === "error" ? (r.error as { status: number }).status : r.status;
     this.metrics?.observe(r.group, r.deployment, status, r.ms, r.overheadMs);
-    if (!this.logger.isLevelEnabled("info")) return;
-    this.logger.info(
-      {
-        call_id: r.callId,
-        model_group: r.group,
-        model: r.model !== r.group ? r.model : undefined,
-        end_user: r.policy.endUserId,
-        allowed_region: r.policy.allowed,
-        deployment_id: r.deployment?.id,
-        region: r.deployment?.geography,
-        status,
-        code: r.error?.code,
-        attempts: r.attempts.length > 1 ? r.attempts : undefined,
-        ms: round(r.ms),
-        overhead_ms: r.overheadMs === undefined ? undefined : round(r.overheadMs),
-        stream: r.stream,
-      },
-      "request",
-    );
+    if (!this.info) return;
+    const fields: Record<string, unknown> = {
+      call_id: r.callId,
+      end_user: r.policy.endUserId,
+      allowed_region: r.policy.allowed,
+      status,
+      ms: round(r.ms),
+    };
+    if (r.overheadMs !== undefined) fields.overhead_ms = round(r.overheadMs);
+    if (r.attempts.length > 1) fields.attempts = r.attempts;
+    if (r.stream !== undefined) fields.stream = r.stream;
+    if (r.error) fields.code = r.error.code;
+    if (r.deployment) {
+      this.childFor(r.deployment).info(fields, "request");
+      return;
+    }
+    fields.model_group = r.group;
+    if (r.model !== undefined && r.model !== r.group) fields.model = r.model;
+    this.logger.info(fields, "request");
   }
 }
 
