@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { benchConfig } from "./measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const seconds = Number(process.argv[2] ?? 5);
@@ -13,15 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), "meridian-cpu-"));
 const cfg = join(dir, "c.yaml");
 writeFileSync(
   cfg,
-  `model_list:
-  - model_name: gpt-bench
-    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:18201/v1", api_key: sk-up-eu, region_name: eu }
-  - model_name: gpt-bench
-    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:18202/v1", api_key: sk-up-us, region_name: us }
-general_settings:
-  master_key: sk-bench-1234
-  database_url: sqlite:${join(dir, "b.db")}
-`,
+  benchConfig({ euPort: 18201, usPort: 18202, key: "sk-bench-1234", dbFile: join(dir, "b.db") }),
 );
 const ticks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");

@@ -43,3 +43,16 @@ export function rssMb(pid) {
     return undefined;
   }
 }
+
+/** The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, master key on. */
+export function benchConfig({ euPort, usPort, key, dbFile }) {
+  return `model_list:
+  - model_name: gpt-bench
+    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${euPort}/v1", api_key: sk-up-eu, region_name: eu }
+  - model_name: gpt-bench
+    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${usPort}/v1", api_key: sk-up-us, region_name: us }
+general_settings:
+  master_key: ${key}
+  database_url: sqlite:${dbFile}
+`;
+}

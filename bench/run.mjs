@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { percentile, rssMb, sequential } from "./measure.mjs";
+import { benchConfig, percentile, rssMb, sequential } from "./measure.mjs";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")));
 const DURATION = Number(args.get("duration") ?? 10);
@@ -27,15 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
 writeFileSync(
   configFile,
-  `model_list:
-  - model_name: gpt-bench
-    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${UP_EU}/v1", api_key: sk-up-eu, region_name: eu }
-  - model_name: gpt-bench
-    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${UP_US}/v1", api_key: sk-up-us, region_name: us }
-general_settings:
-  master_key: ${KEY}
-  database_url: sqlite:${join(dir, "bench.db")}
-`,
+  benchConfig({ euPort: UP_EU, usPort: UP_US, key: KEY, dbFile: join(dir, "bench.db") }),
 );
 
 const chatBody = JSON.stringify({
