@@ -122,10 +122,31 @@ router_settings:
     expect(msg).toMatch(/^config.yaml:\d+ invalid YAML/);
   });
 
-  it("rejects unsupported providers and azure without api_base", () => {
-    expect(
-      problems("model_list:\n  - model_name: a\n    litellm_params: { model: bedrock/claude }\n"),
-    ).toContain('provider "bedrock" is not supported');
+  it("skips deployments of unsupported providers with a located warning, and what points at them", () => {
+    const c = parseConfigText(
+      `model_list:
+  - model_name: claude
+    litellm_params: { model: anthropic/claude-3-5-sonnet, api_key: x }
+  - model_name: gpt
+    litellm_params: { model: openai/gpt-4o, region_name: eu }
+router_settings:
+  fallbacks: [{"gpt": ["claude"]}]
+  model_group_alias: {"sonnet": "claude"}
+`,
+      "config.yaml",
+      {},
+    );
+    expect(c.deployments.map((d) => d.modelGroup)).toEqual(["gpt"]);
+    expect(c.router.fallbacks.get("gpt")).toEqual([]);
+    expect(c.router.aliases.has("sonnet")).toBe(false);
+    expect(c.warnings).toEqual([
+      'config.yaml:3 model_list[0].litellm_params.model: provider "anthropic" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
+      'config.yaml:8 router_settings.model_group_alias.sonnet: alias target "claude" has no usable deployment; skipped',
+      'config.yaml:7 router_settings.fallbacks[0].gpt[0]: fallback model "claude" has no usable deployment; skipped',
+    ]);
+  });
+
+  it("rejects azure without api_base", () => {
     expect(problems("model_list:\n  - model_name: a\n    litellm_params: { model: azure/gpt }\n")).toContain(
       "model_list[0].litellm_params.api_base: azure deployments need api_base",
     );

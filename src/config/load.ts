@@ -72,7 +72,11 @@ export function parseConfigText(
   return {
     ...result.config,
     file,
-    warnings: [...warnings, ...result.config.warnings.map((w) => `${file}: ${w}`)],
+    warnings: [
+      ...warnings,
+      ...result.notices.map(where),
+      ...result.config.warnings.map((w) => `${file}: ${w}`),
+    ],
   };
 }
 

@@ -81,8 +81,9 @@ const DEFAULT_TIMEOUT_S = 600;
 export function normalize(
   raw: RawConfig,
   env: NodeJS.ProcessEnv,
-): { config: GatewayConfig; problems: Problem[] } {
+): { config: GatewayConfig; problems: Problem[]; notices: Problem[] } {
   const problems: Problem[] = [];
+  const notices: Problem[] = [];
   const warnings: string[] = [];
   const rs = raw.router_settings;
   const ls = raw.litellm_settings;
@@ -94,7 +95,7 @@ export function normalize(
   const deployments: Deployment[] = [];
   const ids = new Set<string>();
   raw.model_list.forEach((entry, i) => {
-    let d = buildDeployment(entry, i, timeoutS, rs.stream_timeout, problems);
+    let d = buildDeployment(entry, i, timeoutS, rs.stream_timeout, problems, notices);
     if (!d) return;
     // Two identical entries without model_info.id (e.g. the same endpoint listed twice) stay distinct.
     if (ids.has(d.id) && entry.model_info?.id === undefined) d = { ...d, id: `${d.id}-${i}` };
@@ -110,18 +111,21 @@ export function normalize(
   });
 
   const groups = new Set(deployments.map((d) => d.modelGroup));
+  // Listed, but every deployment was skipped (unsupported provider): references to it are dropped, not fatal.
+  const listed = new Set(raw.model_list.map((e) => e.model_name));
   const fallbackMap = (list: Array<Record<string, string[]>> | undefined, key: string) => {
     const m = new Map<string, string[]>();
     (list ?? []).forEach((item, i) => {
       for (const [from, to] of Object.entries(item)) {
+        const kept: string[] = [];
         to.forEach((t, j) => {
-          if (!groups.has(t))
-            problems.push({
-              path: ["router_settings", key, i, from, j],
-              message: `fallback model "${t}" is not in model_list`,
-            });
+          const path = ["router_settings", key, i, from, j];
+          if (groups.has(t)) kept.push(t);
+          else if (listed.has(t))
+            notices.push({ path, message: `fallback model "${t}" has no usable deployment; skipped` });
+          else problems.push({ path, message: `fallback model "${t}" is not in model_list` });
         });
-        m.set(from, to);
+        m.set(from, kept);
       }
     });
     return m;
@@ -130,6 +134,13 @@ export function normalize(
   const aliases = new Map<string, string>();
   for (const [alias, target] of Object.entries(rs.model_group_alias ?? {})) {
     const to = typeof target === "string" ? target : target.model;
+    if (!groups.has(to) && listed.has(to)) {
+      notices.push({
+        path: ["router_settings", "model_group_alias", alias],
+        message: `alias target "${to}" has no usable deployment; skipped`,
+      });
+      continue;
+    }
     if (!groups.has(to))
       problems.push({
         path: ["router_settings", "model_group_alias", alias],
@@ -211,7 +222,7 @@ export function normalize(
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
   };
-  return { config: { file: undefined, deployments, router, general, warnings }, problems };
+  return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }
 
 function buildDeployment(
@@ -220,6 +231,7 @@ function buildDeployment(
   timeoutS: number,
   routerStreamS: number | undefined,
   problems: Problem[],
+  notices: Problem[],
 ): Deployment | undefined {
   const p = entry.litellm_params;
   const at = (key: string): Problem["path"] => ["model_list", i, "litellm_params", key];
@@ -228,9 +240,10 @@ function buildDeployment(
   const upstreamModel = slash > 0 ? p.model.slice(slash + 1) : p.model;
   const provider = SUPPORTED[prefix];
   if (!provider) {
-    problems.push({
+    // Not the operator's mistake but our limit: serve the rest of a real LiteLLM config, say so loudly.
+    notices.push({
       path: at("model"),
-      message: `provider "${prefix}" is not supported (supported: ${Object.keys(SUPPORTED).join(", ")})`,
+      message: `provider "${prefix}" is not supported yet (supported: ${Object.keys(SUPPORTED).join(", ")}); this deployment is skipped`,
     });
     return undefined;
   }
