@@ -113,13 +113,17 @@ export function normalize(
   const groups = new Set(deployments.map((d) => d.modelGroup));
   // Listed, but every deployment was skipped (unsupported provider): references to it are dropped, not fatal.
   const listed = new Set(raw.model_list.map((e) => e.model_name));
-  const fallbackMap = (list: Array<Record<string, string[]>> | undefined, key: string) => {
+  // router_settings wins over litellm_settings (both are LiteLLM's places for these lists).
+  type FallbackKey = "fallbacks" | "context_window_fallbacks" | "content_policy_fallbacks";
+  const fallbackMap = (r: typeof rs, l: typeof ls, key: FallbackKey) => {
+    const section = r[key] !== undefined ? "router_settings" : "litellm_settings";
+    const list = r[key] ?? l[key];
     const m = new Map<string, string[]>();
     (list ?? []).forEach((item, i) => {
       for (const [from, to] of Object.entries(item)) {
         const kept: string[] = [];
         to.forEach((t, j) => {
-          const path = ["router_settings", key, i, from, j];
+          const path = [section, key, i, from, j];
           if (groups.has(t)) kept.push(t);
           else if (listed.has(t))
             notices.push({ path, message: `fallback model "${t}" has no usable deployment; skipped` });
@@ -196,16 +200,10 @@ export function normalize(
     disableCooldowns: rs.disable_cooldowns ?? false,
     timeoutMs: timeoutS * 1000,
     streamTimeoutMs: streamTimeoutS * 1000,
-    fallbacks: fallbackMap(rs.fallbacks ?? ls.fallbacks, "fallbacks"),
+    fallbacks: fallbackMap(rs, ls, "fallbacks"),
     defaultFallbacks: rs.default_fallbacks ?? ls.default_fallbacks ?? [],
-    contextWindowFallbacks: fallbackMap(
-      rs.context_window_fallbacks ?? ls.context_window_fallbacks,
-      "context_window_fallbacks",
-    ),
-    contentPolicyFallbacks: fallbackMap(
-      rs.content_policy_fallbacks ?? ls.content_policy_fallbacks,
-      "content_policy_fallbacks",
-    ),
+    contextWindowFallbacks: fallbackMap(rs, ls, "context_window_fallbacks"),
+    contentPolicyFallbacks: fallbackMap(rs, ls, "content_policy_fallbacks"),
     retryPolicy: rs.retry_policy ?? {},
     aliases,
     latencyBufferFraction: rs.routing_strategy_args?.lowest_latency_buffer ?? 0.1,
