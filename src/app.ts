@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { MasterKey, presentedKey } from "./auth/keys.js";
 import type { GatewayConfig } from "./config/normalize.js";
@@ -127,12 +128,25 @@ export async function build(deps: BuildDeps): Promise<Built> {
     if (master) {
       const key = presentedKey(req.headers);
       if (!master.matches(key)) {
+        // Traceable like any other refusal: a call id in the answer and one log line (never the key).
+        const callId = randomUUID();
+        logger.info(
+          {
+            call_id: callId,
+            method: req.method,
+            url: req.url.split("?")[0],
+            status: 401,
+            key_sent: key !== undefined,
+          },
+          "auth failed",
+        );
         return done(
           new GatewayError(
             "invalid_api_key",
             key !== undefined
               ? "Authentication Error: invalid API key."
               : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
+            { headers: { "x-litellm-call-id": callId } },
           ),
         );
       }

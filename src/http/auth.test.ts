@@ -20,6 +20,7 @@ function expect401(r: Awaited<ReturnType<typeof post>>, presented?: string): voi
   });
   if (presented) expect(r.text).not.toContain(presented);
   expect(r.text).not.toContain("sk-1234");
+  expect(r.headers.get("x-litellm-call-id")).toMatch(/^[0-9a-f-]{36}$/);
 }
 
 describe("auth with a master key", () => {
