@@ -129,7 +129,9 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       if (!blamesRequest(f.kind)) {
         const t = Date.now();
         const n = router.state.recordFailure(d.id, t);
-        const cool = cooldownFor(f, n, cfg, router.groupSize(d.modelGroup) === 1);
+        // "Single" is counted where this request may go: a pinned customer with one in-region deployment
+        // has nowhere else, so cooling it would only turn a blip into 429s (its retries wait instead).
+        const cool = cooldownFor(f, n, cfg, router.inRegion(group, policy).length === 1);
         if (cool > 0) router.state.startCooldown(d.id, t + cool);
       }
 

@@ -9,11 +9,25 @@ function pair(group: string, params: Record<string, number> = {}): string {
   return deployment(group, `${group}-eu`, "eu", "eu", params) + deployment(group, `${group}-us`, "us", "us");
 }
 
+/** Two EU deployments and one US: the EU customer has somewhere else to go, so failures cool. */
+function trio(group: string, params: Record<string, number> = {}, eu2Params = params): string {
+  return (
+    deployment(group, `${group}-eu`, "eu", "eu", params) +
+    deployment(group, `${group}-eu2`, "eu2", "eu", eu2Params) +
+    deployment(group, `${group}-us`, "us", "us")
+  );
+}
+
+const failBothEu = (h: Harness, b: Parameters<Harness["upstreams"]["eu"]["next"]>[0], times = 1) => {
+  h.upstreams.eu.next(b, times);
+  h.upstreams.eu2.next(b, times);
+};
+
 describe("cooldowns", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await pinnedHarness(`
-model_list:${COOLING_STATUSES.map((s) => pair(`c${s}`)).join("")}${pair("c400")}${pair("c403")}${pair("c422")}${pair("exit")}${pair("ra")}${pair("slow", { timeout: 0.15, max_retries: 0 })}${pair("open")}${deployment("solo", "solo-eu", "eu", "eu")}${deployment("two", "two-a", "eu", "eu")}${deployment("two", "two-b", "eu2", "eu")}${deployment("two", "two-us", "us", "us")}
+model_list:${COOLING_STATUSES.map((s) => trio(`c${s}`)).join("")}${pair("c400")}${pair("c403")}${pair("c422")}${trio("exit")}${trio("ra")}${trio("slow", { timeout: 0.15, max_retries: 0, order: 1 }, { timeout: 0.15, max_retries: 0, order: 2 })}${pair("open")}${pair("blip")}${deployment("solo", "solo-eu", "eu", "eu")}${deployment("two", "two-a", "eu", "eu")}${deployment("two", "two-b", "eu2", "eu")}${deployment("two", "two-us", "us", "us")}
 router_settings:
   num_retries: 1
   cooldown_time: 1
@@ -27,17 +41,20 @@ general_settings:
   beforeEach(() => resetAll(h));
 
   for (const status of COOLING_STATUSES) {
-    it(`a ${status} cools the deployment: the EU customer then gets 429 region_capacity_exhausted, never the US`, async () => {
-      h.upstreams.eu.next({ status });
+    it(`a ${status} cools the deployment: once both EU ones fail, the EU customer gets 429 region_capacity_exhausted, never the US`, async () => {
+      failBothEu(h, { status });
       const first = await chat(h, `c${status}`, "cust-eu");
       expect(first.status).toBe(status);
+      // 401/404 are not retried: the other EU deployment meets its failure on the next request
+      if (h.upstreams.eu.hits + h.upstreams.eu2.hits < 2)
+        expect((await chat(h, `c${status}`, "cust-eu")).status).toBe(status);
       const r = await chat(h, `c${status}`, "cust-eu");
       expect(r.status).toBe(429);
       expect(r.json.error.code).toBe("region_capacity_exhausted");
       expect(r.json.error.type).toBe("rate_limit_error");
       expect(r.json.error.message).toContain('"eu"');
       expect(r.headers.get("retry-after")).toBe("1");
-      expect(hits(h)).toEqual({ eu: 1, eu2: 0, us: 0 });
+      expect(hits(h)).toEqual({ eu: 1, eu2: 1, us: 0 });
     });
   }
 
@@ -51,18 +68,18 @@ general_settings:
   }
 
   it("cooldown_time is honoured, and the deployment serves again after it", async () => {
-    h.upstreams.eu.next({ status: 500 });
+    failBothEu(h, { status: 500 });
     await chat(h, "exit", "cust-eu");
     expect((await chat(h, "exit", "cust-eu")).status).toBe(429);
     await sleep(1050);
     const r = await chat(h, "exit", "cust-eu");
     expect(r.status).toBe(200);
-    expect(r.headers.get("x-litellm-model-id")).toBe("exit-eu");
+    expect(r.headers.get("x-litellm-model-id")).toMatch(/^exit-eu2?$/);
     expect(h.upstreams.us.hits).toBe(0);
   });
 
   it("an upstream Retry-After longer than cooldown_time lengthens the cooldown", async () => {
-    h.upstreams.eu.next({ status: 429, headers: { "retry-after": "2" } });
+    failBothEu(h, { status: 429, headers: { "retry-after": "2" } });
     const first = await chat(h, "ra", "cust-eu");
     expect(first.status).toBe(429);
     expect(first.headers.get("retry-after")).toBe("2");
@@ -75,19 +92,22 @@ general_settings:
   });
 
   it("our own timeouts cool only after more than allowed_fails in a minute", async () => {
-    h.upstreams.eu.next({ hang: true }, 2);
-    const one = await chat(h, "slow", "cust-eu");
+    failBothEu(h, { hang: true }, 2);
+    const one = await chat(h, "slow", "cust-eu"); // order 1 first
     expect(one.status).toBe(504);
     expect(one.json.error.code).toBe("upstream_timeout");
-    expect((await chat(h, "slow", "cust-eu")).status).toBe(504); // 2 > allowed_fails (1): now cooling
+    expect((await chat(h, "slow", "cust-eu")).status).toBe(504); // 2 > allowed_fails (1): slow-eu cools
+    expect(hits(h)).toEqual({ eu: 2, eu2: 0, us: 0 });
+    expect((await chat(h, "slow", "cust-eu")).status).toBe(504); // now order 2
+    expect((await chat(h, "slow", "cust-eu")).status).toBe(504); // slow-eu2 cools too
     const r = await chat(h, "slow", "cust-eu");
     expect(r.json.error.code).toBe("region_capacity_exhausted");
-    expect(hits(h)).toEqual({ eu: 2, eu2: 0, us: 0 });
+    expect(hits(h)).toEqual({ eu: 2, eu2: 2, us: 0 });
   });
 
   it("an unrestricted caller is served by the other region while the EU deployment cools", async () => {
     h.upstreams.eu.always = { status: 500 };
-    expect((await chat(h, "open", "cust-eu")).status).toBe(500); // cools open-eu
+    // unrestricted traffic that lands on the EU deployment fails over to the US and cools the EU one
     for (let i = 0; i < 20; i++) {
       const r = await chat(h, "open", undefined);
       expect(r.status).toBe(200);
@@ -106,6 +126,16 @@ general_settings:
     }
     expect(h.upstreams.eu.hits).toBeLessThanOrEqual(1);
     expect(h.upstreams.us.hits).toBe(0);
+  });
+
+  it("a customer with one in-region deployment is retried there, not cooled out by its own blip", async () => {
+    h.upstreams.eu.next({ status: 503 });
+    const r = await chat(h, "blip", "cust-eu");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-litellm-attempted-retries")).toBe("1");
+    expect(r.headers.get("x-litellm-model-region")).toBe("eu");
+    expect((await chat(h, "blip", "cust-eu")).status).toBe(200);
+    expect(hits(h)).toEqual({ eu: 3, eu2: 0, us: 0 });
   });
 
   it("a single-deployment group is not cooled for transient failures (LiteLLM)", async () => {

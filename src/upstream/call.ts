@@ -26,6 +26,9 @@ export interface CallContext {
 
 const noop = () => {};
 
+/** Below this, undici's coarse timer wheel would be off by more than ~10 %. */
+const PRECISE_BELOW_MS = 5_000;
+
 /** One attempt against one deployment. Upstream trouble becomes a failure value, never a throw. */
 export async function callDeployment(
   d: Deployment,
@@ -34,10 +37,12 @@ export async function callDeployment(
   pools: UpstreamPools,
   ctx: CallContext,
 ): Promise<CallResult<UpstreamReply>> {
-  // Non-streaming attempts need no timer or controller of their own: undici's headers/body timeouts
-  // bound them and the request's signal carries a client abort. A stream needs time-to-first-chunk
-  // enforced beyond the headers, and its own controller to cancel it after the commit.
-  const ctl = ctx.stream ? new AbortController() : undefined;
+  // Long non-streaming timeouts (the 600 s default) need no timer or controller of their own: undici's
+  // headers/body timeouts bound them (its timer wheel ticks every ~0.5 s, fine at that scale) and the
+  // request's signal carries a client abort. Short timeouts need a precise timer, and a stream needs
+  // time-to-first-chunk enforced beyond the headers and its own controller to cancel it after the commit.
+  const precise = ctx.stream || d.timeoutMs < PRECISE_BELOW_MS;
+  const ctl = precise ? new AbortController() : undefined;
   const onClientAbort = ctl ? () => ctl.abort() : undefined;
   if (onClientAbort) ctx.signal.addEventListener("abort", onClientAbort, { once: true });
   let timedOut = false;
