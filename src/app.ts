@@ -185,7 +185,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
   if (metrics) {
-    app.get("/metrics", async (_req, reply) => {
+    // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
+    app.get("/metrics", { config: { public: true } }, async (_req, reply) => {
       reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();
     });

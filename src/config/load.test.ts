@@ -243,3 +243,54 @@ router_settings:
     ).toThrow(/wildcards are not supported for azure/);
   });
 });
+
+describe("helpful diagnostics", () => {
+  it("reports missing variables, bad values and typo'd keys in one go", () => {
+    const msg = problems(
+      `model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/x
+      api_key: os.environ/NOT_SET_ANYWHERE
+      rpm: lots
+      regoin_name: eu
+`,
+      {},
+    );
+    expect(msg.split("\n")).toEqual([
+      "config.yaml:5 model_list[0].litellm_params.api_key: environment variable NOT_SET_ANYWHERE is not set",
+      "config.yaml:6 model_list[0].litellm_params.rpm: expected a number",
+      'warning: config.yaml:7 model_list[0].litellm_params.regoin_name: unknown key "regoin_name" (did you mean "region_name"?) (ignored)',
+    ]);
+  });
+
+  it("lists the geographies for an unknown region", () => {
+    const msg = problems(
+      "model_list:\n  - model_name: a\n    litellm_params: { model: openai/x, region_name: mars }\n",
+    );
+    expect(msg).toContain('unknown region "mars": use a geography (eu, us, uk,');
+  });
+
+  it("warns about deployments left without a region when the config uses regions", () => {
+    const c = parseConfigText(
+      `model_list:
+  - model_name: a
+    litellm_params: { model: openai/x, region_name: eu }
+  - model_name: a
+    litellm_params: { model: azure/x, api_base: "https://custom-name.openai.azure.com" }
+`,
+      "config.yaml",
+      {},
+    );
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toMatch(
+      /^config.yaml:5 model_list\[1\]\.litellm_params: deployment "\w+" has no region/,
+    );
+    const none = parseConfigText(
+      "model_list:\n  - model_name: a\n    litellm_params: { model: openai/x }\n",
+      "c.yaml",
+      {},
+    );
+    expect(none.warnings).toEqual([]);
+  });
+});

@@ -61,14 +61,21 @@ export function parseConfigText(
   }
   const envProblems: Problem[] = [];
   const resolved = resolveEnv(raw, scope, [], envProblems);
-  if (envProblems.length > 0) throw new ConfigError(envProblems.map(where));
 
-  const parsed = configSchema.safeParse(resolved);
-  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error).map(where));
-
+  // Report everything wrong in one go: missing variables, type errors, then (as they often explain
+  // an error) the unknown keys. A value whose variable is missing is not judged again by the schema.
   const warnings = unknownKeys(configSchema, resolved).map((p) => `${where(p)} (ignored)`);
+  const parsed = configSchema.safeParse(resolved);
+  const envPaths = new Set(envProblems.map((p) => formatPath(p.path)));
+  const schemaProblems = parsed.success
+    ? []
+    : zodProblems(parsed.error).filter((p) => !envPaths.has(formatPath(p.path)));
+  const fail = (problems: Problem[]) =>
+    new ConfigError([...problems.map(where), ...warnings.map((w) => `warning: ${w}`)]);
+  if (envProblems.length > 0 || !parsed.success) throw fail([...envProblems, ...schemaProblems]);
+
   const result = normalize(parsed.data, env);
-  if (result.problems.length > 0) throw new ConfigError(result.problems.map(where));
+  if (result.problems.length > 0) throw fail(result.problems);
   return {
     ...result.config,
     file,

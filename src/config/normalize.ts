@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { resolveDeploymentRegion } from "../regions/infer.js";
-import { type Geography, geographyOf } from "../regions/table.js";
+import { type Geography, geographyOf, listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
 import type { Problem } from "./load.js";
 import type { ModelEntry, RawConfig } from "./schema.js";
@@ -93,6 +93,7 @@ export function normalize(
   const streamTimeoutS = rs.stream_timeout ?? timeoutS;
 
   const deployments: Deployment[] = [];
+  const entryOf: Array<[number, Deployment]> = [];
   const ids = new Set<string>();
   raw.model_list.forEach((entry, i) => {
     let d = buildDeployment(entry, i, timeoutS, rs.stream_timeout, problems, notices);
@@ -108,8 +109,19 @@ export function normalize(
     }
     ids.add(d.id);
     deployments.push(d);
+    entryOf.push([i, d]);
   });
 
+  // Residency in use: a deployment left without a region is probably a mistake worth a word.
+  if (deployments.some((d) => d.geography !== undefined)) {
+    for (const [i, d] of entryOf) {
+      if (d.geography !== undefined || d.mockResponse !== undefined) continue;
+      notices.push({
+        path: ["model_list", i, "litellm_params"],
+        message: `deployment "${d.id}" has no region (none set, none inferable): it never serves region-pinned customers; set region_name`,
+      });
+    }
+  }
   const groups = new Set(deployments.map((d) => d.modelGroup));
   // Listed, but every deployment was skipped (unsupported provider): references to it are dropped, not fatal.
   const listed = new Set(raw.model_list.map((e) => e.model_name));
@@ -263,7 +275,10 @@ function buildDeployment(
   const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
   const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider });
   if (!region.ok) {
-    problems.push({ path: at(region.key), message: `${region.message} (known: see README "Regions")` });
+    problems.push({
+      path: at(region.key),
+      message: `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
+    });
     return undefined;
   }
   const info = entry.model_info ?? {};

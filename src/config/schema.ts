@@ -6,18 +6,21 @@ import { z } from "zod";
  */
 
 /** YAML users write `rpm: "100"` as often as `rpm: 100`. */
-const num = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^-?\d+(\.\d+)?$/, "expected a number")
-    .transform(Number),
-]);
+const num = z.union(
+  [
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+(\.\d+)?$/)
+      .transform(Number),
+  ],
+  { error: "expected a number" },
+);
 const nonNeg = num.pipe(z.number().nonnegative());
-const bool = z.union([
-  z.boolean(),
-  z.enum(["true", "false", "True", "False"]).transform((s) => s.toLowerCase() === "true"),
-]);
+const bool = z.union(
+  [z.boolean(), z.enum(["true", "false", "True", "False"]).transform((s) => s.toLowerCase() === "true")],
+  { error: "expected true or false" },
+);
 
 const fallbackList = z.array(
   z.record(z.string(), z.union([z.array(z.string()), z.string().transform((s) => [s])])),

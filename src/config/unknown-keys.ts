@@ -45,7 +45,13 @@ export function unknownKeys(schema: z.ZodType, value: unknown, path: Path = []):
       for (const [k, v] of Object.entries(value)) {
         const child = def.shape[k];
         if (child) out.push(...unknownKeys(child, v, [...path, k]));
-        else out.push({ path: [...path, k], message: `unknown key "${k}"` });
+        else {
+          const near = closest(k, Object.keys(def.shape));
+          out.push({
+            path: [...path, k],
+            message: `unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ""}`,
+          });
+        }
       }
       return out;
     }
@@ -56,4 +62,22 @@ export function unknownKeys(schema: z.ZodType, value: unknown, path: Path = []):
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The known key within two edits of a typo, if exactly one is that close. */
+function closest(key: string, known: string[]): string | undefined {
+  const near = known.filter((k) => editDistance(key.toLowerCase(), k) <= 2);
+  return near.length === 1 ? near[0] : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
 }

@@ -132,6 +132,15 @@ describe("end user admin API", () => {
     expect((await get(`${h.url}/end_user/info?end_user_id=x`, h.auth)).status).toBe(404);
   });
 
+  it("a missing user_id is named as missing", async () => {
+    const r = await admin("/end_user/new", { alias: "x" });
+    expect(r.json.error).toMatchObject({
+      code: "invalid_request",
+      param: "user_id",
+      message: "Missing required parameter: user_id.",
+    });
+  });
+
   it("rejects non-object bodies and bad id lists", async () => {
     expect((await admin("/end_user/new", "[1,2]")).status).toBe(400);
     expect((await admin("/end_user/new", "{not json")).json.error.code).toBe("invalid_json");

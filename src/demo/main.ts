@@ -26,7 +26,8 @@ async function call(method: string, path: string, body?: unknown) {
 }
 
 function show(title: string) {
-  process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n`);
+  const [b, e] = process.stdout.isTTY ? ["\x1b[1m", "\x1b[0m"] : ["", ""];
+  process.stdout.write(`\n${b}== ${title}${e}\n`);
 }
 
 async function main() {

@@ -48,7 +48,12 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     const i = r.error.issues[0];
     const param = i.path.map(String).join(".") || null;
     const code = param === "allowed_model_region" ? "invalid_region" : "invalid_request";
-    throw new GatewayError(code, `Invalid ${param ?? "body"}: ${i.message}.`, { param });
+    const missing = i.code === "invalid_type" && /received undefined$/.test(i.message);
+    throw new GatewayError(
+      code,
+      missing ? `Missing required parameter: ${param}.` : `Invalid ${param ?? "body"}: ${i.message}.`,
+      { param },
+    );
   }
   return r.data;
 }

@@ -109,7 +109,12 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   } catch (err) {
     reply.raw.off("close", onClose);
     if (err instanceof LoopFailure) {
-      const h = attemptHeaders(callId, err.retries, err.fallbacks, gw.maxRetries);
+      // An upstream error still says which deployment (and region) gave it: the last one tried.
+      const lastTried = err.attempts[err.attempts.length - 1];
+      const h = {
+        ...(lastTried ? gw.deploymentHeaders.get(lastTried.deploymentId) : undefined),
+        ...attemptHeaders(callId, err.retries, err.fallbacks, gw.maxRetries),
+      };
       gw.log.request({
         callId,
         group,

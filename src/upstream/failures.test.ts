@@ -97,6 +97,10 @@ describe("upstream failure mapping", () => {
       });
       expect(h.upstreams.eu.hits).toBe(1);
       expectCleanEnvelope(r);
+      // the error still names the deployment and region that gave it
+      expect(r.headers.get("x-litellm-model-region")).toBe("eu");
+      expect(r.headers.get("x-litellm-model-api-base")).toBe(`${h.upstreams.eu.url}/v1`);
+      expect(r.headers.get("x-litellm-model-id")).toBeTruthy();
     });
   }
 
