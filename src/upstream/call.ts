@@ -123,7 +123,8 @@ export async function callDeployment(
 /** Some upstreams quote the key they were sent ("Incorrect API key provided: sk-…"); it never reaches a client. */
 function redactKey(f: AttemptFailure, d: Deployment): AttemptFailure {
   // Keys shorter than 8 characters are test placeholders; replacing them would mangle ordinary words.
-  if (d.apiKey && d.apiKey.length >= 8 && f.message.includes(d.apiKey)) f.message = f.message.replaceAll(d.apiKey, "[redacted]");
+  if (d.apiKey && d.apiKey.length >= 8 && f.message.includes(d.apiKey))
+    f.message = f.message.replaceAll(d.apiKey, "[redacted]");
   return f;
 }
 
