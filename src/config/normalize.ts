@@ -40,7 +40,6 @@ export interface RouterConfig {
   /** model_group_alias: alias -> real model group. */
   aliases: ReadonlyMap<string, string>;
   latencyBufferFraction: number;
-  latencyWindowMs: number;
 }
 
 export type EndUserPolicy = "open" | "default_region" | "reject";
@@ -219,7 +218,6 @@ export function normalize(
     retryPolicy: rs.retry_policy ?? {},
     aliases,
     latencyBufferFraction: rs.routing_strategy_args?.lowest_latency_buffer ?? 0.1,
-    latencyWindowMs: (rs.routing_strategy_args?.ttl ?? 3600) * 1000,
   };
 
   const general: GeneralConfig = {

@@ -86,9 +86,8 @@ export const routerSettingsSchema = z.object({
       "order",
     ])
     .optional(),
-  routing_strategy_args: z
-    .object({ ttl: nonNeg.optional(), lowest_latency_buffer: nonNeg.optional() })
-    .optional(),
+  // `ttl` is not read (latency is a moving average), so it is reported as an unknown key.
+  routing_strategy_args: z.object({ lowest_latency_buffer: nonNeg.optional() }).optional(),
   num_retries: nonNeg.pipe(z.number().int()).optional(),
   retry_after: nonNeg.optional(),
   allowed_fails: nonNeg.pipe(z.number().int()).optional(),

@@ -65,11 +65,6 @@ export class Router {
     return undefined;
   }
 
-  /** Number of deployments in a group, all regions (cooldown policy spares single-deployment groups). */
-  groupSize(group: string): number {
-    return this.groups.get(group)?.length ?? 0;
-  }
-
   /**
    * For a wildcard deployment (`litellm_params.model: openai/*`), the same deployment with the
    * client's model substituted for `*`: `openai/gpt-4o` sends `gpt-4o` upstream. Everything

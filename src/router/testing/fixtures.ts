@@ -65,7 +65,6 @@ export function routerConfig(extra: Partial<RouterConfig> = {}): RouterConfig {
     retryPolicy: {},
     aliases: new Map(),
     latencyBufferFraction: 0.1,
-    latencyWindowMs: 3_600_000,
     ...extra,
   };
 }
