@@ -68,6 +68,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
         ttlMs: config.general.customerCacheTtlMs,
         endUserPolicy: config.general.endUserPolicy,
         defaultRegion: config.general.defaultEndUserRegion,
+        // the client hears only "unavailable"; the operator needs the cause
+        onStoreError: (err, op) => logger.error({ err, op }, "customer store error"),
       },
       bus,
     ),

@@ -157,10 +157,10 @@ export class CustomerService {
     this.pending.delete(id);
   }
 
-  /** After any change: forget here at once, and tell every other process. */
   /**
-   * Admin operations await this before answering: once the bus has the message, every other
-   * process sees the change before the client can send its next request.
+   * After any change: forget here at once, and tell every other process. Admin operations await
+   * this before answering: once the bus has the message, every other process sees the change before
+   * the client can send its next request.
    */
   invalidate(id: string): Promise<void> {
     this.dropLocal(id);

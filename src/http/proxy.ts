@@ -53,11 +53,10 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       );
     }
     endUserId = identifyEndUser(req.headers, body)?.id;
-    const p =
-      (gw.customers.cached(endUserId, Date.now()) as RegionPolicy | undefined) ??
-      (await gw.customers.policyFor(endUserId));
-    if (p instanceof GatewayError) throw p;
-    policy = p;
+    // Sync fast path for a cached end user; the store only when it is not (policyFor throws refusals).
+    const cached = gw.customers.cached(endUserId, Date.now());
+    if (cached instanceof GatewayError) throw cached;
+    policy = cached ?? (await gw.customers.policyFor(endUserId));
   } catch (err) {
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
     // log line and a call id, so a refusal can be traced like any other request.

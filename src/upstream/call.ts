@@ -53,7 +53,6 @@ export async function callDeployment(
         ctl.abort();
       }, limit)
     : undefined;
-  const what = `deployment ${d.id} (${d.modelGroup}${d.geography ? `, ${d.geography}` : ""})`;
   const done = () => {
     if (timer) clearTimeout(timer);
     if (onClientAbort) ctx.signal.removeEventListener("abort", onClientAbort);
@@ -72,7 +71,7 @@ export async function callDeployment(
       done();
       return {
         ok: false,
-        failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, what), d),
+        failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, describe(d)), d),
       };
     }
     if (!ctx.stream) {
@@ -96,13 +95,13 @@ export async function callDeployment(
     clearTimeout(timer);
     if (first.done) {
       done();
-      return { ok: false, failure: emptyStream(what) };
+      return { ok: false, failure: emptyStream(describe(d)) };
     }
     const cancel = () => {
       ctl?.abort();
       res.body.destroy();
     };
-    // The client-abort link stays until the stream is finished; the HTTP layer calls release().
+    // The client-abort link and the timer are released when the stream ends (withRelease).
     return {
       ok: true,
       value: {
@@ -116,8 +115,13 @@ export async function callDeployment(
     };
   } catch (err) {
     done();
-    return { ok: false, failure: failureFromError(err, what, timedOut) };
+    return { ok: false, failure: failureFromError(err, describe(d), timedOut) };
   }
+}
+
+/** Only built for failures: the success path allocates no description. */
+function describe(d: Deployment): string {
+  return `deployment ${d.id} (${d.modelGroup}${d.geography ? `, ${d.geography}` : ""})`;
 }
 
 /** Some upstreams quote the key they were sent ("Incorrect API key provided: sk-…"); it never reaches a client. */
