@@ -1,11 +1,12 @@
-import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
-import { MasterKey, presentedKey } from "./auth/keys.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError } from "./errors.js";
+import { accessCheck, type Lifecycle } from "./http/access.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
+import { LENIENT_WARNING, proxyFastPath } from "./http/fast-path.js";
 import type { Gateway } from "./http/gateway.js";
 import { deploymentHeaders, usageOf } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
@@ -21,8 +22,6 @@ import { Router } from "./router/router.js";
 import { LocalRouterState, type RouterState } from "./router/state.js";
 import type { Store } from "./store/customers.js";
 import { UpstreamPools } from "./upstream/client.js";
-
-const LENIENT_WARNING = "request body was not strict JSON: comments and trailing commas were ignored";
 
 export interface BuildDeps {
   config: GatewayConfig;
@@ -90,11 +89,21 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const lifecycle: Lifecycle = { shuttingDown: false };
+  const access = accessCheck(config.general.masterKey, lifecycle, logger);
   const app = Fastify({
     logger: false,
     bodyLimit: config.general.maxBodyBytes,
     return503OnClosing: true,
     forceCloseConnections: false,
+    // Proxy requests are answered ahead of Fastify (fast-path.ts); everything else reaches it.
+    serverFactory: (handler) => {
+      const server = createServer(proxyFastPath(gateway, access, handler));
+      // What Fastify sets on servers it creates itself.
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      return server;
+    },
   });
 
   // LiteLLM reads any body as JSON whatever its content type; so do we (curl -d sends form type).
@@ -113,47 +122,11 @@ export async function build(deps: BuildDeps): Promise<Built> {
     }
   });
 
-  const lifecycle = { shuttingDown: false };
-  const master = config.general.masterKey ? new MasterKey(config.general.masterKey) : undefined;
-  const shuttingDown = new GatewayError(
-    "shutting_down",
-    "The gateway is shutting down; retry on another instance.",
-    {
-      headers: { "retry-after": "1", connection: "close" },
-    },
-  );
-  // Callback style: no promise per request on the hot path.
+  // Callback style: no promise per request.
   app.addHook("onRequest", (req, _reply, done) => {
     const routeConfig = req.routeOptions.config as { public?: boolean } | undefined;
     if (routeConfig?.public) return done();
-    if (lifecycle.shuttingDown) return done(shuttingDown);
-    if (master) {
-      const key = presentedKey(req.headers);
-      if (!master.matches(key)) {
-        // Traceable like any other refusal: a call id in the answer and one log line (never the key).
-        const callId = randomUUID();
-        logger.info(
-          {
-            call_id: callId,
-            method: req.method,
-            url: req.url.split("?")[0],
-            status: 401,
-            key_sent: key !== undefined,
-          },
-          "auth failed",
-        );
-        return done(
-          new GatewayError(
-            "invalid_api_key",
-            key !== undefined
-              ? "Authentication Error: invalid API key."
-              : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
-            { headers: { "x-litellm-call-id": callId } },
-          ),
-        );
-      }
-    }
-    done();
+    done(access(req.headers, req.method, req.url));
   });
   // Tell the client when its body needed the lenient parse. A hook on every route, yet it costs one
   // property read per request; the proxy's hijacked responses copy the header from the reply.

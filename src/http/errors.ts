@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { envelope, GatewayError } from "../errors.js";
+import { GatewayError } from "../errors.js";
 import type { AttemptFailure } from "../upstream/errors.js";
+import { failureReply } from "./failure.js";
 
 /** Send a GatewayError or a final upstream failure as an OpenAI error envelope. */
 export function sendFailure(
@@ -8,16 +9,8 @@ export function sendFailure(
   e: GatewayError | AttemptFailure,
   extra?: Record<string, string>,
 ): void {
-  if (extra) reply.headers(extra);
-  if (e instanceof GatewayError) {
-    if (e.headers) reply.headers(e.headers);
-    reply.code(e.status).send(e.toJSON());
-    return;
-  }
-  if (e.passHeaders) reply.headers(e.passHeaders);
-  if (e.retryAfterMs !== undefined && (e.status === 429 || e.status === 503))
-    reply.header("retry-after", String(Math.ceil(e.retryAfterMs / 1000)));
-  reply.code(e.status).send(envelope(e.message, e.type, e.param, e.code));
+  const f = failureReply(e, extra);
+  reply.headers(f.headers).code(f.status).send(f.body);
 }
 
 /**

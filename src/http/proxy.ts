@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { identifyEndUser } from "../customers/identify.js";
 import { GatewayError } from "../errors.js";
@@ -8,7 +9,7 @@ import type { Deployment, Operation } from "../router/deployment.js";
 import { type RegionPolicy, UNRESTRICTED } from "../router/filters.js";
 import { callDeployment, type UpstreamReply } from "../upstream/call.js";
 import { mockReply } from "../upstream/mock.js";
-import { sendFailure } from "./errors.js";
+import { writeFailure } from "./failure.js";
 import type { Gateway } from "./gateway.js";
 import { responseCost } from "./headers.js";
 import { pipeStream } from "./sse.js";
@@ -20,9 +21,27 @@ const OPS: ReadonlyArray<[Operation, string]> = [
   ["embeddings", "embeddings"],
 ];
 
+export const PROXY_OPS = OPS;
+
 export function registerProxyRoutes(app: FastifyInstance, gw: Gateway): void {
   for (const [op, suffix] of OPS) {
-    const handler = (req: FastifyRequest, reply: FastifyReply) => proxy(gw, op, req, reply);
+    // Requests on a real socket take the fast path (fast-path.ts) and never get here; these routes
+    // serve inject() and tell the 404/405 handler which methods exist. Both run the same proxy().
+    const handler = (req: FastifyRequest, reply: FastifyReply) => {
+      // Headers hooks set on the reply (e.g. the lenient-JSON warning) would be lost on hijack.
+      const set = reply.getHeaders();
+      let extra: Record<string, string> | undefined;
+      for (const k in set) if (set[k] !== undefined) (extra ??= {})[k] = String(set[k]);
+      reply.hijack();
+      return proxy(gw, {
+        op,
+        pathModel: (req.params as { model?: string }).model,
+        headers: req.headers,
+        body: req.body,
+        res: reply.raw,
+        extra,
+      });
+    };
     app.post(`/${suffix}`, handler);
     app.post(`/v1/${suffix}`, handler);
     // Azure OpenAI clients (AzureOpenAI SDK) put the model in the path.
@@ -32,17 +51,47 @@ export function registerProxyRoutes(app: FastifyInstance, gw: Gateway): void {
   }
 }
 
-async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export interface ProxyCall {
+  op: Operation;
+  /** The model named in an Azure-style path, if any. */
+  pathModel: string | undefined;
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body (undefined when empty). */
+  body: unknown;
+  res: ServerResponse;
+  /** Headers every answer carries (e.g. the lenient-JSON warning). */
+  extra: Record<string, string> | undefined;
+}
+
+/**
+ * One proxied request, start to finish, written straight to node's response: the bytes are
+ * upstream's, and Fastify's send pipeline (serialization, onSend hooks) has nothing to add.
+ * Never rejects: every outcome, even a bug, is an answer on `res`.
+ */
+export async function proxy(gw: Gateway, call: ProxyCall): Promise<void> {
+  try {
+    await serve(gw, call);
+  } catch (err) {
+    gw.logger.error({ err, op: call.op }, "unhandled error in proxy");
+    writeFailure(
+      call.res,
+      new GatewayError("internal_error", `Internal error while handling ${call.op}; see the gateway log.`),
+      call.extra,
+    );
+  }
+}
+
+async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
+  const { op, pathModel, res } = call;
   const started = performance.now();
   const callId = randomUUID();
-  const pathModel = (req.params as { model?: string }).model;
   let model: string | undefined = pathModel;
   let endUserId: string | undefined;
   let body: Record<string, unknown>;
   let group: string | undefined;
   let policy: RegionPolicy;
   try {
-    body = validateBody(op, req.body, pathModel);
+    body = validateBody(op, call.body, pathModel);
     model = pathModel ?? (body.model as string);
     group = gw.router.resolveGroup(model);
     if (group === undefined) {
@@ -52,37 +101,35 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
         { param: "model" },
       );
     }
-    endUserId = identifyEndUser(req.headers, body)?.id;
+    endUserId = identifyEndUser(call.headers, body)?.id;
     // Sync fast path for a cached end user; the store only when it is not (policyFor throws refusals).
     const cached = gw.customers.cached(endUserId, Date.now());
     if (cached instanceof GatewayError) throw cached;
     policy = cached ?? (await gw.customers.policyFor(endUserId));
   } catch (err) {
+    if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
     // log line and a call id, so a refusal can be traced like any other request.
-    if (err instanceof GatewayError) {
-      reply.header("x-litellm-call-id", callId);
-      gw.log.request({
-        callId,
-        // metrics label by model group only (bounded); the raw requested model goes to the log line
-        group: group ?? "(unknown)",
-        model,
-        policy: { ...UNRESTRICTED, endUserId },
-        status: "error",
-        error: err,
-        attempts: [],
-        ms: performance.now() - started,
-      });
-    }
-    throw err;
+    gw.log.request({
+      callId,
+      // metrics label by model group only (bounded); the raw requested model goes to the log line
+      group: group ?? "(unknown)",
+      model,
+      policy: { ...UNRESTRICTED, endUserId },
+      status: "error",
+      error: err,
+      attempts: [],
+      ms: performance.now() - started,
+    });
+    return writeFailure(res, err, { ...call.extra, "x-litellm-call-id": callId });
   }
   const stream = op !== "embeddings" && body.stream === true;
 
   const abort = new AbortController();
   const onClose = () => {
-    if (!reply.raw.writableFinished) abort.abort();
+    if (!res.writableFinished) abort.abort();
   };
-  reply.raw.once("close", onClose);
+  res.once("close", onClose);
 
   const ctx = { op, body, stream, signal: abort.signal };
   let upstreamMs = 0;
@@ -93,7 +140,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       model,
       policy,
       signal: abort.signal,
-      estimatedTokens: estimateTokens(req),
+      estimatedTokens: estimateTokens(call.headers),
       holdUntilRelease: stream,
       call: async (d: Deployment) => {
         const t = performance.now();
@@ -106,11 +153,12 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       },
     });
   } catch (err) {
-    reply.raw.off("close", onClose);
+    res.off("close", onClose);
     if (err instanceof LoopFailure) {
       // An upstream error still says which deployment (and region) gave it: the last one tried.
       const lastTried = err.attempts[err.attempts.length - 1];
       const h = {
+        ...call.extra,
         ...(lastTried ? gw.deploymentHeaders.get(lastTried.deploymentId) : undefined),
         ...attemptHeaders(callId, err.retries, err.fallbacks, gw.maxRetries),
       };
@@ -123,7 +171,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
         attempts: err.attempts,
         ms: performance.now() - started,
       });
-      return sendFailure(reply, err.error, h);
+      return writeFailure(res, err.error, h);
     }
     throw err;
   }
@@ -131,6 +179,7 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
   const d = result.deployment;
   const up = result.value;
   const headers: Record<string, string> = {
+    ...call.extra,
     ...gw.deploymentHeaders.get(d.id),
     ...attemptHeaders(callId, result.retries, result.fallbacks, gw.maxRetries),
   };
@@ -153,30 +202,23 @@ async function proxy(gw: Gateway, op: Operation, req: FastifyRequest, reply: Fas
       stream,
     });
 
-  // Headers hooks set on the reply (e.g. the lenient-JSON warning) would be lost on hijack.
-  const set = reply.getHeaders();
-  for (const k in set) if (!(k in headers) && set[k] !== undefined) headers[k] = String(set[k]);
-  // Written straight to node's response: the bytes are upstream's, Fastify's send pipeline
-  // (serialization, onSend hooks) has nothing to add and costs ~10 % of a request.
-  reply.hijack();
-
   if (!stream) {
-    reply.raw.off("close", onClose);
+    res.off("close", onClose);
     const buf = up.body ?? Buffer.alloc(0);
     if (gw.usage) gw.usage(d, buf);
     const cost = responseCost(d, buf);
     if (cost !== undefined) headers["x-litellm-response-cost"] = String(cost);
     headers["content-length"] = String(buf.length);
     served(total, undefined);
-    reply.raw.writeHead(up.status, headers);
-    reply.raw.end(buf);
+    res.writeHead(up.status, headers);
+    res.end(buf);
     return;
   }
 
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
-  const outcome = await pipeStream(reply.raw, up, headers, abort.signal).finally(result.release);
-  reply.raw.off("close", onClose);
+  const outcome = await pipeStream(res, up, headers, abort.signal).finally(result.release);
+  res.off("close", onClose);
   served(performance.now() - started, outcome);
 }
 
@@ -195,7 +237,7 @@ function attemptHeaders(
 }
 
 /** Rough token estimate for usage-based routing: ~4 bytes per token of the request body. */
-function estimateTokens(req: FastifyRequest): number {
-  const len = Number(req.headers["content-length"] ?? 0);
+function estimateTokens(headers: IncomingHttpHeaders): number {
+  const len = Number(headers["content-length"] ?? 0);
   return Number.isFinite(len) ? Math.ceil(len / 4) : 0;
 }
