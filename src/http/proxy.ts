@@ -8,6 +8,7 @@ import { LoopFailure, type LoopSuccess, runAttempts } from "../router/attempt.js
 import type { Deployment, Operation } from "../router/deployment.js";
 import { type RegionPolicy, UNRESTRICTED } from "../router/filters.js";
 import { callDeployment, type UpstreamReply } from "../upstream/call.js";
+import { Cancel } from "../upstream/cancel.js";
 import { mockReply } from "../upstream/mock.js";
 import { writeFailure } from "./failure.js";
 import type { Gateway } from "./gateway.js";
@@ -125,13 +126,13 @@ async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
   }
   const stream = op !== "embeddings" && body.stream === true;
 
-  const abort = new AbortController();
+  const abort = new Cancel();
   const onClose = () => {
     if (!res.writableFinished) abort.abort();
   };
   res.once("close", onClose);
 
-  const ctx = { op, body, stream, signal: abort.signal };
+  const ctx = { op, body, stream, signal: abort };
   let upstreamMs = 0;
   let result: LoopSuccess<UpstreamReply>;
   try {
@@ -139,7 +140,7 @@ async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
       group,
       model,
       policy,
-      signal: abort.signal,
+      signal: abort,
       estimatedTokens: estimateTokens(call.headers),
       holdUntilRelease: stream,
       call: async (d: Deployment) => {
@@ -217,7 +218,7 @@ async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
 
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
-  const outcome = await pipeStream(res, up, headers, abort.signal).finally(result.release);
+  const outcome = await pipeStream(res, up, headers, abort).finally(result.release);
   res.off("close", onClose);
   served(performance.now() - started, outcome);
 }

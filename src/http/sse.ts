@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { UpstreamReply } from "../upstream/call.js";
+import type { CancelSignal } from "../upstream/cancel.js";
 import { failureFromError } from "../upstream/errors.js";
 
 export type StreamOutcome = "completed" | "client_closed" | "upstream_error";
@@ -13,7 +14,7 @@ export async function pipeStream(
   res: ServerResponse,
   up: UpstreamReply,
   headers: Record<string, string>,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<StreamOutcome> {
   res.writeHead(up.status, headers);
   const rest = up.rest as AsyncIterator<Buffer>;

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { GatewayError } from "../errors.js";
+import { type CancelSignal, sleepUnlessCancelled } from "../upstream/cancel.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Deployment } from "./deployment.js";
 import { isAllowed, type RegionPolicy } from "./filters.js";
@@ -25,7 +25,7 @@ export interface LoopInput<T> {
   /** The model name as the client sent it; wildcard groups (`openai/*`) take the upstream model from it. */
   model?: string;
   policy: RegionPolicy;
-  signal: AbortSignal;
+  signal: CancelSignal;
   estimatedTokens: number;
   /** Performs one attempt against one deployment; never throws for upstream problems. */
   call: (d: Deployment) => Promise<CallResult<T>>;
@@ -144,11 +144,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
             groupRetries++;
             retrying = true;
             if (wait > 0) {
-              try {
-                await sleep(wait, undefined, { signal });
-              } catch {
-                throw fail(clientClosed());
-              }
+              if (!(await sleepUnlessCancelled(wait, signal))) throw fail(clientClosed());
             }
             continue;
           }

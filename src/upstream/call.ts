@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Provider, UpstreamTarget } from "../providers/index.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
+import type { CancelSignal } from "./cancel.js";
 import { send, type UpstreamPools } from "./client.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
 
@@ -21,7 +22,7 @@ export interface CallContext {
   op: Operation;
   body: Readonly<Record<string, unknown>>;
   stream: boolean;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 const noop = () => {};
@@ -44,7 +45,7 @@ export async function callDeployment(
   const precise = ctx.stream || d.timeoutMs < PRECISE_BELOW_MS;
   const ctl = precise ? new AbortController() : undefined;
   const onClientAbort = ctl ? () => ctl.abort() : undefined;
-  if (onClientAbort) ctx.signal.addEventListener("abort", onClientAbort, { once: true });
+  if (onClientAbort) ctx.signal.addEventListener("abort", onClientAbort);
   let timedOut = false;
   const limit = ctx.stream ? d.streamTimeoutMs : d.timeoutMs;
   const timer = ctl

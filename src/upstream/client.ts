@@ -1,4 +1,5 @@
 import { type Dispatcher, Pool } from "undici";
+import type { CancelSignal } from "./cancel.js";
 
 /**
  * One keep-alive undici Pool per upstream origin, shared by every deployment on that origin.
@@ -34,7 +35,8 @@ export interface SendOptions {
   path: string;
   headers: Record<string, string>;
   body: string;
-  signal: AbortSignal;
+  /** undici takes any object with AbortSignal's listener methods. */
+  signal: AbortSignal | CancelSignal;
   /** Time allowed until response headers arrive. */
   headersTimeoutMs: number;
   /** Longest silence allowed between body chunks. */
@@ -47,7 +49,7 @@ export function send(pool: Pool, o: SendOptions): Promise<Dispatcher.ResponseDat
     path: o.path,
     headers: o.headers,
     body: o.body,
-    signal: o.signal,
+    signal: o.signal as AbortSignal,
     headersTimeout: o.headersTimeoutMs,
     bodyTimeout: o.bodyTimeoutMs,
   });
