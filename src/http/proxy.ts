@@ -31,8 +31,8 @@ export function registerProxyRoutes(app: FastifyInstance, gw: Gateway): void {
     const handler = (req: FastifyRequest, reply: FastifyReply) => {
       // Headers hooks set on the reply (e.g. the lenient-JSON warning) would be lost on hijack.
       const set = reply.getHeaders();
-      let extra: Record<string, string> | undefined;
-      for (const k in set) if (set[k] !== undefined) (extra ??= {})[k] = String(set[k]);
+      const extra: Record<string, string> = {};
+      for (const k in set) if (set[k] !== undefined) extra[k] = String(set[k]);
       reply.hijack();
       return proxy(gw, {
         op,

@@ -17,7 +17,9 @@ export class Cancel implements CancelSignal {
 
   /** Listeners run once, on abort (so `once` is implied); like AbortSignal, none runs if added after. */
   addEventListener(_type: "abort", listener: () => void): void {
-    if (!this.aborted) (this.listeners ??= []).push(listener);
+    if (this.aborted) return;
+    if (this.listeners) this.listeners.push(listener);
+    else this.listeners = [listener];
   }
 
   removeEventListener(_type: "abort", listener: () => void): void {
