@@ -210,9 +210,10 @@ async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
     const cost = responseCost(d, buf);
     if (cost !== undefined) headers["x-litellm-response-cost"] = String(cost);
     headers["content-length"] = String(buf.length);
-    served(total, undefined);
     res.writeHead(up.status, headers);
     res.end(buf);
+    // After the answer is on its way: the log line and metrics are not the client's wait.
+    served(total, undefined);
     return;
   }
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Provider, UpstreamTarget } from "../providers/index.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
-import type { CancelSignal } from "./cancel.js";
+import { Cancel, type CancelSignal } from "./cancel.js";
 import { send, type UpstreamPools } from "./client.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
 
@@ -43,7 +43,7 @@ export async function callDeployment(
   // request's signal carries a client abort. Short timeouts need a precise timer, and a stream needs
   // time-to-first-chunk enforced beyond the headers and its own controller to cancel it after the commit.
   const precise = ctx.stream || d.timeoutMs < PRECISE_BELOW_MS;
-  const ctl = precise ? new AbortController() : undefined;
+  const ctl = precise ? new Cancel() : undefined;
   const onClientAbort = ctl ? () => ctl.abort() : undefined;
   if (onClientAbort) ctx.signal.addEventListener("abort", onClientAbort);
   let timedOut = false;
@@ -63,7 +63,7 @@ export async function callDeployment(
       path: target.paths[ctx.op],
       headers: target.headers,
       body: provider.body(d, ctx.op, ctx.body),
-      signal: ctl ? ctl.signal : ctx.signal,
+      signal: ctl ?? ctx.signal,
       headersTimeoutMs: limit,
       bodyTimeoutMs: d.timeoutMs,
     });
