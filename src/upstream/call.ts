@@ -3,7 +3,7 @@ import type { Provider, UpstreamTarget } from "../providers/index.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import { Cancel, type CancelSignal } from "./cancel.js";
-import { send, type UpstreamPools } from "./client.js";
+import { send, sendBuffered, type UpstreamPools } from "./client.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
 
 export interface UpstreamReply {
@@ -59,35 +59,43 @@ export async function callDeployment(
     if (onClientAbort) ctx.signal.removeEventListener("abort", onClientAbort);
   };
   try {
-    const res = await send(pools.get(target.origin), {
+    const opts = {
       path: target.paths[ctx.op],
       headers: target.headers,
       body: provider.body(d, ctx.op, ctx.body),
       signal: ctl ?? ctx.signal,
       headersTimeoutMs: limit,
       bodyTimeoutMs: d.timeoutMs,
-    });
+    };
+    const pool = pools.get(target.origin);
+    if (!ctx.stream) {
+      const r = await sendBuffered(pool, opts, MAX_ERROR_BODY);
+      done();
+      if (r.statusCode >= 400) {
+        return {
+          ok: false,
+          failure: redactKey(failureFromResponse(r.statusCode, r.headers, r.body, describe(d)), d),
+        };
+      }
+      return {
+        ok: true,
+        value: {
+          status: r.statusCode,
+          headers: r.headers,
+          body: r.body,
+          first: undefined,
+          rest: undefined,
+          cancel: noop,
+        },
+      };
+    }
+    const res = await send(pool, opts);
     if (res.statusCode >= 400) {
       const buf = await readAll(res.body, MAX_ERROR_BODY);
       done();
       return {
         ok: false,
         failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, describe(d)), d),
-      };
-    }
-    if (!ctx.stream) {
-      const buf = await readAll(res.body);
-      done();
-      return {
-        ok: true,
-        value: {
-          status: res.statusCode,
-          headers: res.headers,
-          body: buf,
-          first: undefined,
-          rest: undefined,
-          cancel: noop,
-        },
       };
     }
     // Streaming: commit only once the first chunk is here; until then a failure may still fall over.

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { type Dispatcher, Pool } from "undici";
 import type { CancelSignal } from "./cancel.js";
 
@@ -52,5 +53,75 @@ export function send(pool: Pool, o: SendOptions): Promise<Dispatcher.ResponseDat
     signal: o.signal as AbortSignal,
     headersTimeout: o.headersTimeoutMs,
     bodyTimeout: o.bodyTimeoutMs,
+  });
+}
+
+export interface BufferedResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * A non-streaming call whose whole body is gathered in one handler: no Readable and no async
+ * iterator per response, which `request()` builds and a buffered answer never needs. An error
+ * status keeps at most `maxErrorBody` bytes (it is read only for its message).
+ */
+export function sendBuffered(pool: Pool, o: SendOptions, maxErrorBody: number): Promise<BufferedResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let limit = Number.POSITIVE_INFINITY;
+    let statusCode = 0;
+    let headers: IncomingHttpHeaders = {};
+    let settled = false;
+    let onAbort: (() => void) | undefined;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (onAbort) o.signal.removeEventListener("abort", onAbort);
+      if (err) reject(err);
+      else resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+    };
+    pool.dispatch(
+      {
+        method: "POST",
+        path: o.path,
+        headers: o.headers,
+        body: o.body,
+        headersTimeout: o.headersTimeoutMs,
+        bodyTimeout: o.bodyTimeoutMs,
+      },
+      {
+        // May run again if undici re-sends the request on a fresh connection: one listener at a time.
+        onRequestStart(controller) {
+          if (onAbort) o.signal.removeEventListener("abort", onAbort);
+          if (o.signal.aborted) return controller.abort(o.signal.reason as Error);
+          onAbort = () => controller.abort(o.signal.reason as Error);
+          o.signal.addEventListener("abort", onAbort);
+        },
+        onResponseStart(_controller, status, h) {
+          if (status < 200) return; // 1xx: the real answer follows
+          statusCode = status;
+          headers = h;
+          if (status >= 400) limit = maxErrorBody;
+        },
+        onResponseData(controller, chunk) {
+          if (size >= limit) return;
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= limit) {
+            settle();
+            controller.abort(new Error("error body cap reached"));
+          }
+        },
+        onResponseEnd() {
+          settle();
+        },
+        onResponseError(_controller, err) {
+          settle(err);
+        },
+      },
+    );
   });
 }
