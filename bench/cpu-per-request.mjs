@@ -24,7 +24,7 @@ const up = fork(join(root, "bench/upstream.mjs"), ["18201", "18202"], { stdio: "
 await new Promise((r) => up.once("message", r));
 const gw = spawn(
   process.execPath,
-  [join(root, "dist/main.js"), "--config", cfg, "--port", "18200", "--host", "127.0.0.1"],
+  [join(root, "bin/meridian.js"), "--config", cfg, "--port", "18200", "--host", "127.0.0.1"],
   { stdio: "ignore" },
 );
 for (;;) {

@@ -16,6 +16,7 @@ const DURATION = Number(args.get("duration") ?? 10);
 const CONNECTIONS = Number(args.get("connections") ?? 50);
 const RUNS = Number(args.get("runs") ?? 5);
 const PROBES = Number(args.get("probes") ?? 2000);
+const COLD_STARTS = Number(args.get("cold-starts") ?? 5);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "sk-bench-1234";
 const UP_EU = 18101;
@@ -66,6 +67,24 @@ function cannon(url, body, headers, connections, duration) {
   });
 }
 
+function startGateway() {
+  const gw = spawn(
+    process.execPath,
+    [join(root, "bin/meridian.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, NODE_ENV: "production" },
+    },
+  );
+  children.push(gw);
+  return gw;
+}
+
+function stopGateway(gw) {
+  gw.kill("SIGTERM");
+  return new Promise((resolve) => gw.once("exit", resolve));
+}
+
 async function waitFor(url, timeoutMs) {
   const t0 = performance.now();
   for (;;) {
@@ -85,18 +104,20 @@ async function main() {
   children.push(upstream);
   await new Promise((resolve) => upstream.once("message", resolve));
 
-  const t0 = performance.now();
-  const gw = spawn(
-    process.execPath,
-    [join(root, "dist/main.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, NODE_ENV: "production" },
-    },
-  );
-  children.push(gw);
-  await waitFor(`http://127.0.0.1:${GW}/health/liveliness`, 10_000);
-  const coldStartMs = performance.now() - t0;
+  // Cold start: a new process until /health/liveliness answers, as `npm start` runs it (bin/meridian.js,
+  // the single-file build). The first start after a build also writes V8's code cache; it is reported
+  // apart, the median of the next starts is the figure.
+  const starts = [];
+  let gw;
+  for (let i = 0; i <= COLD_STARTS; i++) {
+    const t0 = performance.now();
+    gw = startGateway();
+    await waitFor(`http://127.0.0.1:${GW}/health/liveliness`, 10_000);
+    starts.push(performance.now() - t0);
+    if (i < COLD_STARTS) await stopGateway(gw);
+  }
+  const firstStartMs = starts[0];
+  const coldStartMs = [...starts.slice(1)].sort((a, b) => a - b)[Math.floor(COLD_STARTS / 2)];
 
   const created = await fetch(`http://127.0.0.1:${GW}/end_user/new`, {
     method: "POST",
@@ -120,7 +141,9 @@ async function main() {
   const bareUrl = `http://127.0.0.1:${BARE}/chat/completions`;
   const gwUrl = `http://127.0.0.1:${GW}/chat/completions`;
   const upUrl = `http://127.0.0.1:${UP_EU}/v1/chat/completions`;
-  process.stderr.write(`cold start ${coldStartMs.toFixed(0)} ms; warming up…\n`);
+  process.stderr.write(
+    `cold start ${coldStartMs.toFixed(0)} ms (first ${firstStartMs.toFixed(0)} ms); warming up…\n`,
+  );
   await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, 2);
   await cannon(upUrl, directBody, upHeaders, CONNECTIONS, 2);
 
@@ -197,6 +220,7 @@ async function main() {
       probes: PROBES,
       memoryRuns: RUNS,
       path: "POST /chat/completions, master key on, customer pinned to eu (2 deployments: eu, us)",
+      gateway: "bin/meridian.js, one process, NODE_ENV=production, logs at info to /dev/null",
     },
     throughput: {
       gatewayRps: Math.round(g.requests.average),
@@ -231,6 +255,11 @@ async function main() {
       growthFirstToLastMb: +(rssAfterRuns[rssAfterRuns.length - 1] - rssAfterRuns[0]).toFixed(1),
     },
     coldStartMs: +coldStartMs.toFixed(1),
+    coldStarts: {
+      entry: "bin/meridian.js (single-file build, V8 code cache)",
+      firstAfterBuildMs: +firstStartMs.toFixed(1),
+      nextMs: starts.slice(1).map((x) => +x.toFixed(1)),
+    },
   };
   const targets = [
     ["gateway RPS ≥ 10,000", result.throughput.gatewayRps >= 10_000],
@@ -256,7 +285,7 @@ async function main() {
       `${(result.throughput.ratio * 100).toFixed(1)} % of direct`,
     ],
     [
-      "bare Fastify+undici proxy (50 conn)",
+      "bare node:http+undici proxy (50 conn)",
       `${result.throughput.bareProxyRps} rps`,
       "",
       `gateway = ${(result.throughput.ratioToBareProxy * 100).toFixed(1)} % of it`,
@@ -298,7 +327,12 @@ async function main() {
       "",
       `${result.memory.growthFirstToLastMb >= 0 ? "+" : ""}${result.memory.growthFirstToLastMb} MB`,
     ],
-    ["cold start to liveliness", `${result.coldStartMs} ms`, "", ""],
+    [
+      "cold start to liveliness (median)",
+      `${result.coldStartMs} ms`,
+      "",
+      `first after build ${result.coldStarts.firstAfterBuildMs} ms`,
+    ],
   ];
   const w = [36, 34, 16, 26];
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(" | ")} |`;

@@ -119,6 +119,8 @@ async function main(): Promise<number> {
     redisPrefix: process.env.MERIDIAN_REDIS_PREFIX,
   });
   if (requested) stop(requested);
+  // bin/meridian.js writes its code cache on this (once startup has compiled what it needs).
+  (process as NodeJS.EventEmitter).emit("meridian:listening");
   if (!worker)
     logger.info(
       {
