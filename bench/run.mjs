@@ -334,7 +334,7 @@ async function main() {
       `first after build ${result.coldStarts.firstAfterBuildMs} ms`,
     ],
   ];
-  const w = [36, 34, 16, 26];
+  const w = [38, 36, 16, 28];
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(" | ")} |`;
   console.log(`\nMeridian benchmark — ${result.node}, ${result.machine.cpus} × ${result.machine.cpu}\n`);
   console.log(line(["measure", "gateway", "direct", "added / ratio"]));
