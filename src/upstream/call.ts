@@ -3,7 +3,7 @@ import type { Provider, UpstreamTarget } from "../providers/index.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import { Cancel, type CancelSignal } from "./cancel.js";
-import { send, sendBuffered, type UpstreamPools } from "./client.js";
+import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
 
 export interface UpstreamReply {
@@ -89,7 +89,7 @@ export async function callDeployment(
         },
       };
     }
-    const res = await send(pool, opts);
+    const res = await sendStreaming(pool, opts);
     if (res.statusCode >= 400) {
       const buf = await readAll(res.body, MAX_ERROR_BODY);
       done();

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { type Dispatcher, Pool } from "undici";
+import { Pool } from "undici";
 import type { CancelSignal } from "./cancel.js";
+import { ChunkQueue } from "./chunks.js";
 
 /**
  * One keep-alive undici Pool per upstream origin, shared by every deployment on that origin.
@@ -36,24 +37,11 @@ export interface SendOptions {
   path: string;
   headers: Record<string, string>;
   body: string;
-  /** undici takes any object with AbortSignal's listener methods. */
   signal: AbortSignal | CancelSignal;
   /** Time allowed until response headers arrive. */
   headersTimeoutMs: number;
   /** Longest silence allowed between body chunks. */
   bodyTimeoutMs: number;
-}
-
-export function send(pool: Pool, o: SendOptions): Promise<Dispatcher.ResponseData> {
-  return pool.request({
-    method: "POST",
-    path: o.path,
-    headers: o.headers,
-    body: o.body,
-    signal: o.signal as AbortSignal,
-    headersTimeout: o.headersTimeoutMs,
-    bodyTimeout: o.bodyTimeoutMs,
-  });
 }
 
 export interface BufferedResponse {
@@ -120,6 +108,66 @@ export function sendBuffered(pool: Pool, o: SendOptions, maxErrorBody: number): 
         },
         onResponseError(_controller, err) {
           settle(err);
+        },
+      },
+    );
+  });
+}
+
+export interface StreamingResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: ChunkQueue;
+}
+
+/**
+ * A streaming call: resolves once the response headers are in, with the body as a ChunkQueue (see
+ * chunks.ts). Errors before the headers reject; later ones come out of the body's iterator.
+ */
+export function sendStreaming(pool: Pool, o: SendOptions): Promise<StreamingResponse> {
+  return new Promise((resolve, reject) => {
+    let body: ChunkQueue | undefined;
+    let onAbort: (() => void) | undefined;
+    const unlink = () => {
+      if (onAbort) o.signal.removeEventListener("abort", onAbort);
+      onAbort = undefined;
+    };
+    pool.dispatch(
+      {
+        method: "POST",
+        path: o.path,
+        headers: o.headers,
+        body: o.body,
+        headersTimeout: o.headersTimeoutMs,
+        bodyTimeout: o.bodyTimeoutMs,
+      },
+      {
+        onRequestStart(controller) {
+          unlink();
+          if (o.signal.aborted) return controller.abort(o.signal.reason as Error);
+          onAbort = () => controller.abort(o.signal.reason as Error);
+          o.signal.addEventListener("abort", onAbort);
+        },
+        onResponseStart(controller, statusCode, headers) {
+          if (statusCode < 200) return;
+          body = new ChunkQueue({
+            pause: () => controller.pause(),
+            resume: () => controller.resume(),
+            destroy: (err) => controller.abort(err),
+          });
+          resolve({ statusCode, headers, body });
+        },
+        onResponseData(_controller, chunk) {
+          body?.push(chunk);
+        },
+        onResponseEnd() {
+          unlink();
+          body?.finish();
+        },
+        onResponseError(_controller, err) {
+          unlink();
+          if (body) body.finish(err);
+          else reject(err);
         },
       },
     );
