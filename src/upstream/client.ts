@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import type { CancelSignal } from "./cancel.js";
 import { ChunkQueue } from "./chunks.js";
 
@@ -44,6 +44,39 @@ export interface SendOptions {
   bodyTimeoutMs: number;
 }
 
+/** undici dispatch options for one POST, with the deployment's timeouts. */
+function dispatchOptions(o: SendOptions): Dispatcher.DispatchOptions {
+  return {
+    method: "POST",
+    path: o.path,
+    headers: o.headers,
+    body: o.body,
+    headersTimeout: o.headersTimeoutMs,
+    bodyTimeout: o.bodyTimeoutMs,
+  };
+}
+
+/**
+ * Ties the client's signal to one dispatched request. `start` goes in onRequestStart, which undici
+ * may call again when it re-sends on a fresh connection: one listener at a time. `unlink` when done.
+ */
+function abortLink(signal: SendOptions["signal"]) {
+  let onAbort: (() => void) | undefined;
+  const unlink = () => {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+    onAbort = undefined;
+  };
+  return {
+    unlink,
+    start(controller: Dispatcher.DispatchController) {
+      unlink();
+      if (signal.aborted) return controller.abort(signal.reason as Error);
+      onAbort = () => controller.abort(signal.reason as Error);
+      signal.addEventListener("abort", onAbort);
+    },
+  };
+}
+
 export interface BufferedResponse {
   statusCode: number;
   headers: IncomingHttpHeaders;
@@ -63,54 +96,38 @@ export function sendBuffered(pool: Pool, o: SendOptions, maxErrorBody: number): 
     let statusCode = 0;
     let headers: IncomingHttpHeaders = {};
     let settled = false;
-    let onAbort: (() => void) | undefined;
+    const link = abortLink(o.signal);
     const settle = (err?: Error) => {
       if (settled) return;
       settled = true;
-      if (onAbort) o.signal.removeEventListener("abort", onAbort);
+      link.unlink();
       if (err) reject(err);
       else resolve({ statusCode, headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
     };
-    pool.dispatch(
-      {
-        method: "POST",
-        path: o.path,
-        headers: o.headers,
-        body: o.body,
-        headersTimeout: o.headersTimeoutMs,
-        bodyTimeout: o.bodyTimeoutMs,
+    pool.dispatch(dispatchOptions(o), {
+      onRequestStart: link.start,
+      onResponseStart(_controller, status, h) {
+        if (status < 200) return; // 1xx: the real answer follows
+        statusCode = status;
+        headers = h;
+        if (status >= 400) limit = maxErrorBody;
       },
-      {
-        // May run again if undici re-sends the request on a fresh connection: one listener at a time.
-        onRequestStart(controller) {
-          if (onAbort) o.signal.removeEventListener("abort", onAbort);
-          if (o.signal.aborted) return controller.abort(o.signal.reason as Error);
-          onAbort = () => controller.abort(o.signal.reason as Error);
-          o.signal.addEventListener("abort", onAbort);
-        },
-        onResponseStart(_controller, status, h) {
-          if (status < 200) return; // 1xx: the real answer follows
-          statusCode = status;
-          headers = h;
-          if (status >= 400) limit = maxErrorBody;
-        },
-        onResponseData(controller, chunk) {
-          if (size >= limit) return;
-          chunks.push(chunk);
-          size += chunk.length;
-          if (size >= limit) {
-            settle();
-            controller.abort(new Error("error body cap reached"));
-          }
-        },
-        onResponseEnd() {
+      onResponseData(controller, chunk) {
+        if (size >= limit) return;
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= limit) {
           settle();
-        },
-        onResponseError(_controller, err) {
-          settle(err);
-        },
+          controller.abort(new Error("error body cap reached"));
+        }
       },
-    );
+      onResponseEnd() {
+        settle();
+      },
+      onResponseError(_controller, err) {
+        settle(err);
+      },
+    });
   });
 }
 
@@ -127,49 +144,30 @@ export interface StreamingResponse {
 export function sendStreaming(pool: Pool, o: SendOptions): Promise<StreamingResponse> {
   return new Promise((resolve, reject) => {
     let body: ChunkQueue | undefined;
-    let onAbort: (() => void) | undefined;
-    const unlink = () => {
-      if (onAbort) o.signal.removeEventListener("abort", onAbort);
-      onAbort = undefined;
-    };
-    pool.dispatch(
-      {
-        method: "POST",
-        path: o.path,
-        headers: o.headers,
-        body: o.body,
-        headersTimeout: o.headersTimeoutMs,
-        bodyTimeout: o.bodyTimeoutMs,
+    const link = abortLink(o.signal);
+    pool.dispatch(dispatchOptions(o), {
+      onRequestStart: link.start,
+      onResponseStart(controller, statusCode, headers) {
+        if (statusCode < 200) return;
+        body = new ChunkQueue({
+          pause: () => controller.pause(),
+          resume: () => controller.resume(),
+          destroy: (err) => controller.abort(err),
+        });
+        resolve({ statusCode, headers, body });
       },
-      {
-        onRequestStart(controller) {
-          unlink();
-          if (o.signal.aborted) return controller.abort(o.signal.reason as Error);
-          onAbort = () => controller.abort(o.signal.reason as Error);
-          o.signal.addEventListener("abort", onAbort);
-        },
-        onResponseStart(controller, statusCode, headers) {
-          if (statusCode < 200) return;
-          body = new ChunkQueue({
-            pause: () => controller.pause(),
-            resume: () => controller.resume(),
-            destroy: (err) => controller.abort(err),
-          });
-          resolve({ statusCode, headers, body });
-        },
-        onResponseData(_controller, chunk) {
-          body?.push(chunk);
-        },
-        onResponseEnd() {
-          unlink();
-          body?.finish();
-        },
-        onResponseError(_controller, err) {
-          unlink();
-          if (body) body.finish(err);
-          else reject(err);
-        },
+      onResponseData(_controller, chunk) {
+        body?.push(chunk);
       },
-    );
+      onResponseEnd() {
+        link.unlink();
+        body?.finish();
+      },
+      onResponseError(_controller, err) {
+        link.unlink();
+        if (body) body.finish(err);
+        else reject(err);
+      },
+    });
   });
 }
