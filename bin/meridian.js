@@ -4,7 +4,7 @@
 // listening, lets later starts skip parsing and compiling ~4 MB of JavaScript (cold start ~0.9 s with
 // the module tree, ~0.3 s this way on the benchmark machine). Without the bundle, or with
 // MERIDIAN_NO_BUNDLE=1, it runs the module tree in dist/ directly.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,8 +15,10 @@ const bundle = fileURLToPath(new URL("../dist/meridian.cjs", import.meta.url));
 if (process.env.MERIDIAN_NO_BUNDLE || !existsSync(bundle)) {
   await import("../dist/main.js");
 } else {
-  // V8 refuses a cache made by another version or with other flags; the name keeps versions apart.
-  const cacheFile = `${bundle}.${process.version}-${process.arch}.v8cache`;
+  // V8 refuses a cache made by another Node version or other flags, but it compares the source only by
+  // length: the name carries the bundle's size and mtime, so a rebuilt bundle never meets an old cache.
+  const { size, mtimeMs } = statSync(bundle);
+  const cacheFile = `${bundle}.${process.version}-${process.arch}-${size}-${Math.floor(mtimeMs)}.v8cache`;
   let cached;
   try {
     cached = readFileSync(cacheFile);

@@ -2,9 +2,19 @@
 // dist/meridian.cjs, for bin/meridian.js. One file instead of ~1,000 modules starts ~2x faster, and
 // as a classic script it can use V8's code cache (see bin/meridian.js). Native and optional clients
 // stay outside: they load from node_modules, and only when configured.
+import { readdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 
 export async function bundle(root, outfile) {
+  // Code caches of earlier builds (bin/meridian.js names them after the bundle's size and mtime).
+  const dir = dirname(outfile);
+  try {
+    for (const f of readdirSync(dir))
+      if (f.startsWith(`${basename(outfile)}.`) && f.endsWith(".v8cache")) rmSync(join(dir, f));
+  } catch {
+    // no output directory yet
+  }
   await build({
     entryPoints: [`${root}/src/main.ts`],
     outfile,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import {
+  appendFileSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -121,7 +122,10 @@ describe("bin/meridian.js with the single-file build", () => {
       // the version comes from package.json, found relative to the bundle
       expect(r.headers.get("x-litellm-version")).toMatch(/^\d+\.\d+\.\d+/);
       for (let i = 0; i < 100 && cacheFiles().length === 0; i++) await new Promise((s) => setTimeout(s, 20));
-      expect(cacheFiles()).toEqual([`meridian.cjs.${process.version}-${process.arch}.v8cache`]);
+      expect(cacheFiles()).toHaveLength(1);
+      expect(cacheFiles()[0]).toMatch(
+        new RegExp(`^meridian\\.cjs\\.${process.version}-${process.arch}-\\d+-\\d+\\.v8cache$`),
+      );
       const mtime = statSync(join(pkg, "dist", cacheFiles()[0])).mtimeMs;
       // V8 accepted the cache on the second start, so it was not written again.
       if (run === 1) expect(mtime).toBe(written);
@@ -129,5 +133,10 @@ describe("bin/meridian.js with the single-file build", () => {
       expect(await stop(child)).toBe(0);
     }
     expect(existsSync(join(pkg, "m.db"))).toBe(true);
+    // A changed bundle never runs with the old cache (V8 itself would only compare the length).
+    appendFileSync(join(pkg, "dist", "meridian.cjs"), "\n// rebuilt\n");
+    const again = await start();
+    expect(again.out()).toContain("code cache absent");
+    expect(await stop(again.child)).toBe(0);
   }, 60_000);
 });
