@@ -26,11 +26,22 @@ export async function bundle(root, outfile) {
     // ESM's import.meta.url has no CommonJS twin; the file's own URL is what every use of it means.
     define: { "import.meta.url": "__meridianUrl" },
     banner: { js: 'const __meridianUrl = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [undiciPoolOnly(root)],
     // Less to read and hash at every start; identifiers kept, so stack traces stay readable.
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: "warning",
   });
+}
+
+/** `import { Pool } from "undici"` resolves to scripts/undici-pool.cjs in the bundle (see there). */
+function undiciPoolOnly(root) {
+  return {
+    name: "undici-pool-only",
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, () => ({ path: join(root, "scripts", "undici-pool.cjs") }));
+    },
+  };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"))) {

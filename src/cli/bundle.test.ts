@@ -6,6 +6,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -95,6 +96,10 @@ const cacheFiles = () => readdirSync(join(pkg, "dist")).filter((f) => f.endsWith
 describe("bin/meridian.js with the single-file build", () => {
   it("serves a pinned customer in region, writes its code cache once listening, and serves again from it", async () => {
     expect(cacheFiles()).toEqual([]);
+    // undici's Pool alone went into the bundle, not its fetch/WebSocket half
+    const source = readFileSync(join(pkg, "dist", "meridian.cjs"), "utf8");
+    expect(source).toContain("undici/lib/dispatcher/pool.js");
+    expect(source).not.toContain("undici/lib/web/websocket");
     let written = 0;
     for (let run = 0; run < 2; run++) {
       const { url, child, out } = await start();
@@ -121,6 +126,22 @@ describe("bin/meridian.js with the single-file build", () => {
       expect(r.headers.get("x-litellm-model-region")).toBe("eu");
       // the version comes from package.json, found relative to the bundle
       expect(r.headers.get("x-litellm-version")).toMatch(/^\d+\.\d+\.\d+/);
+      // a stream too (the bundle carries undici's Pool alone: scripts/undici-pool.cjs)
+      const s = await fetch(`${url}/chat/completions`, {
+        method: "POST",
+        headers: h,
+        body: JSON.stringify({
+          model: "gpt-4o",
+          messages: [{ role: "user", content: "hi" }],
+          user: "cust-eu",
+          stream: true,
+        }),
+      });
+      expect(s.status).toBe(200);
+      expect(s.headers.get("x-litellm-model-region")).toBe("eu");
+      const text = await s.text();
+      expect(text).toContain("Hello");
+      expect(text.trim().endsWith("data: [DONE]")).toBe(true);
       for (let i = 0; i < 100 && cacheFiles().length === 0; i++) await new Promise((s) => setTimeout(s, 20));
       expect(cacheFiles()).toHaveLength(1);
       expect(cacheFiles()[0]).toMatch(
