@@ -23,7 +23,8 @@ if (process.env.MERIDIAN_NO_BUNDLE || !existsSync(bundle)) {
   try {
     cached = readFileSync(cacheFile);
   } catch {}
-  const source = readFileSync(bundle, "utf8").replace(/^#!.*/, "");
+  // The build keeps the bundle ASCII (scripts/bundle.mjs checks): latin1 is the same text, read faster.
+  const source = readFileSync(bundle, "latin1");
   const script = new vm.Script(Module.wrap(source), {
     filename: bundle,
     cachedData: cached,

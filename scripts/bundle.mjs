@@ -2,7 +2,7 @@
 // dist/meridian.cjs, for bin/meridian.js. One file instead of ~1,000 modules starts ~2x faster, and
 // as a classic script it can use V8's code cache (see bin/meridian.js). Native and optional clients
 // stay outside: they load from node_modules, and only when configured.
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 
@@ -30,8 +30,17 @@ export async function bundle(root, outfile) {
     // Less to read and hash at every start; identifiers kept, so stack traces stay readable.
     minifyWhitespace: true,
     minifySyntax: true,
+    // Licence comments go to meridian.cjs.LEGAL.txt: they are the only non-ASCII text left (esbuild
+    // escapes the rest), and an ASCII bundle is read as latin1, ~5 ms faster than decoding UTF-8.
+    legalComments: "external",
     logLevel: "warning",
   });
+  const code = readFileSync(outfile);
+  const start = code[0] === 0x23 && code[1] === 0x21 ? code.indexOf(0x0a) + 1 : 0; // "#!" line
+  for (let i = start; i < code.length; i++)
+    if (code[i] > 0x7f)
+      throw new Error(`${outfile}: non-ASCII byte at ${i}; bin/meridian.js reads it as latin1`);
+  if (start > 0) writeFileSync(outfile, code.subarray(start));
 }
 
 /** `import { Pool } from "undici"` resolves to scripts/undici-pool.cjs in the bundle (see there). */
