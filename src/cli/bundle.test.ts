@@ -113,30 +113,24 @@ describe("bin/meridian.js with the single-file build", () => {
         });
         expect(c.status).toBe(200);
       }
-      const r = await fetch(`${url}/chat/completions`, {
-        method: "POST",
-        headers: h,
-        body: JSON.stringify({
-          model: "gpt-4o",
-          messages: [{ role: "user", content: "hi" }],
-          user: "cust-eu",
-        }),
-      });
+      const chat = (stream: boolean) =>
+        fetch(`${url}/chat/completions`, {
+          method: "POST",
+          headers: h,
+          body: JSON.stringify({
+            model: "gpt-4o",
+            messages: [{ role: "user", content: "hi" }],
+            user: "cust-eu",
+            stream,
+          }),
+        });
+      const r = await chat(false);
       expect(r.status).toBe(200);
       expect(r.headers.get("x-litellm-model-region")).toBe("eu");
       // the version comes from package.json, found relative to the bundle
       expect(r.headers.get("x-litellm-version")).toMatch(/^\d+\.\d+\.\d+/);
       // a stream too (the bundle carries undici's Pool alone: scripts/undici-pool.cjs)
-      const s = await fetch(`${url}/chat/completions`, {
-        method: "POST",
-        headers: h,
-        body: JSON.stringify({
-          model: "gpt-4o",
-          messages: [{ role: "user", content: "hi" }],
-          user: "cust-eu",
-          stream: true,
-        }),
-      });
+      const s = await chat(true);
       expect(s.status).toBe(200);
       expect(s.headers.get("x-litellm-model-region")).toBe("eu");
       const text = await s.text();

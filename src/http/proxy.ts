@@ -16,16 +16,15 @@ import { responseCost } from "./headers.js";
 import { pipeStream } from "./sse.js";
 import { validateBody } from "./validate.js";
 
-const OPS: ReadonlyArray<[Operation, string]> = [
+/** Each proxied operation and its path suffix (shared with the fast path). */
+export const PROXY_OPS: ReadonlyArray<[Operation, string]> = [
   ["chat", "chat/completions"],
   ["completions", "completions"],
   ["embeddings", "embeddings"],
 ];
 
-export const PROXY_OPS = OPS;
-
 export function registerProxyRoutes(app: FastifyInstance, gw: Gateway): void {
-  for (const [op, suffix] of OPS) {
+  for (const [op, suffix] of PROXY_OPS) {
     // Requests on a real socket take the fast path (fast-path.ts) and never get here; these routes
     // serve inject() and tell the 404/405 handler which methods exist. Both run the same proxy().
     const handler = (req: FastifyRequest, reply: FastifyReply) => {
