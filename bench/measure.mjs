@@ -8,30 +8,52 @@ export function percentile(sorted, p) {
   return sorted[i];
 }
 
-/** n sequential requests on one keep-alive connection; returns sorted latencies in ms. */
-export async function sequential(origin, { path, headers, body, n, firstByte = false }) {
-  const pool = new Pool(origin, { connections: 1 });
-  const out = [];
+/**
+ * Sequential requests at concurrency 1, one keep-alive connection per target, the targets taken in
+ * turn: request i goes to each target before request i+1 goes to any. A stall of the machine (this VM
+ * has them every few hundred ms) then lands on all targets alike instead of on whichever was being
+ * measured at the time, so "gateway minus direct" compares like with like.
+ * Returns each target's sorted latencies in ms (to the first body byte when `firstByte`).
+ */
+export async function interleaved(targets, { n, warmup = 50 }) {
+  const pools = targets.map((t) => new Pool(t.origin, { connections: 1 }));
+  const out = targets.map(() => []);
   try {
-    for (let i = 0; i < n + 50; i++) {
-      const t0 = process.hrtime.bigint();
-      const res = await pool.request({ method: "POST", path, headers, body });
-      let t1;
-      if (firstByte) {
-        for await (const _chunk of res.body) {
-          t1 ??= process.hrtime.bigint();
+    for (let i = 0; i < n + warmup; i++) {
+      for (const [k, t] of targets.entries()) {
+        const t0 = process.hrtime.bigint();
+        const res = await pools[k].request({
+          method: "POST",
+          path: t.path,
+          headers: t.headers,
+          body: t.body,
+        });
+        let t1;
+        if (t.firstByte) {
+          for await (const _chunk of res.body) t1 ??= process.hrtime.bigint();
+        } else {
+          await res.body.arrayBuffer();
+          t1 = process.hrtime.bigint();
         }
-      } else {
-        await res.body.arrayBuffer();
-        t1 = process.hrtime.bigint();
+        if (res.statusCode !== 200)
+          throw new Error(`probe of ${t.origin}${t.path} got HTTP ${res.statusCode}`);
+        if (i >= warmup) out[k].push(Number(t1 - t0) / 1e6);
       }
-      if (res.statusCode !== 200) throw new Error(`probe got HTTP ${res.statusCode}`);
-      if (i >= 50) out.push(Number(t1 - t0) / 1e6); // first 50 warm up
     }
   } finally {
-    await pool.close();
+    await Promise.all(pools.map((p) => p.close()));
   }
-  return out.sort((a, b) => a - b);
+  return out.map((a) => a.sort((x, y) => x - y));
+}
+
+/** CPU time (user + system) a process has used so far, in µs; /proc counts in clock ticks (10 ms). */
+export function cpuUs(pid) {
+  if (pid === process.pid) {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10_000;
 }
 
 export function rssMb(pid) {

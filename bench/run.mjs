@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { benchConfig, percentile, rssMb, sequential } from "./measure.mjs";
+import { benchConfig, cpuUs, interleaved, percentile, rssMb } from "./measure.mjs";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")));
 const DURATION = Number(args.get("duration") ?? 10);
@@ -67,6 +67,17 @@ function cannon(url, body, headers, connections, duration) {
   });
 }
 
+/** A load run, and the CPU µs per request each process spent on it (autocannon runs in this one). */
+async function measuredCannon(url, body, headers, pids) {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuUs(pid)]));
+  const r = await cannon(url, body, headers, CONNECTIONS, DURATION);
+  const n = Math.max(1, r.requests.total);
+  r.cpuUsPerRequest = Object.fromEntries(
+    Object.entries(pids).map(([k, pid]) => [k, Math.round((cpuUs(pid) - before[k]) / n)]),
+  );
+  return r;
+}
+
 function startGateway() {
   const gw = spawn(
     process.execPath,
@@ -114,6 +125,8 @@ async function main() {
     gw = startGateway();
     await waitFor(`http://127.0.0.1:${GW}/health/liveliness`, 10_000);
     starts.push(performance.now() - t0);
+    // bin/meridian.js writes the code cache a second after the first start listens
+    if (i === 0) await new Promise((r) => setTimeout(r, 1_500));
     if (i < COLD_STARTS) await stopGateway(gw);
   }
   const firstStartMs = starts[0];
@@ -155,9 +168,10 @@ async function main() {
   const bareRuns = [];
   for (let i = 0; i < 2; i++) {
     process.stderr.write(`throughput round ${i + 1}/2 (${DURATION}s each)…\n`);
-    gwRuns.push(await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, DURATION));
-    upRuns.push(await cannon(upUrl, directBody, upHeaders, CONNECTIONS, DURATION));
-    bareRuns.push(await cannon(bareUrl, directBody, gwHeaders, CONNECTIONS, DURATION));
+    const load = { loadGenerator: process.pid, upstream: upstream.pid };
+    gwRuns.push(await measuredCannon(gwUrl, chatBody, gwHeaders, { ...load, proxy: gw.pid }));
+    upRuns.push(await measuredCannon(upUrl, directBody, upHeaders, load));
+    bareRuns.push(await measuredCannon(bareUrl, directBody, gwHeaders, { ...load, proxy: bare.pid }));
   }
   clearInterval(sampler);
   const best = (runs) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a));
@@ -167,38 +181,23 @@ async function main() {
   const errors = gwRuns.reduce((n, r) => n + r.errors + r.non2xx, 0);
 
   process.stderr.write("latency at concurrency 1…\n");
-  const gLat = await sequential(`http://127.0.0.1:${GW}`, {
-    path: "/chat/completions",
-    headers: gwHeaders,
-    body: chatBody,
-    n: PROBES,
-  });
-  const uLat = await sequential(`http://127.0.0.1:${UP_EU}`, {
-    path: "/v1/chat/completions",
-    headers: upHeaders,
-    body: directBody,
-    n: PROBES,
-  });
-  const bLat = await sequential(`http://127.0.0.1:${BARE}`, {
-    path: "/chat/completions",
-    headers: gwHeaders,
-    body: directBody,
-    n: PROBES,
-  });
-  const gTtfb = await sequential(`http://127.0.0.1:${GW}`, {
-    path: "/chat/completions",
-    headers: gwHeaders,
-    body: streamBody,
-    n: PROBES / 2,
-    firstByte: true,
-  });
-  const uTtfb = await sequential(`http://127.0.0.1:${UP_EU}`, {
-    path: "/v1/chat/completions",
-    headers: upHeaders,
-    body: directStream,
-    n: PROBES / 2,
-    firstByte: true,
-  });
+  const gwProbe = { origin: `http://127.0.0.1:${GW}`, path: "/chat/completions", headers: gwHeaders };
+  const upProbe = { origin: `http://127.0.0.1:${UP_EU}`, path: "/v1/chat/completions", headers: upHeaders };
+  const [gLat, uLat, bLat] = await interleaved(
+    [
+      { ...gwProbe, body: chatBody },
+      { ...upProbe, body: directBody },
+      { origin: `http://127.0.0.1:${BARE}`, path: "/chat/completions", headers: gwHeaders, body: directBody },
+    ],
+    { n: PROBES },
+  );
+  const [gTtfb, uTtfb] = await interleaved(
+    [
+      { ...gwProbe, body: streamBody, firstByte: true },
+      { ...upProbe, body: directStream, firstByte: true },
+    ],
+    { n: PROBES / 2 },
+  );
 
   // Memory across repeated runs: RSS after each short load run must not climb.
   const rssAfterRuns = [];
@@ -234,6 +233,18 @@ async function main() {
       bareProxyRps: Math.round(b.requests.average),
       ratioToBareProxy: +(g.requests.average / b.requests.average).toFixed(3),
     },
+    // CPU per request on this machine's 2 cores, from the best runs above: what each process costs.
+    cpuUsPerRequest: {
+      gateway: g.cpuUsPerRequest.proxy,
+      bareProxy: b.cpuUsPerRequest.proxy,
+      loadGenerator: g.cpuUsPerRequest.loadGenerator,
+      upstream: g.cpuUsPerRequest.upstream,
+      // 10,000 rps on all the machine's cores leaves this much per request for the gateway, once the
+      // load generator and the upstream (same machine) have had theirs.
+      gatewayBudgetFor10kRps: Math.round(
+        (cpus().length * 1e6) / 10_000 - g.cpuUsPerRequest.loadGenerator - g.cpuUsPerRequest.upstream,
+      ),
+    },
     concurrency1: {
       gatewayP50Ms: +p(gLat, 50).toFixed(3),
       gatewayP99Ms: +p(gLat, 99).toFixed(3),
@@ -243,6 +254,7 @@ async function main() {
       addedP99Ms: +(p(gLat, 99) - p(uLat, 99)).toFixed(3),
       bareProxyAddedP50Ms: +(p(bLat, 50) - p(uLat, 50)).toFixed(3),
       bareProxyAddedP99Ms: +(p(bLat, 99) - p(uLat, 99)).toFixed(3),
+      method: "interleaved: gateway, direct and bare proxy take turns, one request each",
     },
     streaming: {
       gatewayTtfbP50Ms: +p(gTtfb, 50).toFixed(3),
@@ -295,6 +307,18 @@ async function main() {
       `+${result.concurrency1.bareProxyAddedP50Ms} / +${result.concurrency1.bareProxyAddedP99Ms} ms`,
       "",
       "",
+    ],
+    [
+      "CPU µs per request (50 conn)",
+      `${result.cpuUsPerRequest.gateway} µs`,
+      "",
+      `bare proxy ${result.cpuUsPerRequest.bareProxy} µs`,
+    ],
+    [
+      "  load generator + upstream",
+      `${result.cpuUsPerRequest.loadGenerator} + ${result.cpuUsPerRequest.upstream} µs`,
+      "",
+      `10k rps leaves gateway ${result.cpuUsPerRequest.gatewayBudgetFor10kRps} µs`,
     ],
     [
       "latency p50 / p99 (50 conn)",
