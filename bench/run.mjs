@@ -157,8 +157,8 @@ async function main() {
   process.stderr.write(
     `cold start ${coldStartMs.toFixed(0)} ms (first ${firstStartMs.toFixed(0)} ms); warming up…\n`,
   );
-  await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, 2);
-  await cannon(upUrl, directBody, upHeaders, CONNECTIONS, 2);
+  await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+  await cannon(upUrl, directBody, upHeaders, CONNECTIONS, Math.min(2, DURATION));
 
   // Throughput: gateway and direct, alternating, best of two (runs here vary ±15 %).
   const rssSamples = [];
@@ -203,7 +203,7 @@ async function main() {
   const rssAfterRuns = [];
   for (let i = 0; i < RUNS; i++) {
     process.stderr.write(`memory run ${i + 1}/${RUNS}…\n`);
-    await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, 3);
+    await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, Math.min(3, DURATION));
     await new Promise((r) => setTimeout(r, 500));
     rssAfterRuns.push(rssMb(gw.pid));
   }

@@ -1,46 +1,22 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transform } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeUpstream } from "../testing/fake-upstream.js";
+import { transpile } from "../testing/transpile.js";
 
 /**
- * The real CLI as a child process. `tsc` takes ~15 s on this box, so the sources are transpiled
- * (no type check: `npm run lint` does that) into a dist/ of the same layout, next to a copy of
- * package.json, under .tmp/ — node_modules resolve from the repository as they would from dist/.
+ * The real CLI as a child process, from the sources transpiled (testing/transpile.ts) into a dist/
+ * next to a copy of package.json, under .tmp/: node_modules resolve from the repository as they
+ * would from dist/.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 let out: string;
 let main: string;
 let work: string;
-
-async function transpile(src: string, dest: string): Promise<void> {
-  for (const e of readdirSync(src, { withFileTypes: true })) {
-    const from = join(src, e.name);
-    if (e.isDirectory()) await transpile(from, join(dest, e.name));
-    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) {
-      const r = await transform(readFileSync(from, "utf8"), {
-        loader: "ts",
-        format: "esm",
-        target: "node20",
-      });
-      mkdirSync(dest, { recursive: true });
-      writeFileSync(join(dest, e.name.replace(/\.ts$/, ".js")), r.code);
-    }
-  }
-}
 
 interface Run {
   code: number | null;

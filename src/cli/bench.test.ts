@@ -1,0 +1,76 @@
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { bundle } from "../../scripts/bundle.mjs";
+import { transpile } from "../testing/transpile.js";
+
+/**
+ * `npm run bench` keeps working: the real bench script, short, against a private copy of the package
+ * (bin/, bench/, dist/ and the single-file build). No figure is judged here (speed targets live in
+ * the bench itself); what must hold is that every process starts, every measure is taken, the pinned
+ * customer is served in eu and no request fails.
+ */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+let pkg: string;
+
+beforeAll(async () => {
+  mkdirSync(join(ROOT, ".tmp"), { recursive: true });
+  pkg = mkdtempSync(join(ROOT, ".tmp", "bench-test-"));
+  for (const dir of ["bin", "bench"]) {
+    mkdirSync(join(pkg, dir));
+    for (const f of readdirSync(join(ROOT, dir)))
+      if (f.endsWith(".js") || f.endsWith(".mjs")) copyFileSync(join(ROOT, dir, f), join(pkg, dir, f));
+  }
+  copyFileSync(join(ROOT, "package.json"), join(pkg, "package.json"));
+  await transpile(join(ROOT, "src"), join(pkg, "dist"));
+  await (bundle as (root: string, out: string) => Promise<void>)(ROOT, join(pkg, "dist", "meridian.cjs"));
+}, 60_000);
+
+afterAll(() => rmSync(pkg, { recursive: true, force: true }));
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(pkg, "bench", "run.mjs"), ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { PATH: process.env.PATH },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => {
+    stdout += c;
+  });
+  child.stderr.on("data", (c) => {
+    stderr += c;
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+describe("npm run bench", () => {
+  it("measures every figure and writes bench/results/latest.json", async () => {
+    const r = await runBench(["--duration=1", "--runs=2", "--probes=40", "--cold-starts=1"]);
+    expect(r.stderr).not.toContain("bench failed");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("| throughput (50 conn)");
+    expect(r.stdout).toContain("Targets:");
+    const result = JSON.parse(readFileSync(join(pkg, "bench", "results", "latest.json"), "utf8"));
+    const t = result.throughput;
+    for (const v of [t.gatewayRps, t.directRps, t.bareProxyRps, t.ratio]) expect(v).toBeGreaterThan(0);
+    expect(t.gatewayErrors).toBe(0);
+    const c = result.concurrency1;
+    for (const v of [c.gatewayP50Ms, c.gatewayP99Ms, c.directP50Ms, c.directP99Ms])
+      expect(v).toBeGreaterThan(0);
+    expect(c.gatewayP99Ms).toBeGreaterThanOrEqual(c.gatewayP50Ms);
+    expect(result.streaming.gatewayTtfbP50Ms).toBeGreaterThan(0);
+    const cpu = result.cpuUsPerRequest;
+    for (const v of [cpu.gateway, cpu.bareProxy, cpu.loadGenerator, cpu.upstream])
+      expect(v).toBeGreaterThan(0);
+    expect(result.memory.rssAfterRunsMb).toHaveLength(2);
+    expect(result.memory.rssUnderLoadMaxMb).toBeGreaterThan(20);
+    expect(result.coldStartMs).toBeGreaterThan(0);
+    expect(result.coldStarts.nextMs).toHaveLength(1);
+    expect(Object.keys(result.targets)).toHaveLength(9);
+    for (const ok of Object.values(result.targets)) expect(typeof ok).toBe("boolean");
+  }, 120_000);
+});
