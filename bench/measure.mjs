@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import { Pool } from "undici";
 
+/** How the slow upstream streams: like a model writing 20 tokens at 40 per second. */
+export const SLOW = { chunks: 20, intervalMs: 25 };
+
 export function percentile(sorted, p) {
   if (sorted.length === 0) return 0;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -66,14 +69,22 @@ export function rssMb(pid) {
   }
 }
 
-/** The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, master key on. */
-export function benchConfig({ euPort, usPort, key, dbFile }) {
+/**
+ * The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, and a
+ * slow-streaming model in eu on a third; master key on.
+ */
+export function benchConfig({ euPort, usPort, slowPort, key, dbFile }) {
+  const slow = slowPort
+    ? `  - model_name: gpt-slow
+    litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${slowPort}/v1", api_key: sk-up-eu, region_name: eu }
+`
+    : "";
   return `model_list:
   - model_name: gpt-bench
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${euPort}/v1", api_key: sk-up-eu, region_name: eu }
   - model_name: gpt-bench
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${usPort}/v1", api_key: sk-up-us, region_name: us }
-general_settings:
+${slow}general_settings:
   master_key: ${key}
   database_url: sqlite:${dbFile}
 `;

@@ -9,7 +9,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { benchConfig, cpuUs, interleaved, percentile, rssMb } from "./measure.mjs";
+import { benchConfig, cpuUs, interleaved, percentile, rssMb, SLOW } from "./measure.mjs";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")));
 const DURATION = Number(args.get("duration") ?? 10);
@@ -17,18 +17,20 @@ const CONNECTIONS = Number(args.get("connections") ?? 50);
 const RUNS = Number(args.get("runs") ?? 5);
 const PROBES = Number(args.get("probes") ?? 2000);
 const COLD_STARTS = Number(args.get("cold-starts") ?? 5);
+const SLOW_CONNECTIONS = Number(args.get("slow-streams") ?? 1000);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "sk-bench-1234";
 const UP_EU = 18101;
 const UP_US = 18102;
 const GW = 18100;
 const BARE = 18103;
+const UP_SLOW = 18104;
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
 writeFileSync(
   configFile,
-  benchConfig({ euPort: UP_EU, usPort: UP_US, key: KEY, dbFile: join(dir, "bench.db") }),
+  benchConfig({ euPort: UP_EU, usPort: UP_US, slowPort: UP_SLOW, key: KEY, dbFile: join(dir, "bench.db") }),
 );
 
 const chatBody = JSON.stringify({
@@ -78,6 +80,32 @@ async function measuredCannon(url, body, headers, pids) {
   return r;
 }
 
+/**
+ * Many long streams at once, as a model serves them: SLOW_CONNECTIONS clients, each asking for a
+ * stream of SLOW.chunks chunks SLOW.intervalMs apart. Streams per second, whole-stream latency, the
+ * proxy's CPU per stream and its RSS meanwhile.
+ */
+async function slowStreams(url, body, headers, pid) {
+  const rss = [];
+  const sampler = setInterval(() => rss.push(rssMb(pid)), 200);
+  const before = cpuUs(pid);
+  const r = await new Promise((resolve, reject) =>
+    autocannon(
+      { url, method: "POST", body, headers, connections: SLOW_CONNECTIONS, duration: DURATION, timeout: 60 },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    ),
+  );
+  clearInterval(sampler);
+  return {
+    streamsPerS: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.timeouts + r.non2xx,
+    cpuUsPerStream: Math.round((cpuUs(pid) - before) / Math.max(1, r.requests.total)),
+    rssMaxMb: +Math.max(...rss.filter(Boolean)).toFixed(1),
+  };
+}
+
 function startGateway() {
   const gw = spawn(
     process.execPath,
@@ -109,7 +137,7 @@ async function waitFor(url, timeoutMs) {
 }
 
 async function main() {
-  const upstream = fork(join(root, "bench/upstream.mjs"), [String(UP_EU), String(UP_US)], {
+  const upstream = fork(join(root, "bench/upstream.mjs"), [String(UP_EU), String(UP_US), String(UP_SLOW)], {
     stdio: "ignore",
   });
   children.push(upstream);
@@ -146,9 +174,11 @@ async function main() {
   if (check.headers.get("x-litellm-model-region") !== "eu")
     throw new Error("pinned customer not served in eu");
 
-  const bare = fork(join(root, "bench/bare-proxy.mjs"), [String(BARE), `http://127.0.0.1:${UP_EU}`], {
-    stdio: "ignore",
-  });
+  const bare = fork(
+    join(root, "bench/bare-proxy.mjs"),
+    [String(BARE), `http://127.0.0.1:${UP_EU}`, `http://127.0.0.1:${UP_SLOW}`],
+    { stdio: "ignore" },
+  );
   children.push(bare);
   await new Promise((resolve) => bare.once("message", resolve));
   const bareUrl = `http://127.0.0.1:${BARE}/chat/completions`;
@@ -206,6 +236,25 @@ async function main() {
     await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, Math.min(3, DURATION));
     await new Promise((r) => setTimeout(r, 500));
     rssAfterRuns.push(rssMb(gw.pid));
+  }
+
+  let slow;
+  if (SLOW_CONNECTIONS > 0) {
+    process.stderr.write(`${SLOW_CONNECTIONS} slow streams at once…\n`);
+    const slowBody = (user) =>
+      JSON.stringify({
+        model: "gpt-slow",
+        messages: [{ role: "user", content: "hello" }],
+        stream: true,
+        user,
+      });
+    slow = {
+      connections: SLOW_CONNECTIONS,
+      chunks: SLOW.chunks,
+      chunkIntervalMs: SLOW.intervalMs,
+      gateway: await slowStreams(gwUrl, slowBody("bench-eu"), gwHeaders, gw.pid),
+      bareProxy: await slowStreams(bareUrl, slowBody(undefined), gwHeaders, bare.pid),
+    };
   }
 
   const p = (a, q) => percentile(a, q);
@@ -266,6 +315,7 @@ async function main() {
       rssAfterRunsMb: rssAfterRuns.map((x) => +x.toFixed(1)),
       growthFirstToLastMb: +(rssAfterRuns[rssAfterRuns.length - 1] - rssAfterRuns[0]).toFixed(1),
     },
+    slowStreams: slow,
     coldStartMs: +coldStartMs.toFixed(1),
     coldStarts: {
       entry: "bin/meridian.js (single-file build, V8 code cache)",
@@ -282,7 +332,7 @@ async function main() {
     ["RSS < 150 MB under load", result.memory.rssUnderLoadMaxMb < 150],
     ["RSS flat across runs (< 10 MB growth)", result.memory.growthFirstToLastMb < 10],
     ["cold start < 300 ms", result.coldStartMs < 300],
-    ["no errors under load", errors === 0],
+    ["no errors under load", errors === 0 && (slow?.gateway.errors ?? 0) === 0],
   ];
   result.targets = Object.fromEntries(targets);
 
@@ -345,6 +395,22 @@ async function main() {
       `+${result.streaming.addedTtfbP50Ms} ms`,
     ],
     ["RSS max under load", `${result.memory.rssUnderLoadMaxMb} MB`, "", ""],
+    ...(slow
+      ? [
+          [
+            `${slow.connections} slow streams (${slow.chunks} × ${slow.chunkIntervalMs} ms)`,
+            `${slow.gateway.streamsPerS}/s, p50 ${slow.gateway.p50Ms} ms`,
+            "",
+            `bare ${slow.bareProxy.streamsPerS}/s, p50 ${slow.bareProxy.p50Ms} ms`,
+          ],
+          [
+            "  CPU per stream, RSS max",
+            `${slow.gateway.cpuUsPerStream} µs, ${slow.gateway.rssMaxMb} MB`,
+            "",
+            `bare ${slow.bareProxy.cpuUsPerStream} µs, ${slow.bareProxy.rssMaxMb} MB`,
+          ],
+        ]
+      : []),
     [
       `RSS after ${RUNS} runs`,
       `${result.memory.rssAfterRunsMb.join(", ")} MB`,

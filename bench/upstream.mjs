@@ -1,11 +1,21 @@
-// The benchmark's upstream: the repo's fake OpenAI server, no recording, no delay, on two ports
-// (one per region). Runs in its own process so its CPU is not billed to the load generator.
+// The benchmark's upstream: the repo's fake OpenAI server, no recording, on ports given as arguments.
+// The first two answer at once (one per region); a third, when given, streams like a model does:
+// 20 chunks 25 ms apart. Runs in its own process so its CPU is not billed to the load generator.
 import { FakeUpstream } from "../dist/testing/fake-upstream.js";
+import { SLOW } from "./measure.mjs";
 
 const ports = process.argv.slice(2).map(Number);
 const servers = [];
 for (const [i, port] of ports.entries()) {
-  servers.push(await new FakeUpstream({ label: i === 0 ? "eu" : "us", port, record: false }).start());
+  const slow = i === 2;
+  const s = new FakeUpstream({
+    label: i === 1 ? "us" : "eu",
+    port,
+    record: false,
+    streamChunks: slow ? SLOW.chunks : undefined,
+  });
+  if (slow) s.always = { chunkIntervalMs: SLOW.intervalMs };
+  servers.push(await s.start());
 }
 process.send?.({ ready: servers.map((s) => s.url) });
 process.on("SIGTERM", async () => {

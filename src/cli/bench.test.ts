@@ -49,7 +49,13 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 
 describe("npm run bench", () => {
   it("measures every figure and writes bench/results/latest.json", async () => {
-    const r = await runBench(["--duration=1", "--runs=2", "--probes=40", "--cold-starts=1"]);
+    const r = await runBench([
+      "--duration=1",
+      "--runs=2",
+      "--probes=40",
+      "--cold-starts=1",
+      "--slow-streams=50",
+    ]);
     expect(r.stderr).not.toContain("bench failed");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("| throughput (50 conn)");
@@ -68,6 +74,13 @@ describe("npm run bench", () => {
       expect(v).toBeGreaterThan(0);
     expect(result.memory.rssAfterRunsMb).toHaveLength(2);
     expect(result.memory.rssUnderLoadMaxMb).toBeGreaterThan(20);
+    const slow = result.slowStreams;
+    for (const side of [slow.gateway, slow.bareProxy]) {
+      expect(side.streamsPerS).toBeGreaterThan(0);
+      expect(side.p50Ms).toBeGreaterThanOrEqual(slow.chunks * slow.chunkIntervalMs * 0.5);
+      expect(side.cpuUsPerStream).toBeGreaterThan(0);
+      expect(side.errors).toBe(0);
+    }
     expect(result.coldStartMs).toBeGreaterThan(0);
     expect(result.coldStarts.nextMs).toHaveLength(1);
     expect(Object.keys(result.targets)).toHaveLength(9);

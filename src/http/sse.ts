@@ -1,12 +1,14 @@
 import type { ServerResponse } from "node:http";
 import type { UpstreamReply } from "../upstream/call.js";
 import type { CancelSignal } from "../upstream/cancel.js";
+import type { ChunkSource } from "../upstream/chunks.js";
 import { failureFromError } from "../upstream/errors.js";
 
 export type StreamOutcome = "completed" | "client_closed" | "upstream_error";
 
 /**
- * Pass an upstream SSE stream through chunk by chunk, bytes untouched, honouring backpressure.
+ * Pass an upstream SSE stream through chunk by chunk, bytes untouched, honouring backpressure:
+ * piped when the body can be (an upstream's), pulled otherwise (a mock_response).
  * The first chunk is already in hand (the stream was committed on it). An upstream failure after
  * that ends the stream with one `data: {"error": …}` event; a client that leaves cancels upstream.
  */
@@ -17,9 +19,21 @@ export async function pipeStream(
   signal: CancelSignal,
 ): Promise<StreamOutcome> {
   res.writeHead(up.status, headers);
-  const rest = up.rest as AsyncIterator<Buffer>;
+  const rest = up.rest as ChunkSource;
   try {
     if (up.first && !res.write(up.first)) await drained(res);
+    if (rest.pipeTo) {
+      // An upstream body: chunks go from its handler straight into the response (a client that
+      // leaves aborts the upstream call, which ends the pipe with an error; see below).
+      if (signal.aborted || res.destroyed) {
+        up.cancel();
+        await rest.return?.();
+        return "client_closed";
+      }
+      await rest.pipeTo(res);
+      res.end();
+      return "completed";
+    }
     for (;;) {
       if (signal.aborted || res.destroyed) {
         up.cancel();

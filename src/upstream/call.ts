@@ -3,6 +3,7 @@ import type { Provider, UpstreamTarget } from "../providers/index.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import { Cancel, type CancelSignal } from "./cancel.js";
+import type { ChunkSource } from "./chunks.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
 
@@ -13,7 +14,7 @@ export interface UpstreamReply {
   body: Buffer | undefined;
   /** Streaming: the first chunk (already received: the stream is committed) and the rest. */
   first: Buffer | undefined;
-  rest: AsyncIterator<Buffer> | undefined;
+  rest: ChunkSource | undefined;
   /** Stop reading and release the connection (client went away). */
   cancel: () => void;
 }
@@ -99,7 +100,7 @@ export async function callDeployment(
       };
     }
     // Streaming: commit only once the first chunk is here; until then a failure may still fall over.
-    const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const it: ChunkSource = res.body;
     const first = await it.next();
     clearTimeout(timer);
     if (first.done) {
@@ -174,8 +175,8 @@ function emptyStream(what: string): AttemptFailure {
   };
 }
 
-/** Runs `release` once the iterator ends, fails or is returned early. */
-function withRelease(it: AsyncIterator<Buffer>, release: () => void): AsyncIterator<Buffer> {
+/** Runs `release` once the body ends, fails or is returned early, however it is read. */
+function withRelease(it: ChunkSource, release: () => void): ChunkSource {
   let released = false;
   const once = () => {
     if (!released) {
@@ -183,7 +184,9 @@ function withRelease(it: AsyncIterator<Buffer>, release: () => void): AsyncItera
       release();
     }
   };
+  const pipeTo = it.pipeTo?.bind(it);
   return {
+    pipeTo: pipeTo && ((sink) => pipeTo(sink).finally(once)),
     async next() {
       try {
         const r = await it.next();

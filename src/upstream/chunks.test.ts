@@ -67,6 +67,76 @@ describe("ChunkQueue", () => {
   });
 });
 
+/** A sink that takes `room` writes, then reports full until drain() is called. */
+function sink(room = Number.POSITIVE_INFINITY) {
+  const written: string[] = [];
+  let onDrain: (() => void) | undefined;
+  return {
+    written,
+    write(chunk: Buffer) {
+      written.push(chunk.toString());
+      return written.length < room;
+    },
+    once(_event: "drain", fn: () => void) {
+      onDrain = fn;
+    },
+    drain() {
+      room = Number.POSITIVE_INFINITY;
+      const fn = onDrain;
+      onDrain = undefined;
+      fn?.();
+    },
+  };
+}
+
+describe("ChunkQueue.pipeTo", () => {
+  it("writes what was queued first, then each chunk as it arrives, and resolves at the end", async () => {
+    const { q, log } = queue(2);
+    q.push(Buffer.from("ab"));
+    q.push(Buffer.from("c")); // past the high-water mark: paused while nobody reads
+    expect(log).toEqual(["pause"]);
+    const s = sink();
+    const piped = q.pipeTo(s);
+    expect(s.written).toEqual(["ab", "c"]);
+    expect(log).toEqual(["pause", "resume"]);
+    q.push(Buffer.from("d"));
+    expect(s.written).toEqual(["ab", "c", "d"]);
+    q.finish();
+    await expect(piped).resolves.toBeUndefined();
+  });
+
+  it("a full sink pauses the connection until it drains", async () => {
+    const { q, log } = queue();
+    const s = sink(2);
+    const piped = q.pipeTo(s);
+    q.push(Buffer.from("1"));
+    expect(log).toEqual([]);
+    q.push(Buffer.from("2")); // the sink is full now
+    expect(log).toEqual(["pause"]);
+    q.push(Buffer.from("3")); // in flight before the pause took effect: still written, no second pause
+    expect(log).toEqual(["pause"]);
+    s.drain();
+    expect(log).toEqual(["pause", "resume"]);
+    q.finish();
+    await piped;
+    expect(s.written).toEqual(["1", "2", "3"]);
+  });
+
+  it("rejects with the body's error; a body that had already ended resolves after its chunks", async () => {
+    const { q } = queue();
+    const piped = q.pipeTo(sink());
+    q.finish(new Error("cut"));
+    await expect(piped).rejects.toThrow("cut");
+
+    const ended = queue().q;
+    ended.push(Buffer.from("x"));
+    ended.finish();
+    const s = sink();
+    await expect(ended.pipeTo(s)).resolves.toBeUndefined();
+    expect(s.written).toEqual(["x"]);
+  });
+});
+
 describe("stream backpressure through the gateway", () => {
   let upstream: Server;
   let written = 0;

@@ -1,16 +1,29 @@
+/** Where a piped body goes: node's Writable contract (write() false means wait for "drain"). */
+export interface ChunkSink {
+  write(chunk: Buffer): boolean;
+  once(event: "drain", listener: () => void): unknown;
+}
+
+/** A streaming body: pulled chunk by chunk, or (when it can) piped straight into a sink. */
+export interface ChunkSource extends AsyncIterator<Buffer> {
+  pipeTo?(sink: ChunkSink): Promise<void>;
+}
+
 /**
  * The body of a streaming upstream response as an async iterator fed by an undici dispatch handler:
  * chunks are handed straight to a waiting reader, or queued; past `highWater` queued bytes the
  * connection is paused until the reader catches up (backpressure). Cheaper per chunk than the
  * Readable stream undici's `request()` builds, which matters for streams of hundreds of chunks.
  */
-export class ChunkQueue implements AsyncIterator<Buffer> {
+export class ChunkQueue implements ChunkSource {
   private readonly queue: Buffer[] = [];
   private queued = 0;
   private ended = false;
   private error: Error | undefined;
   private waiting: { resolve: (r: IteratorResult<Buffer>) => void; reject: (e: Error) => void } | undefined;
   private paused = false;
+  private sink: ChunkSink | undefined;
+  private piped: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(
     /** Pause / resume the upstream connection; `destroy` aborts it. */
@@ -21,6 +34,10 @@ export class ChunkQueue implements AsyncIterator<Buffer> {
   /** From the handler: one chunk of body. */
   push(chunk: Buffer): void {
     if (this.ended) return;
+    if (this.sink) {
+      if (!this.sink.write(chunk)) this.holdUntilDrained();
+      return;
+    }
     const w = this.waiting;
     if (w) {
       this.waiting = undefined;
@@ -40,6 +57,14 @@ export class ChunkQueue implements AsyncIterator<Buffer> {
     if (this.ended) return;
     this.ended = true;
     this.error = err;
+    const p = this.piped;
+    if (p) {
+      this.piped = undefined;
+      this.error = undefined;
+      if (err) p.reject(err);
+      else p.resolve();
+      return;
+    }
     const w = this.waiting;
     if (!w) return;
     this.waiting = undefined;
@@ -67,6 +92,44 @@ export class ChunkQueue implements AsyncIterator<Buffer> {
     }
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
+    });
+  }
+
+  /**
+   * From now on, every chunk goes straight from the handler into `sink` as it arrives: no promise or
+   * iterator result per chunk, which for a model's stream of hundreds of small chunks is most of what
+   * the gateway itself spends on it. A full sink pauses the connection until it drains. Resolves when
+   * the body ends, rejects with its error; what was queued before is written first.
+   */
+  pipeTo(sink: ChunkSink): Promise<void> {
+    let full = false;
+    for (const chunk of this.queue) full = !sink.write(chunk) || full;
+    this.queue.length = 0;
+    this.queued = 0;
+    if (this.ended) {
+      const e = this.error;
+      this.error = undefined;
+      return e ? Promise.reject(e) : Promise.resolve();
+    }
+    this.sink = sink;
+    if (full) this.holdUntilDrained();
+    else if (this.paused) {
+      this.paused = false;
+      this.flow.resume();
+    }
+    return new Promise((resolve, reject) => {
+      this.piped = { resolve, reject };
+    });
+  }
+
+  private holdUntilDrained(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.flow.pause();
+    this.sink?.once("drain", () => {
+      if (!this.paused || this.ended) return;
+      this.paused = false;
+      this.flow.resume();
     });
   }
 
