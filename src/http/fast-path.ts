@@ -109,7 +109,10 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done
   req.on("data", onData);
   req.once("end", () => {
     if (size > limit) return;
-    done(chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+    const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
+    // onData stays registered on a request that lives as long as its response (a stream's minutes)
+    chunks.length = 0;
+    done(text);
   });
   // A client that leaves mid-body: nobody to answer.
   req.once("error", () => res.destroy());
