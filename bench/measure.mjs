@@ -16,11 +16,13 @@ export function percentile(sorted, p) {
  * turn: request i goes to each target before request i+1 goes to any. A stall of the machine (this VM
  * has them every few hundred ms) then lands on all targets alike instead of on whichever was being
  * measured at the time, so "gateway minus direct" compares like with like.
- * Returns each target's sorted latencies in ms (to the first body byte when `firstByte`).
+ * Returns, per target, its sorted latencies in ms (to the first body byte when `firstByte`) and, when
+ * the target names a `header`, that response header's values as numbers, sorted.
  */
 export async function interleaved(targets, { n, warmup = 50 }) {
   const pools = targets.map((t) => new Pool(t.origin, { connections: 1 }));
   const out = targets.map(() => []);
+  const headerValues = targets.map(() => []);
   try {
     for (let i = 0; i < n + warmup; i++) {
       for (const [k, t] of targets.entries()) {
@@ -40,13 +42,19 @@ export async function interleaved(targets, { n, warmup = 50 }) {
         }
         if (res.statusCode !== 200)
           throw new Error(`probe of ${t.origin}${t.path} got HTTP ${res.statusCode}`);
-        if (i >= warmup) out[k].push(Number(t1 - t0) / 1e6);
+        if (i < warmup) continue;
+        out[k].push(Number(t1 - t0) / 1e6);
+        if (t.header) headerValues[k].push(Number(res.headers[t.header]));
       }
     }
   } finally {
     await Promise.all(pools.map((p) => p.close()));
   }
-  return out.map((a) => a.sort((x, y) => x - y));
+  const sorted = (a) => a.sort((x, y) => x - y);
+  return targets.map((t, k) => ({
+    ms: sorted(out[k]),
+    header: t.header ? sorted(headerValues[k]) : undefined,
+  }));
 }
 
 /** CPU time (user + system) a process has used so far, in µs; /proc counts in clock ticks (10 ms). */

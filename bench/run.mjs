@@ -213,21 +213,26 @@ async function main() {
   process.stderr.write("latency at concurrency 1…\n");
   const gwProbe = { origin: `http://127.0.0.1:${GW}`, path: "/chat/completions", headers: gwHeaders };
   const upProbe = { origin: `http://127.0.0.1:${UP_EU}`, path: "/v1/chat/completions", headers: upHeaders };
-  const [gLat, uLat, bLat] = await interleaved(
+  const [gProbe, uProbe, bProbe] = await interleaved(
     [
-      { ...gwProbe, body: chatBody },
+      // the gateway's own time in each answer: request parsed to response handed to node
+      { ...gwProbe, body: chatBody, header: "x-litellm-overhead-duration-ms" },
       { ...upProbe, body: directBody },
       { origin: `http://127.0.0.1:${BARE}`, path: "/chat/completions", headers: gwHeaders, body: directBody },
     ],
     { n: PROBES },
   );
-  const [gTtfb, uTtfb] = await interleaved(
-    [
-      { ...gwProbe, body: streamBody, firstByte: true },
-      { ...upProbe, body: directStream, firstByte: true },
-    ],
-    { n: PROBES / 2 },
-  );
+  const [gLat, uLat, bLat] = [gProbe.ms, uProbe.ms, bProbe.ms];
+  const ownMs = gProbe.header;
+  const [gTtfb, uTtfb] = (
+    await interleaved(
+      [
+        { ...gwProbe, body: streamBody, firstByte: true },
+        { ...upProbe, body: directStream, firstByte: true },
+      ],
+      { n: PROBES / 2 },
+    )
+  ).map((r) => r.ms);
 
   // Memory across repeated runs: RSS after each short load run must not climb.
   const rssAfterRuns = [];
@@ -303,6 +308,8 @@ async function main() {
       addedP99Ms: +(p(gLat, 99) - p(uLat, 99)).toFixed(3),
       bareProxyAddedP50Ms: +(p(bLat, 50) - p(uLat, 50)).toFixed(3),
       bareProxyAddedP99Ms: +(p(bLat, 99) - p(uLat, 99)).toFixed(3),
+      gatewayOwnP50Ms: +p(ownMs, 50).toFixed(3),
+      gatewayOwnP99Ms: +p(ownMs, 99).toFixed(3),
       method: "interleaved: gateway, direct and bare proxy take turns, one request each",
     },
     streaming: {
@@ -375,6 +382,12 @@ async function main() {
       `${g.latency.p50} / ${g.latency.p99} ms`,
       `${u.latency.p50} / ${u.latency.p99} ms`,
       "",
+    ],
+    [
+      "gateway's own time p50 / p99 (c=1)",
+      `${result.concurrency1.gatewayOwnP50Ms} / ${result.concurrency1.gatewayOwnP99Ms} ms`,
+      "",
+      "x-litellm-overhead-duration-ms",
     ],
     [
       "latency p50 (c=1)",

@@ -68,6 +68,9 @@ describe("npm run bench", () => {
     for (const v of [c.gatewayP50Ms, c.gatewayP99Ms, c.directP50Ms, c.directP99Ms])
       expect(v).toBeGreaterThan(0);
     expect(c.gatewayP99Ms).toBeGreaterThanOrEqual(c.gatewayP50Ms);
+    // the gateway's own share, read from its x-litellm-overhead-duration-ms, is part of what the client waited
+    expect(c.gatewayOwnP50Ms).toBeGreaterThan(0);
+    expect(c.gatewayOwnP50Ms).toBeLessThan(c.gatewayP50Ms);
     expect(result.streaming.gatewayTtfbP50Ms).toBeGreaterThan(0);
     const cpu = result.cpuUsPerRequest;
     for (const v of [cpu.gateway, cpu.bareProxy, cpu.loadGenerator, cpu.upstream])
