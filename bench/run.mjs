@@ -61,10 +61,11 @@ const cleanup = () => {
 process.on("exit", cleanup);
 process.on("SIGINT", () => process.exit(130));
 
-function cannon(url, body, headers, connections, duration) {
+function cannon(url, body, headers, connections, duration, extra = {}) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, method: "POST", body, headers, connections, duration, pipelining: 1 }, (err, r) =>
-      err ? reject(err) : resolve(r),
+    autocannon(
+      { url, method: "POST", body, headers, connections, duration, pipelining: 1, ...extra },
+      (err, r) => (err ? reject(err) : resolve(r)),
     );
   });
 }
@@ -89,12 +90,7 @@ async function slowStreams(url, body, headers, pid) {
   const rss = [];
   const sampler = setInterval(() => rss.push(rssMb(pid)), 200);
   const before = cpuUs(pid);
-  const r = await new Promise((resolve, reject) =>
-    autocannon(
-      { url, method: "POST", body, headers, connections: SLOW_CONNECTIONS, duration: DURATION, timeout: 60 },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    ),
-  );
+  const r = await cannon(url, body, headers, SLOW_CONNECTIONS, DURATION, { timeout: 60 });
   clearInterval(sampler);
   return {
     streamsPerS: Math.round(r.requests.average),

@@ -22,14 +22,10 @@ export async function pipeStream(
   const rest = up.rest as ChunkSource;
   try {
     if (up.first && !res.write(up.first)) await drained(res);
-    if (rest.pipeTo) {
+    if (rest.pipeTo && !signal.aborted && !res.destroyed) {
       // An upstream body: chunks go from its handler straight into the response (a client that
-      // leaves aborts the upstream call, which ends the pipe with an error; see below).
-      if (signal.aborted || res.destroyed) {
-        up.cancel();
-        await rest.return?.();
-        return "client_closed";
-      }
+      // leaves aborts the upstream call, which ends the pipe with an error; see below). A client
+      // already gone falls through to the loop's check.
       await rest.pipeTo(res);
       res.end();
       return "completed";
