@@ -22,11 +22,17 @@ export const ERRORS = {
   customer_not_found: { status: 404, type: "invalid_request_error" },
   customer_blocked: { status: 403, type: "permission_error" },
   end_user_required: { status: 403, type: "permission_error" },
+  /** An end-user id that is present but cannot be read exactly (bad bytes, control characters). */
+  invalid_identity: { status: 400, type: "invalid_request_error" },
+  /** One identity header repeated with different values. */
+  conflicting_identity: { status: 400, type: "invalid_request_error" },
   no_deployment_in_region: { status: 403, type: "permission_error" },
   region_capacity_exhausted: { status: 429, type: "rate_limit_error" },
   no_deployment_available: { status: 429, type: "rate_limit_error" },
   policy_unavailable: { status: 503, type: "service_unavailable_error" },
   store_unavailable: { status: 503, type: "service_unavailable_error" },
+  /** An admin change was stored but the bus did not confirm that every instance heard of it. */
+  invalidation_unconfirmed: { status: 503, type: "service_unavailable_error" },
   // upstream
   upstream_error: { status: 502, type: "api_error" },
   // upstream answered with an error and no code of its own; the status is passed through

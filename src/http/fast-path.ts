@@ -60,7 +60,7 @@ export function proxyFastPath(
           );
         }
       }
-      void proxy(gw, { op, pathModel, headers: req.headers, body, res, extra });
+      void proxy(gw, { op, pathModel, headers: req.headers, rawHeaders: req.rawHeaders, body, res, extra });
     });
   };
 }

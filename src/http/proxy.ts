@@ -37,6 +37,7 @@ export function registerProxyRoutes(app: FastifyInstance, gw: Gateway): void {
         op,
         pathModel: (req.params as { model?: string }).model,
         headers: req.headers,
+        rawHeaders: req.raw.rawHeaders,
         body: req.body,
         res: reply.raw,
         extra,
@@ -56,6 +57,8 @@ export interface ProxyCall {
   /** The model named in an Azure-style path, if any. */
   pathModel: string | undefined;
   headers: IncomingHttpHeaders;
+  /** Node's header list, unjoined: tells repeated identity headers apart (see identifyEndUser). */
+  rawHeaders?: readonly string[];
   /** The parsed JSON body (undefined when empty). */
   body: unknown;
   res: ServerResponse;
@@ -101,7 +104,7 @@ async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
         { param: "model" },
       );
     }
-    endUserId = identifyEndUser(call.headers, body)?.id;
+    endUserId = identifyEndUser(call.headers, body, call.rawHeaders)?.id;
     // Sync fast path for a cached end user; the store only when it is not (policyFor throws refusals).
     const cached = gw.customers.cached(endUserId, Date.now());
     if (cached instanceof GatewayError) throw cached;
