@@ -77,16 +77,28 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     routerState,
     health: link ? [() => link.health()] : [],
   });
-  if (link) {
-    // While Redis is down other instances' customer changes cannot reach us: cache briefly instead.
+  if (redisBus) {
+    // While we cannot hear Redis (down, or hung without closing connections) other instances'
+    // customer changes cannot reach us: forget the cache and cache briefly until we hear again.
     const customers = built.gateway.customers;
-    link.onDown(() => customers.degrade(DEGRADED_CACHE_MS));
-    link.onReady(() => customers.restore());
-    if (!link.up) customers.degrade(DEGRADED_CACHE_MS); // an outage may have begun before we listened
-  }
-  if (link && redisBus) {
+    const b = redisBus;
+    let warned = false;
+    b.onHearing((hearing) => {
+      if (hearing) {
+        customers.restore();
+        if (warned) opts.logger.info("customer invalidations heard again: customer cache trusted");
+        warned = false;
+      } else {
+        customers.degrade(DEGRADED_CACHE_MS);
+        warned = true;
+        opts.logger.warn(
+          `customer invalidations not heard: customer cache cleared, entries kept ${DEGRADED_CACHE_MS} ms until the bus is heard again`,
+        );
+      }
+    });
     // Subscribed before the first request, so no invalidation published after we listen is missed.
-    if (await link.waitReady(REDIS_STARTUP_WAIT_MS)) await redisBus.settled();
+    if (link && (await link.waitReady(REDIS_STARTUP_WAIT_MS))) await b.settled();
+    if (!b.listening) customers.degrade(DEGRADED_CACHE_MS); // not heard yet, or already lost
   }
   await built.app.listen({ host: opts.host, port: opts.port });
   const addr = built.app.server.address();

@@ -64,6 +64,13 @@ export class PrivateRedis {
     probe.disconnect();
     return this;
   }
+  /** Stops answering without closing a connection, as CLIENT PAUSE or a stalled failover does. */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
   async stop(): Promise<void> {
     const c = this.child;
     if (!c || c.exitCode !== null) return;
