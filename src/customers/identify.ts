@@ -33,9 +33,10 @@ export function identifyEndUser(
   body: Readonly<Record<string, unknown>>,
   rawHeaders?: readonly string[],
 ): EndUser | undefined {
-  const h1 = headerId(headers, rawHeaders, "x-litellm-customer-id");
+  // literal keys: a computed one costs a generic lookup on every request
+  const h1 = headerId(headers["x-litellm-customer-id"], rawHeaders, "x-litellm-customer-id");
   if (h1) return { id: h1, source: "x-litellm-customer-id" };
-  const h2 = headerId(headers, rawHeaders, "x-litellm-end-user-id");
+  const h2 = headerId(headers["x-litellm-end-user-id"], rawHeaders, "x-litellm-end-user-id");
   if (h2) return { id: h2, source: "x-litellm-end-user-id" };
   const user = bodyId(body.user, "user");
   if (user) return { id: user, source: "user" };
@@ -59,21 +60,21 @@ export function normalizeId(id: string): string {
 const NON_ASCII = /[^\x20-\x7e\t]/;
 /** A char no single byte decodes to in latin1. */
 const BEYOND_LATIN1 = /[\u0100-\uffff]/;
-/** Printable ASCII without `%`: the common case, taken as is after one scan. */
-const PLAIN_HEADER = /^[\x20-\x24\x26-\x7e]*$/;
+/** Printable ASCII without `%`, not blank at either end: the common case, taken as is after one scan. */
+const PLAIN_HEADER = /^[\x21-\x24\x26-\x7e](?:[\x20-\x24\x26-\x7e]*[\x21-\x24\x26-\x7e])?$/;
 const PLAIN_BODY = /^[\x20-\x7e]*$/;
 const CONTROL = /\p{Cc}/u;
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function headerId(
-  headers: IncomingHttpHeaders,
+  v: string | string[] | undefined,
   raw: readonly string[] | undefined,
   name: EndUserSource,
 ): string | undefined {
-  const v = headers[name];
   if (v === undefined) return undefined;
-  const values = Array.isArray(v) ? v : v.includes(",") && raw ? rawValues(raw, name, v) : [v];
+  if (typeof v === "string" && !(raw && v.includes(","))) return headerValue(v, name);
+  const values = Array.isArray(v) ? v : rawValues(raw ?? [], name, v);
   let id: string | undefined;
   for (const value of values) {
     const t = headerValue(value, name);
@@ -97,6 +98,7 @@ function rawValues(raw: readonly string[], name: string, joined: string): string
 }
 
 function headerValue(value: string, name: string): string | undefined {
+  if (PLAIN_HEADER.test(value)) return value;
   // Only ASCII blanks before decoding: \xa0 may be the last byte of a UTF-8 character.
   const s = value.replace(/^[ \t]+|[ \t]+$/g, "");
   if (s === "") return undefined;

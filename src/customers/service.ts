@@ -169,7 +169,7 @@ export class CustomerService {
     if (await this.bus.publish(INVALIDATE_CHANNEL, id)) return;
     throw new GatewayError(
       "invalidation_unconfirmed",
-      `The change to customer "${id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${DEAF_BOUND_MS / 1000} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${this.opts.ttlMs / 1000} s) in any case. Repeating the call re-sends the invalidation.`,
+      `The change to customer "${id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${DEAF_BOUND_MS / 1000} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${this.opts.ttlMs / 1000} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
       { headers: { "retry-after": "1" } },
     );
   }
