@@ -31,6 +31,10 @@ export function registerHealthRoutes(
     return {
       status: ready ? "healthy" : state.shuttingDown ? "shutting_down" : "unhealthy",
       db: checks.db.ok ? "connected" : "unreachable",
+      // LiteLLM names its cache backend here; Meridian's shared state is Redis when configured.
+      cache: gw.config.general.redisUrl ? "redis" : null,
+      // LiteLLM lists its logging callbacks; Meridian has none to list (its request log is built in).
+      success_callbacks: [],
       checks,
       litellm_version: VERSION,
       meridian_version: VERSION,
