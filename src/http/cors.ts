@@ -33,6 +33,8 @@ export const EXPOSED_HEADERS = [
   "x-litellm-max-retries",
   "x-meridian-deployment-region",
   "x-meridian-warning",
+  "x-meridian-batch-deployments",
+  "x-meridian-batch-regions",
   "retry-after",
 ].join(", ");
 
