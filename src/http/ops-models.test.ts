@@ -211,8 +211,10 @@ describe("ops endpoints: models", () => {
     ])
       expect(byPath.has(p), p).toBe(true);
     expect(new Set(byPath.keys()).size).toBe(r.json.routes.length);
+    // LiteLLM's e2e test calls it without a key.
     const anon = await get(`${h.url}/routes`);
-    expect(anon.status).toBe(401);
+    expect(anon.status).toBe(200);
+    expect(anon.json).toEqual(r.json);
   });
 
   it("GET /health/readiness keeps Meridian's checks and adds LiteLLM's fields", async () => {
@@ -227,5 +229,10 @@ describe("ops endpoints: models", () => {
       deployments: 3,
     });
     expect(typeof r.json.litellm_version).toBe("string");
+    // LiteLLM's authenticated twin carries the same report.
+    expect((await get(`${h.url}/health/readiness/details`)).status).toBe(401);
+    const details = await get(`${h.url}/health/readiness/details`, h.auth);
+    expect(details.status).toBe(200);
+    expect(details.json).toEqual(r.json);
   });
 });

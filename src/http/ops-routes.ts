@@ -39,5 +39,6 @@ export function nameOf(path: string): string {
 }
 
 export function registerRoutesRoute(app: FastifyInstance, table: () => { routes: RouteInfo[] }): void {
-  app.get("/routes", async () => table());
+  // Public, as LiteLLM's (its e2e test calls it without a key): paths and names only, no secrets.
+  app.get("/routes", { config: { public: true } }, async () => table());
 }
