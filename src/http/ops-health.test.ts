@@ -1,7 +1,8 @@
+import Fastify from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LocalRouterState } from "../router/state.js";
 import { get, type Harness, post, startHarness } from "../testing/harness.js";
-import { mapLimited } from "./ops-health.js";
+import { checkAll, mapLimited, registerOpsHealthRoute } from "./ops-health.js";
 
 const YAML = `
 model_list:
@@ -205,6 +206,44 @@ describe("GET /health (per-deployment checks)", () => {
     );
     expect(r.status, r.text).toBe(200);
     expect(state.cooldownUntil("gpt4o-us", Date.now())).toBe(0);
+  });
+});
+
+describe("health check bounds", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ yaml: YAML, upstreams: ["eu", "us", "ap"] });
+    h.upstreams.ap.always = { hang: true };
+  });
+  afterAll(async () => h.close());
+
+  it("caps a deployment's long timeout at the health ceiling", async () => {
+    const gw = h.built.gateway;
+    const slow = gw.config.deployments.find((d) => d.id === "slow-1");
+    if (!slow) throw new Error("slow-1 missing");
+    // The configured 600 s default: the ceiling, not the deployment, ends the check.
+    const r = await checkAll(gw, [{ ...slow, timeoutMs: 600_000, streamTimeoutMs: 600_000 }], {
+      concurrency: 4,
+      timeoutMs: 200,
+      cacheMs: 0,
+    });
+    expect(r.unhealthy_count).toBe(1);
+    expect(r.unhealthy_endpoints[0].error).toMatch(/^upstream_timeout: /);
+  });
+
+  it("runs a fresh round once the cached one is older than cacheMs", async () => {
+    const app = Fastify();
+    registerOpsHealthRoute(app, h.built.gateway, { concurrency: 4, timeoutMs: 1_000, cacheMs: 100 });
+    const eu = h.upstreams.eu;
+    const before = eu.hits;
+    await app.inject("/health?model_id=gpt4o-eu");
+    await app.inject("/health?model_id=gpt4o-eu");
+    expect(eu.hits - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 150));
+    const again = await app.inject("/health?model_id=gpt4o-eu");
+    expect(again.json().healthy_count).toBe(1);
+    expect(eu.hits - before).toBe(2);
+    await app.close();
   });
 });
 

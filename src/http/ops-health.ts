@@ -74,7 +74,7 @@ function selectDeployments(
   return list;
 }
 
-async function checkAll(
+export async function checkAll(
   gw: Gateway,
   list: readonly Deployment[],
   opts: HealthOptions,
