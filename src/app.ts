@@ -12,6 +12,8 @@ import { deploymentHeaders, usageOf } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { parseJsonBody } from "./http/json-body.js";
 import { registerModelRoutes } from "./http/models.js";
+import { registerOpsHealthRoute } from "./http/ops-health.js";
+import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { registerProxyRoutes } from "./http/proxy.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
@@ -155,7 +157,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
     sendFailure(reply, new GatewayError("not_found", `Route not found: ${req.method} ${path}`));
   });
 
+  const routeTable = collectRoutes(app);
   registerHealthRoutes(app, gateway, lifecycle);
+  registerOpsHealthRoute(app, gateway);
+  registerRoutesRoute(app, routeTable);
   registerProxyRoutes(app, gateway);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);

@@ -17,6 +17,8 @@ export const ERRORS = {
   // auth
   invalid_api_key: { status: 401, type: "auth_error" },
   forbidden: { status: 403, type: "auth_error" },
+  /** A CORS preflight from an origin the route does not serve (general_settings.*cors_allow_origins). */
+  cors_origin_not_allowed: { status: 403, type: "permission_error" },
   // customers and residency
   customer_exists: { status: 400, type: "invalid_request_error" },
   customer_not_found: { status: 404, type: "invalid_request_error" },

@@ -53,6 +53,9 @@ export interface GeneralConfig {
   customerCacheTtlMs: number;
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  /** CORS: origins allowed on the OpenAI routes ("*" = any) and on admin routes. */
+  corsOrigins: readonly string[];
+  adminCorsOrigins: readonly string[];
 }
 
 export interface GatewayConfig {
@@ -229,6 +232,8 @@ export function normalize(
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
+    corsOrigins: gs.cors_allow_origins ?? ["*"],
+    adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }
@@ -302,6 +307,9 @@ function buildDeployment(
     maxRetries: p.max_retries,
     mockResponse: p.mock_response,
     mode: info.mode,
+    maxInputTokens: info.max_input_tokens ?? info.max_tokens,
+    maxOutputTokens: info.max_output_tokens,
+    accessGroups: info.access_groups ?? [],
     inputCostPerToken: info.input_cost_per_token ?? p.input_cost_per_token,
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},

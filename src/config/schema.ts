@@ -58,6 +58,7 @@ export const modelInfoSchema = z.object({
   max_output_tokens: nonNeg.optional(),
   input_cost_per_token: nonNeg.optional(),
   output_cost_per_token: nonNeg.optional(),
+  access_groups: z.array(z.string()).optional(),
 });
 
 export const modelEntrySchema = z.object({
@@ -130,6 +131,10 @@ export const generalSettingsSchema = z.object({
   customer_cache_ttl_seconds: nonNeg.optional(),
   max_request_size_mb: num.pipe(z.number().positive()).optional(),
   shutdown_grace_seconds: nonNeg.optional(),
+  /** Browser origins allowed on the OpenAI routes (default ["*"], LiteLLM's); README "CORS". */
+  cors_allow_origins: z.array(z.string()).optional(),
+  /** Browser origins allowed on admin routes (default none). */
+  admin_cors_allow_origins: z.array(z.string()).optional(),
 });
 
 export const configSchema = z.object({

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors.js";
 import type { Operation } from "../router/deployment.js";
 import type { accessCheck } from "./access.js";
+import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
 import type { Gateway } from "./gateway.js";
 import { parseJsonBody } from "./json-body.js";
@@ -29,8 +30,16 @@ export function proxyFastPath(
     exact.set(`/v1/${suffix}`, op);
   }
   const limit = gw.config.general.maxBodyBytes;
+  const cors: CorsPolicy = {
+    client: gw.config.general.corsOrigins,
+    admin: gw.config.general.adminCorsOrigins,
+  };
 
   return (req, res) => {
+    // Every request passes here first, Fastify's included: CORS is decided once for both kinds.
+    if (req.headers.origin !== undefined || req.method === "OPTIONS") {
+      if (applyCors(cors, req, res)) return;
+    }
     if (req.method !== "POST") return fallthrough(req, res);
     const url = req.url ?? "/";
     const q = url.indexOf("?");

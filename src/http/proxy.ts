@@ -10,6 +10,7 @@ import { type RegionPolicy, UNRESTRICTED } from "../router/filters.js";
 import { callDeployment, type UpstreamReply } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
 import { mockReply } from "../upstream/mock.js";
+import { batchModels, serveBatch } from "./batch.js";
 import { writeFailure } from "./failure.js";
 import type { Gateway } from "./gateway.js";
 import { responseCost } from "./headers.js";
@@ -73,7 +74,8 @@ export interface ProxyCall {
  */
 export async function proxy(gw: Gateway, call: ProxyCall): Promise<void> {
   try {
-    await serve(gw, call);
+    const batch = batchModels(call);
+    await (batch ? serveBatch(gw, call, batch) : serve(gw, call));
   } catch (err) {
     gw.logger.error({ err, op: call.op }, "unhandled error in proxy");
     writeFailure(

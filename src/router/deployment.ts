@@ -31,6 +31,11 @@ export interface Deployment {
   readonly maxRetries: number | undefined;
   readonly mockResponse: string | Record<string, unknown> | undefined;
   readonly mode: "chat" | "completion" | "embedding" | undefined;
+  /** model_info limits, reported by /model_group/info and /v2/model/info. */
+  readonly maxInputTokens?: number;
+  readonly maxOutputTokens?: number;
+  /** model_info.access_groups: names /models?only_model_access_groups=true lists. */
+  readonly accessGroups?: readonly string[];
   readonly inputCostPerToken: number | undefined;
   readonly outputCostPerToken: number | undefined;
   readonly extraHeaders: Readonly<Record<string, string>>;
