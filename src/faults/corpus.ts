@@ -16,12 +16,15 @@ export interface BadInput {
 
 const AUTH = "Authorization: Bearer sk-1234\r\n";
 
+/** Pinned to eu by the suite; a forged cross-site update would move it (nothing else uses it). */
+export const CSRF_VICTIM = "csrf-victim-eu";
+
 /** A customer whose id is not ASCII, pinned to eu (created by the suite). */
 export const NON_ASCII_CUSTOMER = "müller-eu";
 
 /** A chat body whose identity is `user` (the body field) and whose prompt carries `customer`'s marker. */
-const chatBody = (customer: string, extra = "", user: string | null = customer) =>
-  `{"model":"chat",${user === null ? "" : `"user":${JSON.stringify(user)},`}"messages":[{"role":"user","content":"${marker(customer, "bad-input")}"}]${extra}}`;
+const chatBody = (tag: string, customer: string, extra = "", user: string | null = customer) =>
+  `{"model":"chat",${user === null ? "" : `"user":${JSON.stringify(user)},`}"messages":[{"role":"user","content":"${marker(customer, tag)}"}]${extra}}`;
 
 function post(path: string, body: string | Buffer, headers = ""): Buffer {
   const b = typeof body === "string" ? Buffer.from(body, "utf8") : body;
@@ -39,10 +42,16 @@ const get = (target: string, extraHead = "", version = "HTTP/1.1") =>
 
 const DEPTH = 200_000;
 
+function repeat(n: number, cases: BadInput[]): BadInput[] {
+  return Array.from({ length: n }, (_, i) =>
+    cases.map((c) => ({ ...c, name: `${c.name} #${i + 1}` })),
+  ).flat();
+}
+
 export function badInputs(): BadInput[] {
   const deep = `${"[".repeat(DEPTH)}${"]".repeat(DEPTH)}`;
   const deepObject = `${'{"a":'.repeat(10_000)}1${"}".repeat(10_000)}`;
-  const slow = chatBody("cust-eu-1");
+  const slow = chatBody("slow-drip", "cust-eu-1");
   return [
     // identity in headers
     {
@@ -52,46 +61,60 @@ export function badInputs(): BadInput[] {
         chunks: [
           post(
             "/chat/completions",
-            chatBody("cust-us-1", "", null),
+            chatBody("header-twice-two", "cust-us-1", "", null),
             "x-litellm-customer-id: cust-eu-1\r\nx-litellm-customer-id: cust-us-1\r\n",
           ),
         ],
       },
     },
-    {
-      name: "x-litellm-customer-id twice, same customer",
-      expect: "4xx-or-served",
-      raw: {
-        chunks: [
-          post(
-            "/chat/completions",
-            chatBody("cust-eu-1", "", null),
-            "x-litellm-customer-id: cust-eu-1\r\nx-litellm-customer-id: cust-eu-1\r\n",
-          ),
-        ],
-      },
-    },
-    {
-      name: "non-ASCII customer id in a header (UTF-8 bytes)",
-      expect: "4xx-or-served",
-      raw: {
-        chunks: [
-          Buffer.concat([
+    // served-or-400 cases go five times: an unrecognised id served anywhere lands outside eu 3 times in 5
+    ...repeat(5, [
+      {
+        name: "x-litellm-customer-id twice, same customer",
+        expect: "4xx-or-served",
+        raw: {
+          chunks: [
             post(
               "/chat/completions",
-              chatBody(NON_ASCII_CUSTOMER, "", null),
-              // node reads header bytes as latin1: write the UTF-8 bytes of the id as they go on the wire
-              `x-litellm-customer-id: ${Buffer.from(NON_ASCII_CUSTOMER, "utf8").toString("latin1")}\r\n`,
+              chatBody("header-twice-same", "cust-eu-1", "", null),
+              "x-litellm-customer-id: cust-eu-1\r\nx-litellm-customer-id: cust-eu-1\r\n",
             ),
-          ]),
-        ],
+          ],
+        },
       },
-    },
+      {
+        name: "non-ASCII customer id in a header (UTF-8 bytes)",
+        expect: "4xx-or-served",
+        raw: {
+          chunks: [
+            Buffer.concat([
+              post(
+                "/chat/completions",
+                chatBody("non-ascii-header", NON_ASCII_CUSTOMER, "", null),
+                // node reads header bytes as latin1: write the UTF-8 bytes of the id as they go on the wire
+                `x-litellm-customer-id: ${Buffer.from(NON_ASCII_CUSTOMER, "utf8").toString("latin1")}\r\n`,
+              ),
+            ]),
+          ],
+        },
+      },
+    ]),
     // bodies
     {
       name: `body nested ${DEPTH.toLocaleString("en")} levels deep (~400 KB)`,
       expect: "4xx",
-      http: { path: "/chat/completions", body: chatBody("cust-eu-1", `,"metadata":{"x":${deep}}`) },
+      http: {
+        path: "/chat/completions",
+        body: chatBody("deep-body", "cust-eu-1", `,"metadata":{"x":${deep}}`),
+      },
+    },
+    {
+      name: "message content nested 200,000 levels deep",
+      expect: "4xx",
+      http: {
+        path: "/chat/completions",
+        body: `{"model":"chat","user":"cust-eu-1","messages":[{"role":"user","content":${deep}}]}`,
+      },
     },
     {
       name: "messages nested 200,000 levels deep",
@@ -111,7 +134,7 @@ export function badInputs(): BadInput[] {
     {
       name: "chat with NUL in user (Postgres lookup)",
       expect: "4xx",
-      http: { path: "/chat/completions", body: chatBody("nul-user", "", "nul\u0000user") },
+      http: { path: "/chat/completions", body: chatBody("nul-user", "nul-user", "", "nul\u0000user") },
     },
     {
       name: "cross-site text/plain POST to /end_user/new",
@@ -128,7 +151,7 @@ export function badInputs(): BadInput[] {
       http: {
         path: "/end_user/update",
         headers: { "content-type": "text/plain" },
-        body: '{"user_id":"cust-eu-1","allowed_model_region":"us"}',
+        body: JSON.stringify({ user_id: CSRF_VICTIM, allowed_model_region: "us" }),
       },
     },
     // the HTTP parser

@@ -39,6 +39,7 @@ export interface Violation {
   customer: string;
   pinned: string;
   reached: string;
+  tags: string[];
 }
 
 /**
@@ -54,8 +55,9 @@ export function outOfRegion(
     for (const r of u.requests) {
       const customer = customerOf(r.body);
       if (!customer) continue;
-      const pinned = pinOf(customer, tagsOf(r.body));
-      if (pinned && u.region !== pinned) out.push({ customer, pinned, reached: u.label });
+      const tags = tagsOf(r.body);
+      const pinned = pinOf(customer, tags);
+      if (pinned && u.region !== pinned) out.push({ customer, pinned, reached: u.label, tags });
     }
   return out;
 }
@@ -140,4 +142,16 @@ export const crashes = (t: Record<string, number>): number =>
 export function table(title: string, rows: ReadonlyArray<readonly [string, string | number]>): string {
   const w = Math.max(...rows.map(([k]) => k.length), 10);
   return [`${title}`, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join("\n");
+}
+
+/** "cust-eu-1 → us1 ×3, …" for the report. */
+export function describeViolations(out: readonly Violation[]): string {
+  const t = tally(
+    out.map(
+      (v) => `${v.customer} (${v.pinned})${v.tags.length ? ` [${v.tags.join(",")}]` : ""} → ${v.reached}`,
+    ),
+  );
+  return Object.entries(t)
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(", ");
 }

@@ -1,13 +1,22 @@
-import { Agent } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../cluster/testkit.js";
+import { runBadInputs } from "./bad-input-run.js";
 import { type Cli, startCli } from "./cli.js";
 import { pool, send } from "./client.js";
-import { badInputs, NON_ASCII_CUSTOMER } from "./corpus.js";
-import { checkEnvelope, classify, crashes, outOfRegion, receivedBy, table, tally } from "./ledger.js";
+import { badInputs, CSRF_VICTIM, NON_ASCII_CUSTOMER } from "./corpus.js";
+import {
+  checkEnvelope,
+  classify,
+  crashes,
+  describeViolations,
+  outOfRegion,
+  receivedBy,
+  table,
+  tally,
+} from "./ledger.js";
 import { admin, chatCall, fire, plan, scheduleFaults } from "./load.js";
-import { rawExchange } from "./raw.js";
 import { makeRng, seedFromEnv } from "./rng.js";
+import { sigtermUnderLoad } from "./sigterm.js";
 import { CUSTOMERS, startWorld, type World } from "./world.js";
 
 /**
@@ -49,6 +58,7 @@ beforeAll(async () => {
     [MOVER]: "eu",
     [COLD]: "eu",
     [NON_ASCII_CUSTOMER]: "eu",
+    [CSRF_VICTIM]: "eu",
   })) {
     const r = await admin(
       A,
@@ -77,6 +87,7 @@ describe("fault suite", () => {
     row("(1) requests", outcomes.length);
     row("(1) outcomes", showTally(t));
     row("(1) out of region", out.length);
+    if (out.length) row("(1)   reached", describeViolations(out));
     row("(1) crashes", crashes(t));
     console.log("received per upstream and customer", receivedBy(w.received()));
     w.resetUpstreams();
@@ -145,6 +156,7 @@ describe("fault suite", () => {
     row("(2a) requests", during.length + after.length);
     row("(2a) outcomes", showTally(t));
     row("(2a) out of region", out.length);
+    if (out.length) row("(2a)   reached", describeViolations(out));
     w.resetUpstreams();
     expect(out).toEqual([]);
     expect(Object.keys(t).filter((k) => !["ok", "stream-ok"].includes(k))).toEqual([]);
@@ -186,6 +198,7 @@ describe("fault suite", () => {
     row("(2b) requests", load.length + moved.length);
     row("(2b) outcomes", showTally(t));
     row("(2b) out of region (mover counted after the grace)", out.length);
+    if (out.length) row("(2b)   reached", describeViolations(out));
     w.resetUpstreams();
     expect(updated?.status, updated?.text ?? updated?.error).toBe(200);
     expect(out).toEqual([]);
@@ -226,6 +239,7 @@ describe("fault suite", () => {
     row("(3) outcomes", showTally(t));
     row("(3) unknown customer reached an upstream", coldReached);
     row("(3) out of region", out.length);
+    if (out.length) row("(3)   reached", describeViolations(out));
     w.resetUpstreams();
     expect(out).toEqual([]);
     expect(coldReached).toBe(0);
@@ -250,37 +264,15 @@ describe("fault suite", () => {
           (await admin(c.url, "/end_user/new", { user_id: id, allowed_model_region: region })).status,
         ).toBe(200);
       w.resetUpstreams();
-      for (const u of [w.upstreams.eu1, w.upstreams.us1]) u.always = { delayMs: 150, chunkIntervalMs: 30 };
-      const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-      let signalledAt = 0;
-      let stopAt = Number.POSITIVE_INFINITY;
-      const outcomes: string[] = [];
-      const worker = async () => {
-        for (let i = 0; i < 40 && Date.now() < stopAt; i++) {
-          const stream = rng.chance(0.3);
-          const sentAt = Date.now();
-          const call = { ...chatCall(rng.pick(["cust-eu-1", "cust-us-1"]), stream), agent };
-          const o = classify(await send(c.url, call), stream);
-          outcomes.push(
-            o === "CRASH:ECONNREFUSED" && signalledAt && sentAt >= signalledAt
-              ? "refused (listener closed)"
-              : o,
-          );
-        }
-      };
-      const load = Promise.all(Array.from({ length: 16 }, worker));
-      await waitFor("load to build up", () => w.upstreams.eu1.hits + w.upstreams.us1.hits >= 40, 20_000);
-      signalledAt = Date.now();
-      c.child.kill("SIGTERM");
-      stopAt = signalledAt + 600;
-      await load;
-      const code = await c.exited;
-      agent.destroy();
+      const fakes = [w.upstreams.eu1, w.upstreams.us1];
+      for (const u of fakes) u.always = { delayMs: 150, chunkIntervalMs: 30 };
+      const { outcomes, code } = await sigtermUnderLoad(c, fakes, ["cust-eu-1", "cust-us-1"], rng);
       const t = tally(outcomes);
       const out = outOfRegion(w.received(), pinOf);
       row("(4) requests", outcomes.length);
       row("(4) outcomes", showTally(t));
       row("(4) out of region", out.length);
+      if (out.length) row("(4)   reached", describeViolations(out));
       row("(4) exit code", String(code));
       expect(out).toEqual([]);
       expect(
@@ -300,24 +292,7 @@ describe("fault suite", () => {
     w.phase = "bad-input";
     w.resetUpstreams();
     const A = w.urls[0];
-    const port = Number(new URL(A).port);
-    const cases = badInputs();
-    const answers = await pool(cases, 4, async (c) => {
-      const a = c.raw
-        ? await rawExchange(port, c.raw.chunks, c.raw)
-        : await send(A, {
-            method: c.http?.method ?? "POST",
-            path: c.http?.path ?? "/",
-            headers: { authorization: "Bearer sk-1234", ...c.http?.headers },
-            body: c.http?.body,
-          });
-      const status = a.status;
-      const text = "body" in a ? a.body : a.text;
-      const env = checkEnvelope(text);
-      const good =
-        (status >= 400 && status < 500 && env.ok) || (c.expect === "4xx-or-served" && status === 200);
-      return { name: c.name, good, seen: `${status || a.error} ${env.code ?? env.why}` };
-    });
+    const answers = await runBadInputs(A, badInputs());
     // a client that gives up is a gateway-side event too: it must not cool the deployment
     for (const u of Object.values(w.upstreams)) u.always = { delayMs: 400 };
     const gaveUp = await pool(
@@ -335,6 +310,7 @@ describe("fault suite", () => {
     row("(5) clients that gave up", gaveUp.filter((e) => e === "client_timeout").length);
     row("(5) cooldowns caused by gateway-side errors", cooled.length);
     row("(5) out of region", out.length);
+    if (out.length) row("(5)   reached", describeViolations(out));
     expect(out).toEqual([]);
     expect(cooled).toEqual([]);
     expect(w.coolingNow()).toEqual([]);
