@@ -64,12 +64,14 @@ export class PrivateRedis {
     probe.disconnect();
     return this;
   }
-  /** Stops answering without closing a connection, as CLIENT PAUSE or a stalled failover does. */
-  pause(): void {
-    this.child?.kill("SIGSTOP");
+  /** Freeze the server (SIGSTOP): connections stay open but nothing is answered, as in a hung host. */
+  async pause(): Promise<void> {
+    const c = this.child;
+    if (c && c.exitCode === null) c.kill("SIGSTOP");
   }
-  resume(): void {
-    this.child?.kill("SIGCONT");
+  async resume(): Promise<void> {
+    const c = this.child;
+    if (c && c.exitCode === null) c.kill("SIGCONT");
   }
   async stop(): Promise<void> {
     const c = this.child;
