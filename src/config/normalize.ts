@@ -3,7 +3,8 @@ import { resolveDeploymentRegion } from "../regions/infer.js";
 import { type Geography, geographyOf, listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
 import type { Problem } from "./load.js";
-import type { ModelEntry, RawConfig } from "./schema.js";
+import { pickRequestDefaults } from "./request-defaults.js";
+import { KNOWN_MODES, type ModelEntry, type RawConfig } from "./schema.js";
 
 export type RoutingStrategy =
   | "simple-shuffle"
@@ -63,7 +64,7 @@ export interface GatewayConfig {
   warnings: string[];
 }
 
-const SUPPORTED: Record<string, ProviderName> = {
+export const SUPPORTED: Record<string, ProviderName> = {
   openai: "openai",
   azure: "azure",
   // openai-compatible servers LiteLLM configs commonly name this way
@@ -122,6 +123,9 @@ export function normalize(
     }
   }
   const groups = new Set(deployments.map((d) => d.modelGroup));
+  // LiteLLM's router also takes a deployment's model_info.id where it takes a model group.
+  const byId = new Map(deployments.map((d) => [d.id, d]));
+  const idTargets = new Set<string>();
   // Listed, but every deployment was skipped (unsupported provider): references to it are dropped, not fatal.
   const listed = new Set(raw.model_list.map((e) => e.model_name));
   // router_settings wins over litellm_settings (both are LiteLLM's places for these lists).
@@ -136,7 +140,10 @@ export function normalize(
         to.forEach((t, j) => {
           const path = [section, key, i, from, j];
           if (groups.has(t)) kept.push(t);
-          else if (listed.has(t))
+          else if (byId.has(t)) {
+            kept.push(t);
+            idTargets.add(t);
+          } else if (listed.has(t))
             notices.push({ path, message: `fallback model "${t}" has no usable deployment; skipped` });
           else problems.push({ path, message: `fallback model "${t}" is not in model_list` });
         });
@@ -220,6 +227,20 @@ export function normalize(
     latencyBufferFraction: rs.routing_strategy_args?.lowest_latency_buffer ?? 0.1,
   };
 
+  // A fallback to one deployment is served as a group of that deployment alone: the same object
+  // fields and id, so its region, cooldowns and usage are the deployment's own.
+  for (const id of idTargets) {
+    const d = byId.get(id);
+    if (d && !groups.has(id)) deployments.push({ ...d, modelGroup: id });
+  }
+
+  const redisProblem = checkRedisUrl(redisFromSettings);
+  if (redisProblem)
+    problems.push({
+      path: ["router_settings", rs.redis_url !== undefined ? "redis_url" : "redis_host"],
+      message: redisProblem,
+    });
+
   const general: GeneralConfig = {
     masterKey,
     databaseUrl: gs.database_url ?? (env.DATABASE_URL || undefined),
@@ -266,7 +287,8 @@ function buildDeployment(
   if (provider === "azure" && !apiBaseRaw && p.mock_response === undefined) {
     problems.push({
       path: at("api_base"),
-      message: "azure deployments need api_base (https://<resource>.openai.azure.com)",
+      message:
+        "azure deployments need api_base (https://<resource>.openai.azure.com), here or in the environment variable AZURE_API_BASE",
     });
     return undefined;
   }
@@ -281,6 +303,11 @@ function buildDeployment(
   }
   const info = entry.model_info ?? {};
   const id = info.id ?? stableId(entry);
+  if (info.mode !== undefined && !(KNOWN_MODES as readonly string[]).includes(info.mode))
+    notices.push({
+      path: ["model_list", i, "model_info", "mode"],
+      message: `mode "${info.mode}" is not one LiteLLM knows (${KNOWN_MODES.join(", ")}); kept as written`,
+    });
   return {
     id,
     modelGroup: entry.model_name,
@@ -292,8 +319,8 @@ function buildDeployment(
     regionName: region.raw,
     geography: region.geography,
     regionSource: region.source,
-    rpm: p.rpm,
-    tpm: p.tpm,
+    rpm: p.rpm ?? entry.rpm,
+    tpm: p.tpm ?? entry.tpm,
     weight: p.weight,
     order: p.order,
     timeoutMs: (p.timeout ?? timeoutS) * 1000,
@@ -305,7 +332,23 @@ function buildDeployment(
     inputCostPerToken: info.input_cost_per_token ?? p.input_cost_per_token,
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
+    requestDefaults: pickRequestDefaults(p),
   };
+}
+
+/** redis_host: <bad> must stop startup here, located, not later as an unreadable connection error. */
+function checkRedisUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "not a usable Redis address (expected a host name, or redis_url redis://host:port)";
+  }
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:")
+    return `Redis URL must start with redis:// or rediss://`;
+  if (!u.hostname) return "Redis address has no host";
+  return undefined;
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */

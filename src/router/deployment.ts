@@ -30,10 +30,16 @@ export interface Deployment {
   readonly streamTimeoutMs: number;
   readonly maxRetries: number | undefined;
   readonly mockResponse: string | Record<string, unknown> | undefined;
-  readonly mode: "chat" | "completion" | "embedding" | undefined;
+  /** model_info.mode as written (chat, embedding, image_generation, ...); informational. */
+  readonly mode: string | undefined;
   readonly inputCostPerToken: number | undefined;
   readonly outputCostPerToken: number | undefined;
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /**
+   * Request parameters from litellm_params (temperature, max_tokens, seed, ...) sent when the
+   * client does not set its own; undefined when the deployment has none.
+   */
+  readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Public view for /model/info: never includes the api key. */
