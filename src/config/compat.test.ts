@@ -165,6 +165,9 @@ router_settings:
     litellm_params: { model: openai/x }
   - model_name: s
     litellm_params: { model: bedrock/m, aws_secret_access_key: os.environ/UNSET_VAR, rpm: lots, api_base: "no url" }
+    model_info: { id: bedrock-1, mode: whatever-bedrock-says }
+router_settings:
+  fallbacks: [{ a: [bedrock-1] }]
 `,
       "config.yaml",
       {},
@@ -172,6 +175,7 @@ router_settings:
     expect(c.deployments.map((d) => d.modelGroup)).toEqual(["a"]);
     expect(c.warnings).toEqual([
       'config.yaml:5 model_list[1].litellm_params.model: provider "bedrock" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
+      'config.yaml:8 router_settings.fallbacks[0].a[0]: fallback model "bedrock-1" has no usable deployment; skipped',
     ]);
   });
 });
@@ -217,7 +221,7 @@ describe("every refusal names file, line and key", () => {
       refusal(
         "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      region_name: no\n",
       ),
-    ).toMatch(/^config\.yaml:5 model_list\[0\]\.litellm_params\.region_name: /);
+    ).toMatch(/^config\.yaml:5 model_list\[0\]\.litellm_params\.region_name: .*quote the value\)$/);
   });
 });
 

@@ -87,7 +87,7 @@ export function parseConfigText(
   const envPaths = new Set(envProblems.map((p) => formatPath(p.path)));
   const schemaProblems = parsed.success
     ? []
-    : zodProblems(parsed.error).filter((p) => !envPaths.has(formatPath(p.path)));
+    : zodProblems(parsed.error, resolved).filter((p) => !envPaths.has(formatPath(p.path)));
   const fail = (problems: Problem[]) =>
     new ConfigError([...problems.map(where), ...warnings.map((w) => `warning: ${w}`)]);
   if (access.problems.length > 0 || envProblems.length > 0 || !parsed.success)
@@ -128,11 +128,25 @@ function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: Path, problems
   return value;
 }
 
-function zodProblems(err: z.ZodError): Problem[] {
-  return err.issues.map((i) => ({
-    path: i.path.filter((s): s is string | number => typeof s !== "symbol"),
-    message: i.message,
-  }));
+function zodProblems(err: z.ZodError, value: unknown): Problem[] {
+  return err.issues.map((i) => {
+    const path = i.path.filter((s): s is string | number => typeof s !== "symbol");
+    // `region_name: no` is false to PyYAML and to us; say why a word became a boolean.
+    const hint =
+      typeof valueAt(value, path) === "boolean"
+        ? " (YAML 1.1 reads unquoted yes/no/on/off as true/false: quote the value)"
+        : "";
+    return { path, message: `${i.message}${hint}` };
+  });
+}
+
+function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
 }
 
 export type { GatewayConfig };

@@ -115,7 +115,7 @@ export function normalize(
   const byId = new Map(deployments.map((d) => [d.id, d]));
   const idTargets = new Set<string>();
   // Listed, but every deployment was skipped (unsupported provider): references to it are dropped, not fatal.
-  const listed = new Set(raw.model_list.map((e) => e.model_name));
+  const listed = new Set(raw.model_list.flatMap((e) => [e.model_name, e.model_info?.id ?? e.model_name]));
   // router_settings wins over litellm_settings (both are LiteLLM's places for these lists).
   type FallbackKey = "fallbacks" | "context_window_fallbacks" | "content_policy_fallbacks";
   const fallbackMap = (r: typeof rs, l: typeof ls, key: FallbackKey) => {

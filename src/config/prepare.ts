@@ -32,7 +32,14 @@ export function minimizeSkipped(raw: Record<string, unknown>, supported: Readonl
     const e = asObject(entry);
     const p = asObject(e?.litellm_params);
     if (!e || !p || typeof p.model !== "string" || supported.has(prefixOf(p.model))) return entry;
-    return { model_name: e.model_name, litellm_params: { model: p.model } };
+    // The id stays: fallbacks may name it, and are then dropped with a notice rather than refused.
+    const id = asObject(e.model_info)?.id;
+    const keepId = typeof id === "string" || typeof id === "number";
+    return {
+      model_name: e.model_name,
+      litellm_params: { model: p.model },
+      ...(keepId ? { model_info: { id } } : {}),
+    };
   });
 }
 
