@@ -4,7 +4,9 @@ import { ACCESS_SETTINGS, OVERRIDE_KEY } from "./security.js";
 
 /**
  * LiteLLM `config.yaml`, the parts Meridian reads. Objects are non-strict: keys we do not
- * know are reported once each as warnings by `unknownKeys()` (see load.ts), never fatal.
+ * know are reported once each as warnings by `unknownKeys()` (see load.ts), never fatal —
+ * except the access settings of security.ts, which stop startup. The data has already been
+ * through prepare.ts (nulls dropped, credentials and provider variables filled).
  */
 
 /** YAML users write `rpm: "100"` as often as `rpm: 100`. */
