@@ -24,6 +24,6 @@ export const azureProvider: Provider = {
     };
   },
   body(d, _op, req) {
-    return serializeWithModel(req, d.upstreamModel);
+    return serializeWithModel(req, d.upstreamModel, d.requestDefaults);
   },
 };

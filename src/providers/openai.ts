@@ -18,6 +18,6 @@ export const openaiProvider: Provider = {
     };
   },
   body(d, _op, req) {
-    return serializeWithModel(req, d.upstreamModel);
+    return serializeWithModel(req, d.upstreamModel, d.requestDefaults);
   },
 };

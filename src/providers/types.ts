@@ -39,14 +39,28 @@ const GATEWAY_ONLY = new Set([
   "api_version",
 ]);
 
-/** Serialize `req` with `model` replaced, dropping gateway-only keys, without copying the object first. */
-export function serializeWithModel(req: Readonly<Record<string, unknown>>, model: string): string {
+/**
+ * Serialize `req` with `model` replaced, dropping gateway-only keys, without copying the object
+ * first. `defaults` (a deployment's litellm_params temperature, max_tokens, ...) fill what the
+ * client left out; a key the client sent, even as null, is the client's.
+ */
+export function serializeWithModel(
+  req: Readonly<Record<string, unknown>>,
+  model: string,
+  defaults?: Readonly<Record<string, unknown>>,
+): string {
   let out = `{"model":${JSON.stringify(model)}`;
   for (const k in req) {
     if (k === "model" || GATEWAY_ONLY.has(k)) continue;
     const v = req[k];
     if (v === undefined) continue;
     out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  if (defaults !== undefined) {
+    for (const k in defaults) {
+      if (req[k] !== undefined || GATEWAY_ONLY.has(k)) continue;
+      out += `,${JSON.stringify(k)}:${JSON.stringify(defaults[k])}`;
+    }
   }
   return `${out}}`;
 }

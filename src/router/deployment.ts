@@ -30,7 +30,8 @@ export interface Deployment {
   readonly streamTimeoutMs: number;
   readonly maxRetries: number | undefined;
   readonly mockResponse: string | Record<string, unknown> | undefined;
-  readonly mode: "chat" | "completion" | "embedding" | undefined;
+  /** model_info.mode as written (chat, embedding, image_generation, ...); informational. */
+  readonly mode: string | undefined;
   /** model_info limits, reported by /model_group/info and /v2/model/info. */
   readonly maxInputTokens?: number;
   readonly maxOutputTokens?: number;
@@ -39,6 +40,11 @@ export interface Deployment {
   readonly inputCostPerToken: number | undefined;
   readonly outputCostPerToken: number | undefined;
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /**
+   * Request parameters from litellm_params (temperature, max_tokens, seed, ...) sent when the
+   * client does not set its own; undefined when the deployment has none.
+   */
+  readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Public view for /model/info: never includes the api key. */
