@@ -53,6 +53,8 @@ export interface GeneralConfig {
   customerCacheTtlMs: number;
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
+  allowRemoteAdminWithoutKey: boolean;
 }
 
 export interface GatewayConfig {
@@ -229,6 +231,7 @@ export function normalize(
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
+    allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

@@ -130,6 +130,8 @@ export const generalSettingsSchema = z.object({
   customer_cache_ttl_seconds: nonNeg.optional(),
   max_request_size_mb: num.pipe(z.number().positive()).optional(),
   shutdown_grace_seconds: nonNeg.optional(),
+  /** Without a master key, admin routes answer loopback peers only unless this is true. */
+  allow_remote_admin_without_key: bool.optional(),
 });
 
 export const configSchema = z.object({
