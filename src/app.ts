@@ -5,6 +5,7 @@ import { CustomerService } from "./customers/service.js";
 import { GatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
+import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
 import { LENIENT_WARNING, proxyFastPath } from "./http/fast-path.js";
@@ -95,8 +96,13 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const app = Fastify({
     logger: false,
     bodyLimit: config.general.maxBodyBytes,
-    return503OnClosing: true,
+    // Fastify's own closing answer is outside the envelope; close() sets lifecycle.shuttingDown
+    // first, so every non-public route answers 503 shutting_down from access() instead.
+    return503OnClosing: false,
     forceCloseConnections: false,
+    // node's parser errors and Fastify's router errors in our envelope, not theirs
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     // Proxy requests are answered ahead of Fastify (fast-path.ts); everything else reaches it.
     serverFactory: (handler) => {
       const server = createServer(proxyFastPath(gateway, access, handler));
