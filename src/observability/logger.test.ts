@@ -24,7 +24,14 @@ function capture(repeats: { windowMs: number; burst?: number }) {
 /** A scheduler the test runs by hand. */
 function manualClock() {
   const due: Array<() => void> = [];
-  return { schedule: (fn: () => void) => due.push(fn), tick: () => due.splice(0).forEach((f) => f()) };
+  return {
+    schedule: (fn: () => void) => {
+      due.push(fn);
+    },
+    tick: () => {
+      for (const f of due.splice(0)) f();
+    },
+  };
 }
 
 describe("RepeatLimiter", () => {

@@ -69,7 +69,8 @@ function limitRepeats(limiter: RepeatLimiter, self: Logger, args: Parameters<Log
     // (same prototype, so pino's serializer names it alike) with the frames cut off
     const brief = Object.create(Object.getPrototypeOf(err)) as ErrLike;
     Object.assign(brief, err, { message: err.message, stack: `${err.name}: ${err.message}` });
-    return method.apply(self, [{ ...obj, err: brief }, ...args.slice(1)] as Parameters<LogFn>);
+    method.apply(self, [{ ...obj, err: brief }, ...args.slice(1)] as Parameters<LogFn>);
+    return;
   }
   method.apply(self, args);
 }
