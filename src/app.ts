@@ -4,6 +4,8 @@ import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
+import { adminGuard } from "./http/admin-guard.js";
+import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
 import { LENIENT_WARNING, proxyFastPath } from "./http/fast-path.js";
@@ -96,8 +98,13 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const app = Fastify({
     logger: false,
     bodyLimit: config.general.maxBodyBytes,
-    return503OnClosing: true,
+    // Fastify's own closing answer is outside the envelope; close() sets lifecycle.shuttingDown
+    // first, so every non-public route answers 503 shutting_down from access() instead.
+    return503OnClosing: false,
     forceCloseConnections: false,
+    // node's parser errors and Fastify's router errors in our envelope, not theirs
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     // Proxy requests are answered ahead of Fastify (fast-path.ts); everything else reaches it.
     serverFactory: (handler) => {
       const server = createServer(proxyFastPath(gateway, access, handler));
@@ -108,7 +115,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
     },
   });
 
-  // LiteLLM reads any body as JSON whatever its content type; so do we (curl -d sends form type).
+  // LiteLLM reads any body as JSON whatever its content type; so do the proxy routes (curl -d sends
+  // form type). Admin routes refuse anything but application/json in onRequest (admin-guard.ts).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (req, text, done) => {
     if (text === "" || text === undefined) return done(null, undefined);
@@ -124,11 +132,17 @@ export async function build(deps: BuildDeps): Promise<Built> {
     }
   });
 
+  const admin = adminGuard({
+    masterKey: config.general.masterKey,
+    allowRemoteWithoutKey: config.general.allowRemoteAdminWithoutKey,
+  });
   // Callback style: no promise per request.
   app.addHook("onRequest", (req, _reply, done) => {
-    const routeConfig = req.routeOptions.config as { public?: boolean } | undefined;
+    const routeConfig = req.routeOptions.config as { public?: boolean; admin?: boolean } | undefined;
     if (routeConfig?.public) return done();
-    done(access(req.headers, req.method, req.url));
+    const refused = access(req.headers, req.method, req.url);
+    if (refused || !routeConfig?.admin) return done(refused);
+    done(admin(req.method, req.headers, req.socket.remoteAddress));
   });
   // Tell the client when its body needed the lenient parse. A hook on every route, yet it costs one
   // property read per request; the proxy's hijacked responses copy the header from the reply.

@@ -14,11 +14,18 @@ export const ERRORS = {
   /** GET /v1/models/{id} for a name we do not serve: OpenAI's own code for it. */
   model_not_found: { status: 404, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
+  // malformed HTTP, answered before any route (node's parser, Fastify's router)
+  invalid_header: { status: 400, type: "invalid_request_error" },
+  invalid_url: { status: 400, type: "invalid_request_error" },
+  header_too_large: { status: 431, type: "invalid_request_error" },
+  request_timeout: { status: 408, type: "invalid_request_error" },
   // auth
   invalid_api_key: { status: 401, type: "auth_error" },
   forbidden: { status: 403, type: "auth_error" },
   /** A CORS preflight from an origin the route does not serve (general_settings.*cors_allow_origins). */
   cors_origin_not_allowed: { status: 403, type: "permission_error" },
+  /** No master key and the admin call did not come from loopback. */
+  admin_remote_forbidden: { status: 403, type: "permission_error" },
   // customers and residency
   customer_exists: { status: 400, type: "invalid_request_error" },
   customer_not_found: { status: 404, type: "invalid_request_error" },

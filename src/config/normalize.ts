@@ -57,6 +57,8 @@ export interface GeneralConfig {
   /** CORS: origins allowed on the OpenAI routes ("*" = any) and on admin routes. */
   corsOrigins: readonly string[];
   adminCorsOrigins: readonly string[];
+  /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
+  allowRemoteAdminWithoutKey: boolean;
 }
 
 export interface GatewayConfig {
@@ -243,6 +245,7 @@ export function normalize(
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
     corsOrigins: gs.cors_allow_origins ?? ["*"],
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
+    allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

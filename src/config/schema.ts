@@ -181,6 +181,8 @@ export const generalSettingsSchema = z.object({
   admin_cors_allow_origins: z.array(z.string()).optional(),
   [OVERRIDE_KEY]: z.union([z.string(), z.array(z.string())]).optional(),
   ...accessShape("general_settings"),
+  /** Without a master key, admin routes answer loopback peers only unless this is true. */
+  allow_remote_admin_without_key: bool.optional(),
 });
 
 export const configSchema = z.object({
