@@ -23,6 +23,8 @@ export interface Behavior {
   cutAfterChunks?: number;
   /** Streaming: wait this long between chunks (ms). */
   chunkIntervalMs?: number;
+  /** Answer 200 with exactly these bytes (a broken success: truncated JSON, HTML, bad SSE…). */
+  raw?: { body: string; contentType?: string };
 }
 
 export interface RecordedRequest {
@@ -151,6 +153,13 @@ export class FakeUpstream {
         object: "list",
         data: [{ id: "fake", object: "model", created: 0, owned_by: this.label }],
       });
+      return;
+    }
+    if (b.raw) {
+      const h: Record<string, string> = { ...b.headers };
+      if (b.raw.contentType) h["content-type"] = b.raw.contentType;
+      res.writeHead(200, h);
+      res.end(b.raw.body);
       return;
     }
     if (b.status && b.status >= 400 && typeof b.errorBody === "string") {

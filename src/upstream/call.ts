@@ -6,6 +6,7 @@ import { Cancel, type CancelSignal } from "./cancel.js";
 import type { ChunkSource } from "./chunks.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
 import { type AttemptFailure, failureFromError, failureFromResponse, isGatewaySide } from "./errors.js";
+import { invalidReply, notEventStreamStart, notEventStreamType, notJsonObject } from "./reply-check.js";
 
 export interface UpstreamReply {
   status: number;
@@ -81,6 +82,8 @@ export async function callDeployment(
           failure: redactKey(failureFromResponse(r.statusCode, r.headers, r.body, describe(d)), d),
         };
       }
+      const broken = notJsonObject(r.body);
+      if (broken) return { ok: false, failure: invalidReply(describe(d), broken) };
       return {
         ok: true,
         value: {
@@ -102,13 +105,26 @@ export async function callDeployment(
         failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, describe(d)), d),
       };
     }
-    // Streaming: commit only once the first chunk is here; until then a failure may still fall over.
+    // Streaming: commit only once the first chunk is here and opens an event stream; until then a
+    // failure may still fall over. A JSON answer to `stream: true` is refused on its content type.
+    const wrongType = notEventStreamType(res.headers);
+    if (wrongType) {
+      res.body.destroy();
+      done();
+      return { ok: false, failure: invalidReply(describe(d), wrongType) };
+    }
     const it: ChunkSource = res.body;
     const first = await it.next();
     clearTimeout(timer);
     if (first.done) {
       done();
       return { ok: false, failure: emptyStream(describe(d)) };
+    }
+    const notSse = notEventStreamStart(first.value);
+    if (notSse) {
+      res.body.destroy();
+      done();
+      return { ok: false, failure: invalidReply(describe(d), notSse) };
     }
     const cancel = () => {
       ctl?.abort();
