@@ -23,6 +23,8 @@ export interface Behavior {
   cutAfterChunks?: number;
   /** Streaming: wait this long between chunks (ms). */
   chunkIntervalMs?: number;
+  /** Hold the answer until this settles (a test decides when an upstream recovers). */
+  gate?: Promise<unknown>;
   /** Answer 200 with exactly these bytes (a broken success: truncated JSON, HTML, bad SSE…). */
   raw?: { body: string; contentType?: string };
 }
@@ -131,7 +133,8 @@ export class FakeUpstream {
       }
       const b = this.queue.shift() ?? this.always;
       const go = () => this.respond(req, res, body, b);
-      if (b.delayMs) setTimeout(go, b.delayMs);
+      if (b.gate) void b.gate.then(go);
+      else if (b.delayMs) setTimeout(go, b.delayMs);
       else go();
     });
   }
