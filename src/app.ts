@@ -125,6 +125,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       if (lenient) (req as unknown as { lenientJson: boolean }).lenientJson = true;
       done(null, value);
     } catch (err) {
+      if (err instanceof GatewayError) return done(err, undefined);
       const e = err as Error & { statusCode?: number; code?: string };
       e.statusCode = 400;
       e.code = "FST_ERR_CTP_INVALID_JSON_BODY";

@@ -5,6 +5,8 @@
 export const ERRORS = {
   // request shape
   invalid_json: { status: 400, type: "invalid_request_error" },
+  /** Arrays/objects nested deeper than the parser's limit (json-body.ts MAX_JSON_DEPTH). */
+  nesting_too_deep: { status: 400, type: "invalid_request_error" },
   invalid_request: { status: 400, type: "invalid_request_error" },
   invalid_model: { status: 400, type: "invalid_request_error" },
   invalid_region: { status: 400, type: "invalid_request_error" },

@@ -244,7 +244,8 @@ describe("--num_workers 2 with Redis", () => {
     ).toBe(200);
     // Unrestricted traffic cools the eu deployment (it has the us one to go to; a pinned customer's
     // only in-region deployment is not cooled by its own blip).
-    upstream.next({ status: 429 });
+    // A Retry-After makes it a cooldown the upstream asked for: no half-open probe (routing.md) ends it.
+    upstream.next({ status: 429, headers: { "retry-after": "30" } });
     for (let i = 0; i < 40 && upstream.hits === 0; i++)
       await call(cli.port, "POST", "/chat/completions", chat("wr-anyone"));
     expect(upstream.hits).toBe(1);

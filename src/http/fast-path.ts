@@ -63,6 +63,7 @@ export function proxyFastPath(
           body = parsed.value;
           if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
         } catch (err) {
+          if (err instanceof GatewayError) return writeFailure(res, err);
           return writeFailure(
             res,
             new GatewayError("invalid_json", `Request body is not valid JSON: ${(err as Error).message}`),

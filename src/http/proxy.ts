@@ -11,7 +11,7 @@ import { callDeployment, type UpstreamReply } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
 import { mockReply } from "../upstream/mock.js";
 import { batchModels, serveBatch } from "./batch.js";
-import { writeFailure } from "./failure.js";
+import { retryAdvice, writeFailure } from "./failure.js";
 import type { Gateway } from "./gateway.js";
 import { responseCost } from "./headers.js";
 import { pipeStream } from "./sse.js";
@@ -166,6 +166,7 @@ async function serve(gw: Gateway, call: ProxyCall): Promise<void> {
         ...call.extra,
         ...(lastTried ? gw.deploymentHeaders.get(lastTried.deploymentId) : undefined),
         ...attemptHeaders(callId, err.retries, err.fallbacks, gw.maxRetries),
+        ...retryAdvice(err.error, err.attempts.length),
       };
       gw.log.request({
         callId,

@@ -27,6 +27,10 @@ export interface Behavior {
   broken?: BrokenBody;
   /** Rate-limit: answer 429 (unless `status` says otherwise) with `Retry-After: <seconds>`. */
   retryAfterSeconds?: number;
+  /** Hold the answer until this settles (a test decides when an upstream recovers). */
+  gate?: Promise<unknown>;
+  /** Answer 200 with exactly these bytes (a broken success: truncated JSON, HTML, bad SSE…). */
+  raw?: { body: string; contentType?: string };
 }
 
 /**
@@ -147,7 +151,8 @@ export class FakeUpstream {
       }
       const b = this.queue.shift() ?? this.always;
       const go = () => this.respond(req, res, body, b);
-      if (b.delayMs) setTimeout(go, b.delayMs);
+      if (b.gate) void b.gate.then(go);
+      else if (b.delayMs) setTimeout(go, b.delayMs);
       else go();
     });
   }
@@ -177,6 +182,13 @@ export class FakeUpstream {
         object: "list",
         data: [{ id: "fake", object: "model", created: 0, owned_by: this.label }],
       });
+      return;
+    }
+    if (b.raw) {
+      const h: Record<string, string> = { ...b.headers };
+      if (b.raw.contentType) h["content-type"] = b.raw.contentType;
+      res.writeHead(200, h);
+      res.end(b.raw.body);
       return;
     }
     if (b.status && b.status >= 400 && typeof b.errorBody === "string") {

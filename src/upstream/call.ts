@@ -5,7 +5,8 @@ import type { Deployment, Operation } from "../router/deployment.js";
 import { Cancel, type CancelSignal } from "./cancel.js";
 import type { ChunkSource } from "./chunks.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
-import { type AttemptFailure, failureFromError, failureFromResponse } from "./errors.js";
+import { type AttemptFailure, failureFromError, failureFromResponse, isGatewaySide } from "./errors.js";
+import { invalidReply, notEventStreamStart, notEventStreamType, notJsonObject } from "./reply-check.js";
 
 export interface UpstreamReply {
   status: number;
@@ -43,6 +44,9 @@ export async function callDeployment(
   // headers/body timeouts bound them (its timer wheel ticks every ~0.5 s, fine at that scale) and the
   // request's signal carries a client abort. Short timeouts need a precise timer, and a stream needs
   // time-to-first-chunk enforced beyond the headers and its own controller to cancel it after the commit.
+  // Serialising is the gateway's work: if it throws, no byte has left and the deployment is not to
+  // blame. The throw goes to the caller (a 500 and a log line), never into cooldowns or retries.
+  const payload = provider.body(d, ctx.op, ctx.body);
   const precise = ctx.stream || d.timeoutMs < PRECISE_BELOW_MS;
   const ctl = precise ? new Cancel() : undefined;
   const onClientAbort = ctl ? () => ctl.abort() : undefined;
@@ -63,7 +67,7 @@ export async function callDeployment(
     const opts = {
       path: target.paths[ctx.op],
       headers: target.headers,
-      body: provider.body(d, ctx.op, ctx.body),
+      body: payload,
       signal: ctl ?? ctx.signal,
       headersTimeoutMs: limit,
       bodyTimeoutMs: d.timeoutMs,
@@ -78,6 +82,8 @@ export async function callDeployment(
           failure: redactKey(failureFromResponse(r.statusCode, r.headers, r.body, describe(d)), d),
         };
       }
+      const broken = notJsonObject(r.body);
+      if (broken) return { ok: false, failure: invalidReply(describe(d), broken) };
       return {
         ok: true,
         value: {
@@ -99,13 +105,26 @@ export async function callDeployment(
         failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, describe(d)), d),
       };
     }
-    // Streaming: commit only once the first chunk is here; until then a failure may still fall over.
+    // Streaming: commit only once the first chunk is here and opens an event stream; until then a
+    // failure may still fall over. A JSON answer to `stream: true` is refused on its content type.
+    const wrongType = notEventStreamType(res.headers);
+    if (wrongType) {
+      res.body.destroy();
+      done();
+      return { ok: false, failure: invalidReply(describe(d), wrongType) };
+    }
     const it: ChunkSource = res.body;
     const first = await it.next();
     clearTimeout(timer);
     if (first.done) {
       done();
       return { ok: false, failure: emptyStream(describe(d)) };
+    }
+    const notSse = notEventStreamStart(first.value);
+    if (notSse) {
+      res.body.destroy();
+      done();
+      return { ok: false, failure: invalidReply(describe(d), notSse) };
     }
     const cancel = () => {
       ctl?.abort();
@@ -125,6 +144,7 @@ export async function callDeployment(
     };
   } catch (err) {
     done();
+    if (isGatewaySide(err)) throw err;
     return { ok: false, failure: failureFromError(err, describe(d), timedOut) };
   }
 }
