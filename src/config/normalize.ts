@@ -4,6 +4,7 @@ import { type Geography, geographyOf, listGeographies } from "../regions/table.j
 import type { Deployment, ProviderName } from "../router/deployment.js";
 import type { Problem } from "./load.js";
 import type { ModelEntry, RawConfig } from "./schema.js";
+import { type ServerLimits, serverLimits } from "./server-limits.js";
 
 export type RoutingStrategy =
   | "simple-shuffle"
@@ -53,6 +54,7 @@ export interface GeneralConfig {
   customerCacheTtlMs: number;
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  server: ServerLimits;
 }
 
 export interface GatewayConfig {
@@ -229,6 +231,7 @@ export function normalize(
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
+    server: serverLimits(gs, problems),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

@@ -130,6 +130,11 @@ export const generalSettingsSchema = z.object({
   customer_cache_ttl_seconds: nonNeg.optional(),
   max_request_size_mb: num.pipe(z.number().positive()).optional(),
   shutdown_grace_seconds: nonNeg.optional(),
+  shutdown_drain_seconds: nonNeg.optional(),
+  client_request_timeout_seconds: nonNeg.optional(),
+  client_headers_timeout_seconds: nonNeg.optional(),
+  client_keep_alive_timeout_seconds: num.pipe(z.number().positive()).optional(),
+  max_client_connections: num.pipe(z.number().int().positive()).optional(),
 });
 
 export const configSchema = z.object({
@@ -143,3 +148,4 @@ export const configSchema = z.object({
 export type RawConfig = z.infer<typeof configSchema>;
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;
+export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
