@@ -150,5 +150,8 @@ describe("shutdown under load", () => {
 
     const w = await waiting;
     expect(w).toMatchObject({ status: 503, code: "shutting_down" });
+    // both upstream calls were cancelled, not left running (shutdown would have waited on them)
+    await new Promise((r) => setTimeout(r, 100));
+    expect(up.requests.map((r) => r.aborted)).toEqual([true, true]);
   }, 20_000);
 });
