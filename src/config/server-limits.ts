@@ -21,12 +21,14 @@ export interface ServerLimits {
  * 60 s idle timeout of common load balancers, so they, not we, close idle connections.
  */
 export function serverLimits(gs: GeneralSettings, problems: Problem[]): ServerLimits {
+  // node:http takes whole milliseconds only
+  const ms = (seconds: number) => Math.round(seconds * 1000);
   const limits: ServerLimits = {
-    requestTimeoutMs: (gs.client_request_timeout_seconds ?? 60) * 1000,
-    headersTimeoutMs: (gs.client_headers_timeout_seconds ?? 30) * 1000,
-    keepAliveTimeoutMs: (gs.client_keep_alive_timeout_seconds ?? 72) * 1000,
+    requestTimeoutMs: ms(gs.client_request_timeout_seconds ?? 60),
+    headersTimeoutMs: ms(gs.client_headers_timeout_seconds ?? 30),
+    keepAliveTimeoutMs: Math.max(1, ms(gs.client_keep_alive_timeout_seconds ?? 72)),
     maxConnections: gs.max_client_connections ?? 10_000,
-    drainMs: (gs.shutdown_drain_seconds ?? 5) * 1000,
+    drainMs: ms(gs.shutdown_drain_seconds ?? 5),
   };
   // node:http refuses this combination at createServer
   if (limits.requestTimeoutMs > 0 && limits.headersTimeoutMs > limits.requestTimeoutMs)
