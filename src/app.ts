@@ -6,6 +6,7 @@ import { GatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
+import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
 import { LENIENT_WARNING, proxyFastPath } from "./http/fast-path.js";
@@ -41,6 +42,8 @@ export interface BuildDeps {
 export interface Built {
   app: FastifyInstance;
   gateway: Gateway;
+  /** The server's connections, for a shutdown that answers them instead of resetting them. */
+  drain: ConnectionDrain;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -95,6 +98,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
 
   const lifecycle: Lifecycle = { shuttingDown: false };
   const access = accessCheck(config.general.masterKey, lifecycle, logger);
+  const limits = config.general.server;
+  let drain: ConnectionDrain | undefined;
   const app = Fastify({
     logger: false,
     bodyLimit: config.general.maxBodyBytes,
@@ -107,10 +112,17 @@ export async function build(deps: BuildDeps): Promise<Built> {
     frameworkErrors: frameworkErrorHandler,
     // Proxy requests are answered ahead of Fastify (fast-path.ts); everything else reaches it.
     serverFactory: (handler) => {
-      const server = createServer(proxyFastPath(gateway, access, handler));
-      // What Fastify sets on servers it creates itself.
-      server.keepAliveTimeout = 72_000;
-      server.requestTimeout = 0;
+      const server = createServer({
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        // node checks both timeouts on this period (30 s by default, which would let a 1 s limit
+        // run to 30 s): a quarter of the shorter one bounds the overrun, between 100 ms and 5 s.
+        connectionsCheckingInterval: checkingInterval(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      });
+      server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      server.maxConnections = limits.maxConnections;
+      drain = new ConnectionDrain(server);
+      server.on("request", drain.wrap(proxyFastPath(gateway, access, handler)));
       return server;
     },
   });
@@ -188,11 +200,14 @@ export async function build(deps: BuildDeps): Promise<Built> {
   }
 
   await app.ready();
+  const connections = drain as ConnectionDrain;
   return {
     app,
     gateway,
+    drain: connections,
     beginShutdown() {
       lifecycle.shuttingDown = true;
+      connections.begin();
     },
     async close() {
       lifecycle.shuttingDown = true;
@@ -200,4 +215,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await gateway.pools.close();
     },
   };
+}
+
+function checkingInterval(...timeoutsMs: number[]): number {
+  const set = timeoutsMs.filter((t) => t > 0);
+  if (set.length === 0) return 5_000;
+  return Math.min(5_000, Math.max(100, Math.floor(Math.min(...set) / 4)));
 }

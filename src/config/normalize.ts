@@ -3,6 +3,7 @@ import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
 import type { Problem } from "./load.js";
 import type { RawConfig } from "./schema.js";
+import { type ServerLimits, serverLimits } from "./server-limits.js";
 
 export { DEFAULT_AZURE_API_VERSION, SUPPORTED } from "./deployments.js";
 
@@ -59,6 +60,7 @@ export interface GeneralConfig {
   adminCorsOrigins: readonly string[];
   /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
   allowRemoteAdminWithoutKey: boolean;
+  server: ServerLimits;
 }
 
 export interface GatewayConfig {
@@ -246,6 +248,7 @@ export function normalize(
     corsOrigins: gs.cors_allow_origins ?? ["*"],
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
+    server: serverLimits(gs, problems),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

@@ -183,6 +183,11 @@ export const generalSettingsSchema = z.object({
   ...accessShape("general_settings"),
   /** Without a master key, admin routes answer loopback peers only unless this is true. */
   allow_remote_admin_without_key: bool.optional(),
+  shutdown_drain_seconds: nonNeg.optional(),
+  client_request_timeout_seconds: nonNeg.optional(),
+  client_headers_timeout_seconds: nonNeg.optional(),
+  client_keep_alive_timeout_seconds: num.pipe(z.number().positive()).optional(),
+  max_client_connections: num.pipe(z.number().int().positive()).optional(),
 });
 
 export const configSchema = z.object({
@@ -197,3 +202,4 @@ export const configSchema = z.object({
 export type RawConfig = z.infer<typeof configSchema>;
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;
+export type GeneralSettings = z.infer<typeof generalSettingsSchema>;
