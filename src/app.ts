@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
@@ -6,18 +6,22 @@ import { GatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
-import { LENIENT_WARNING, proxyFastPath } from "./http/fast-path.js";
 import type { Gateway } from "./http/gateway.js";
-import { deploymentHeaders, usageOf } from "./http/headers.js";
+import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { parseJsonBody } from "./http/json-body.js";
 import { registerModelRoutes } from "./http/models.js";
-import { registerProxyRoutes } from "./http/proxy.js";
+import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
+import { matchProxyPath } from "./http/routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
-import { PROVIDERS, type UpstreamTarget } from "./providers/index.js";
+import { accountingFor } from "./pipeline/account.js";
+import type { PipelineDeps } from "./pipeline/handle.js";
+import { MASTER, OPEN } from "./pipeline/types.js";
+import type { Provider, UpstreamTarget } from "./providers/contract.js";
+import { PROVIDERS } from "./providers/index.js";
 import { Router } from "./router/router.js";
 import { LocalRouterState, type RouterState } from "./router/state.js";
 import type { Store } from "./store/customers.js";
@@ -32,11 +36,16 @@ export interface BuildDeps {
   metrics?: boolean;
   /** Extra readiness checks. */
   health?: Gateway["health"];
+  /** Providers beyond the built-in ones (tests register a toy translating provider). */
+  providers?: Readonly<Record<string, Provider>>;
 }
 
 export interface Built {
   app: FastifyInstance;
   gateway: Gateway;
+  pipeline: PipelineDeps;
+  /** The node request handler a socket reaches: the proxy adapter, then Fastify. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -51,10 +60,11 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const router = new Router(config, state);
   const metrics = deps.metrics === false ? undefined : new Metrics();
 
+  const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();
   const headers = new Map<string, Readonly<Record<string, string>>>();
   for (const d of config.deployments) {
-    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, PROVIDERS[d.provider].target(d));
+    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, providers[d.provider].target(d));
     headers.set(d.id, Object.freeze(deploymentHeaders(d)));
   }
 
@@ -73,32 +83,49 @@ export async function build(deps: BuildDeps): Promise<Built> {
       bus,
     ),
     store,
+    modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
+    logger,
+    metrics,
+    health: deps.health ?? [],
+  };
+
+  const pipeline: PipelineDeps = {
+    router,
+    customers: gateway.customers,
     pools: new UpstreamPools(),
     targets,
+    providers,
     deploymentHeaders: headers,
-    modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
+    modelNames: gateway.modelNames,
     maxRetries: String(config.router.numRetries),
-    logger,
-    log: new RequestLog(logger, metrics),
-    metrics,
-    usage:
-      config.router.strategy === "usage-based-routing-v2"
-        ? // the attempt loop counts the request when it is sent; tokens are known only now
-          (d, body) => state.recordUsage(d.id, 0, usageOf(body)?.total ?? 0, Date.now())
-        : undefined,
-    health: deps.health ?? [],
+    // Tokens are counted per deployment only where a strategy reads them.
+    accounting: accountingFor(
+      new RequestLog(logger, metrics),
+      logger,
+      config.router.strategy === "usage-based-routing-v2" ? state : undefined,
+    ),
   };
 
   const lifecycle: Lifecycle = { shuttingDown: false };
   const access = accessCheck(config.general.masterKey, lifecycle, logger);
+  const principal = config.general.masterKey ? MASTER : OPEN;
+  let handler: Built["handler"] | undefined;
   const app = Fastify({
     logger: false,
     bodyLimit: config.general.maxBodyBytes,
     return503OnClosing: true,
     forceCloseConnections: false,
-    // Proxy requests are answered ahead of Fastify (fast-path.ts); everything else reaches it.
-    serverFactory: (handler) => {
-      const server = createServer(proxyFastPath(gateway, access, handler));
+    // Proxy requests are answered ahead of Fastify (proxy-adapter.ts); everything else reaches it.
+    serverFactory: (fastify) => {
+      handler = proxyAdapter(
+        pipeline,
+        {
+          authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/") ?? principal,
+          maxBodyBytes: config.general.maxBodyBytes,
+        },
+        fastify,
+      );
+      const server = createServer(handler);
       // What Fastify sets on servers it creates itself.
       server.keepAliveTimeout = 72_000;
       server.requestTimeout = 0;
@@ -140,7 +167,9 @@ export async function build(deps: BuildDeps): Promise<Built> {
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0];
     const allowed = (["GET", "POST"] as const).filter(
-      (method) => method !== req.method && app.hasRoute({ method, url: path }),
+      (method) =>
+        method !== req.method &&
+        (app.hasRoute({ method, url: path }) || (method === "POST" && matchProxyPath(path) !== undefined)),
     );
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
@@ -156,7 +185,6 @@ export async function build(deps: BuildDeps): Promise<Built> {
   });
 
   registerHealthRoutes(app, gateway, lifecycle);
-  registerProxyRoutes(app, gateway);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
   if (metrics) {
@@ -171,13 +199,15 @@ export async function build(deps: BuildDeps): Promise<Built> {
   return {
     app,
     gateway,
+    pipeline,
+    handler: handler as Built["handler"],
     beginShutdown() {
       lifecycle.shuttingDown = true;
     },
     async close() {
       lifecycle.shuttingDown = true;
       await app.close();
-      await gateway.pools.close();
+      await pipeline.pools.close();
     },
   };
 }

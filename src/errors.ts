@@ -23,6 +23,8 @@ export const ERRORS = {
   customer_blocked: { status: 403, type: "permission_error" },
   end_user_required: { status: 403, type: "permission_error" },
   no_deployment_in_region: { status: 403, type: "permission_error" },
+  /** Key, team and customer regions do not intersect: nothing may serve this caller. */
+  region_conflict: { status: 403, type: "permission_error" },
   region_capacity_exhausted: { status: 429, type: "rate_limit_error" },
   no_deployment_available: { status: 429, type: "rate_limit_error" },
   policy_unavailable: { status: 503, type: "service_unavailable_error" },

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../app.js";
 import { parseConfigText } from "../config/load.js";
 import { openStore } from "../store/customers.js";
+import { injectInto } from "../testing/inject.js";
 
 /**
  * Property, end to end through the HTTP layer: for random configs (deployments in random regions,
@@ -88,7 +89,7 @@ describe("residency property (random configs and customers, through HTTP)", () =
                   : q.op === "completions"
                     ? "/v1/completions"
                     : "/v1/chat/completions";
-              const res = await built.app.inject({ method: "POST", url: path, headers, payload: body });
+              const res = await injectInto(built, { method: "POST", url: path, headers, payload: body });
 
               const inGroup = deps.map((d, i) => ({ ...d, id: `d${i}` })).filter((d) => d.group === q.group);
               const servable =

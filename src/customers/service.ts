@@ -2,7 +2,7 @@ import type { EndUserPolicy } from "../config/normalize.js";
 import { GatewayError } from "../errors.js";
 import type { Bus } from "../kv/bus.js";
 import type { Geography } from "../regions/table.js";
-import type { RegionPolicy } from "../router/filters.js";
+import { policyOf, type RegionPolicy, restriction, UNRESTRICTED } from "../router/filters.js";
 import type { Customer, CustomerFields, Store } from "../store/customers.js";
 
 export const INVALIDATE_CHANNEL = "meridian:customer-invalidate";
@@ -52,8 +52,8 @@ export class CustomerService {
             { param: "user" },
           )
         : opts.endUserPolicy === "default_region"
-          ? Object.freeze({ allowed: opts.defaultRegion ?? null, source: "default", endUserId: undefined })
-          : Object.freeze({ allowed: null, source: "none", endUserId: undefined });
+          ? defaultPolicy(opts.defaultRegion, undefined)
+          : UNRESTRICTED;
   }
 
   /** Sync fast path: the cached outcome, or undefined when the store must be asked. */
@@ -111,17 +111,13 @@ export class CustomerService {
         );
       }
       if (this.opts.endUserPolicy === "default_region") {
-        return Object.freeze({ allowed: this.opts.defaultRegion ?? null, source: "default", endUserId: id });
+        return defaultPolicy(this.opts.defaultRegion, id);
       }
-      return Object.freeze({ allowed: null, source: "none", endUserId: id });
+      return policyOf([], id);
     }
     if (c.blocked)
       return new GatewayError("customer_blocked", `Customer "${id}" is blocked.`, { param: "user" });
-    return Object.freeze({
-      allowed: c.allowed_model_region,
-      source: c.allowed_model_region ? "customer" : "none",
-      endUserId: id,
-    });
+    return policyOf(c.allowed_model_region ? [restriction("customer", id, c.allowed_model_region)] : [], id);
   }
 
   private put(id: string, outcome: RegionPolicy | GatewayError): void {
@@ -224,6 +220,11 @@ export class CustomerService {
       );
     }
   }
+}
+
+/** Unknown end users under `end_user_policy: default_region`. */
+function defaultPolicy(region: Geography | undefined, id: string | undefined): RegionPolicy {
+  return policyOf(region ? [restriction("default", id, region)] : [], id);
 }
 
 function notFound(ids: string[]): GatewayError {

@@ -151,7 +151,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
         }
       }
       // No retry here. A malformed request fails the same everywhere: no fallback either.
-      if (f.kind === "bad_request") throw fail(withAttempts(f, attempts));
+      if (f.kind === "bad_request" || f.kind === "gateway") throw fail(withAttempts(f, attempts));
       if (f.kind === "context_window" || f.kind === "content_policy") {
         const map = f.kind === "context_window" ? cfg.contextWindowFallbacks : cfg.contentPolicyFallbacks;
         const specific = map.get(input.group);

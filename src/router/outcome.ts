@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Deployment } from "./deployment.js";
-import type { RegionPolicy } from "./filters.js";
+import { describeAllowed, type RegionPolicy } from "./filters.js";
 
 /** One attempt as recorded for headers, logs and the final error message. */
 export interface AttemptRecord {
@@ -77,7 +77,7 @@ export function noCapacityError(
     if (policy.allowed !== null) {
       return new GatewayError(
         "region_capacity_exhausted",
-        `Every deployment of model "${group}" in region "${policy.allowed}"${who} ${why}; retry in ${retryAfter}s. No out-of-region deployment is used.`,
+        `Every deployment of model "${group}" in ${describeAllowed(policy)}${who} ${why}; retry in ${retryAfter}s. No out-of-region deployment is used.`,
         { headers },
       );
     }
@@ -90,7 +90,7 @@ export function noCapacityError(
   const regions = [...new Set(regionsOfGroup.map((g) => g ?? "unassigned"))].join(", ");
   return new GatewayError(
     "no_deployment_in_region",
-    `No deployment of model "${group}" is in region "${policy.allowed}"${who}; its deployments are in: ${regions || "none"}. The request was not sent anywhere.`,
+    `No deployment of model "${group}" is in ${describeAllowed(policy)}${who}; its deployments are in: ${regions || "none"}. The request was not sent anywhere.`,
     { param: "model" },
   );
 }

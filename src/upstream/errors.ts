@@ -11,7 +11,9 @@ export type FailureKind =
   | "bad_request"
   | "context_window"
   | "content_policy"
-  | "aborted";
+  | "aborted"
+  /** The gateway could not build or send the request (nothing reached the upstream): never the deployment's fault. */
+  | "gateway";
 
 export interface AttemptFailure {
   kind: FailureKind;
@@ -31,6 +33,8 @@ export interface AttemptFailure {
    * upstream. Our own timeouts count towards `allowed_fails`; an upstream's 408/504 cools at once.
    */
   local?: boolean;
+  /** For the gateway's log only (kind "gateway"): what went wrong inside. */
+  cause?: unknown;
 }
 
 const TIMEOUT_CODES = new Set([
@@ -61,6 +65,27 @@ export function failureFromError(err: unknown, what: string, timedOut: boolean):
   }
   f.local = true;
   return f;
+}
+
+/** Building the request failed inside the gateway: nothing was sent, the deployment is not to blame. */
+export function gatewayFailure(err: unknown, what: string): AttemptFailure {
+  const detail =
+    err instanceof RangeError ? "the request is too deeply nested to serialise" : "see the gateway log";
+  const f = base(
+    "gateway",
+    500,
+    `The gateway could not prepare the request for ${what}: ${detail}.`,
+    "api_error",
+    "internal_error",
+  );
+  f.local = true;
+  f.cause = err;
+  return f;
+}
+
+/** A 2xx answer the client could not use (not JSON, not an event stream, empty). */
+export function invalidResponse(what: string, detail: string): AttemptFailure {
+  return base("server", 502, `${what} answered with ${detail}`, "api_error", "upstream_invalid_response");
 }
 
 /** An upstream HTTP error response. `body` is the raw upstream body (may not be JSON). */

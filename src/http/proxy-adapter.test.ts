@@ -1,11 +1,13 @@
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "../testing/harness.js";
+import { injectInto } from "../testing/inject.js";
 
 /**
- * On a real socket the proxy routes are answered by the fast path (fast-path.ts) ahead of Fastify;
- * inject() goes through Fastify's own routes. Both must answer alike: same status, same envelope,
- * same headers. Each case is sent both ways and compared (call ids and timings aside).
+ * The proxy routes are answered by one adapter (proxy-adapter.ts) ahead of Fastify. Tests drive it
+ * over real sockets and through light-my-request on the same handler; both must answer alike: same
+ * status, same envelope, same headers. Each case is sent both ways and compared (call ids and timings
+ * aside).
  */
 const YAML = `
 model_list:
@@ -144,7 +146,7 @@ describe("fast path and Fastify routes answer alike", () => {
         body: c.body,
       });
       const socketText = await viaSocket.body.text();
-      const viaInject = await h.built.app.inject({
+      const viaInject = await injectInto(h.built, {
         method: "POST",
         url: c.path,
         headers: c.headers,

@@ -1,0 +1,120 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Provider } from "../providers/contract.js";
+import type { CallResult } from "../router/attempt.js";
+import type { Deployment } from "../router/deployment.js";
+import { looksLikeEventStream, SseFramer } from "../wire/sse.js";
+import type { Usage } from "../wire/usage.js";
+import type { CallContext, CommittedStream } from "./call.js";
+import type { ChunkQueue, ChunkSink } from "./chunks.js";
+import { invalidResponse } from "./errors.js";
+import { StreamUsageTap } from "./stream-usage.js";
+import { decoderFor, StreamErrorEvent, TranslatedStream } from "./translated-stream.js";
+
+interface StreamingResponse {
+  headers: IncomingHttpHeaders;
+  body: ChunkQueue;
+}
+
+/**
+ * Reads a streaming answer up to its first whole event and decides whether to commit: the body must
+ * be an event stream (a JSON error body or an HTML page answering `stream: true` is a failure, and may
+ * still fall over), and for a translating provider the first event must translate into at least one
+ * OpenAI chunk (an error event before that is a failure too). Once this returns ok, the client is
+ * given the stream and no other deployment will be tried.
+ */
+export async function commitStream(
+  provider: Provider,
+  d: Deployment,
+  ctx: CallContext,
+  res: StreamingResponse,
+  what: string,
+  abort: () => void,
+): Promise<CallResult<CommittedStream>> {
+  const body = res.body;
+  const refuse = (detail: string): CallResult<CommittedStream> => {
+    body.destroy();
+    return { ok: false, failure: invalidResponse(what, detail) };
+  };
+  const ct = res.headers["content-type"];
+  if (typeof ct === "string" && provider.framing === "sse" && !ct.includes("text/event-stream"))
+    return refuse(`${ct} instead of an event stream`);
+  const cancel = () => {
+    abort();
+    body.destroy();
+  };
+
+  if (provider.passthrough || !provider.stream) {
+    const framer = new SseFramer();
+    const tap = new StreamUsageTap(ctx.clientWantsUsage);
+    let first: Buffer | undefined;
+    for (;;) {
+      const r = await body.next();
+      if (r.done) {
+        first = framer.flush();
+        break;
+      }
+      first = framer.push(r.value);
+      if (first) break;
+    }
+    if (!first || first.length === 0) return refuse("an empty stream");
+    if (!looksLikeEventStream(first)) return refuse("a body that is not an event stream");
+    const pipe = async (sink: ChunkSink): Promise<Usage | undefined> => {
+      await body.pipeTo({
+        write(chunk) {
+          const whole = framer.push(chunk);
+          const out = whole && tap.take(whole);
+          return out ? sink.write(out) : true;
+        },
+        once: (event, listener) => sink.once(event, listener),
+      });
+      const tail = framer.flush();
+      const out = tail && tap.take(tail);
+      if (out) sink.write(out);
+      return tap.usage;
+    };
+    return { ok: true, value: { first: tap.take(first) ?? "", pipe, cancel } };
+  }
+
+  const ts = new TranslatedStream(decoderFor(provider), provider.stream(d, ctx), ctx.clientWantsUsage);
+  let first = "";
+  let ended = false;
+  try {
+    while (first === "") {
+      const r = await body.next();
+      if (r.done) {
+        ended = true;
+        first = ts.end();
+        break;
+      }
+      first = ts.take(r.value);
+    }
+  } catch (err) {
+    if (err instanceof StreamErrorEvent) {
+      body.destroy();
+      return { ok: false, failure: err.failure };
+    }
+    throw err;
+  }
+  if (ended && first === "data: [DONE]\n\n") return refuse("a stream without any event");
+  const pipe = async (sink: ChunkSink): Promise<Usage | undefined> => {
+    if (!ended) {
+      await body.pipeTo({
+        write(chunk) {
+          let out: string;
+          try {
+            out = ts.take(chunk);
+          } catch (err) {
+            // Called from the upstream's data handler: never throw there; end the body with it instead.
+            body.fail(err as Error);
+            return true;
+          }
+          return out === "" || sink.write(Buffer.from(out));
+        },
+        once: (event, listener) => sink.once(event, listener),
+      });
+      sink.write(Buffer.from(ts.end()));
+    }
+    return ts.usage;
+  };
+  return { ok: true, value: { first, pipe, cancel } };
+}
