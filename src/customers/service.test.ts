@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalBus } from "../kv/bus.js";
+import type { RegionPolicy } from "../router/filters.js";
 import { openStore, type Store } from "../store/customers.js";
 import { CustomerService } from "./service.js";
 
