@@ -29,7 +29,8 @@ if (process.env.MERIDIAN_NO_BUNDLE || !existsSync(bundle)) {
   const script = new vm.Script(Module.wrap(source), {
     filename: bundle,
     cachedData: cached,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    // No importModuleDynamically: Node 20 drops it when the cache is accepted, so an import() would
+    // work on a cold start only. The build turns every import() into require() and checks none is left.
   });
   // V8 sets cachedDataRejected (true or false) only when it was handed a cache.
   const verdict =

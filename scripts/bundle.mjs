@@ -23,6 +23,10 @@ export async function bundle(root, outfile) {
     format: "cjs",
     target: "node20",
     external: ["better-sqlite3", "pg", "pg-native", "ioredis"],
+    // A lazy `import("pg")` left in a vm.Script needs a dynamic-import callback, and on Node 20 a
+    // script compiled from an accepted code cache has none: every start after the first failed with
+    // "A dynamic import callback was not specified". As require() it loads the same way either way.
+    supported: { "dynamic-import": false },
     // ESM's import.meta.url has no CommonJS twin; the file's own URL is what every use of it means.
     define: { "import.meta.url": "__meridianUrl" },
     banner: { js: 'const __meridianUrl = require("node:url").pathToFileURL(__filename).href;' },
@@ -40,6 +44,12 @@ export async function bundle(root, outfile) {
   for (let i = start; i < code.length; i++)
     if (code[i] > 0x7f)
       throw new Error(`${outfile}: non-ASCII byte at ${i}; bin/meridian.js reads it as latin1`);
+  // Checked, not trusted: one import() of an external would break only the starts that use the cache.
+  const dynamic = /\bimport\(/.exec(code.toString("latin1", start));
+  if (dynamic)
+    throw new Error(
+      `${outfile}: import( at ${start + dynamic.index}; bin/meridian.js runs it as a classic script`,
+    );
   if (start > 0) writeFileSync(outfile, code.subarray(start));
 }
 

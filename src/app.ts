@@ -4,6 +4,9 @@ import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
+import { adminGuard } from "./http/admin-guard.js";
+import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
+import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
 import type { Gateway } from "./http/gateway.js";
@@ -11,6 +14,8 @@ import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { parseJsonBody } from "./http/json-body.js";
 import { registerModelRoutes } from "./http/models.js";
+import { registerOpsHealthRoute } from "./http/ops-health.js";
+import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
@@ -46,6 +51,8 @@ export interface Built {
   pipeline: PipelineDeps;
   /** The node request handler a socket reaches: the proxy adapter, then Fastify. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The server's connections, for a shutdown that answers them instead of resetting them. */
+  drain: ConnectionDrain;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -84,6 +91,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     ),
     store,
     modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
+    upstream: { pools: new UpstreamPools(), targets, providers },
     logger,
     metrics,
     health: deps.health ?? [],
@@ -92,9 +100,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const pipeline: PipelineDeps = {
     router,
     customers: gateway.customers,
-    pools: new UpstreamPools(),
-    targets,
-    providers,
+    ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,
     maxRetries: String(config.router.numRetries),
@@ -110,30 +116,46 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const access = accessCheck(config.general.masterKey, lifecycle, logger);
   const principal = config.general.masterKey ? MASTER : OPEN;
   let handler: Built["handler"] | undefined;
+  const limits = config.general.server;
+  let drain: ConnectionDrain | undefined;
   const app = Fastify({
     logger: false,
     bodyLimit: config.general.maxBodyBytes,
-    return503OnClosing: true,
+    // Fastify's own closing answer is outside the envelope; close() sets lifecycle.shuttingDown
+    // first, so every non-public route answers 503 shutting_down from access() instead.
+    return503OnClosing: false,
     forceCloseConnections: false,
+    // node's parser errors and Fastify's router errors in our envelope, not theirs
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     // Proxy requests are answered ahead of Fastify (proxy-adapter.ts); everything else reaches it.
     serverFactory: (fastify) => {
+      const server = createServer({
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        // node checks both timeouts on this period (30 s by default, which would let a 1 s limit
+        // run to 30 s): a quarter of the shorter one bounds the overrun, between 100 ms and 5 s.
+        connectionsCheckingInterval: checkingInterval(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      });
+      server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      server.maxConnections = limits.maxConnections;
+      drain = new ConnectionDrain(server);
       handler = proxyAdapter(
         pipeline,
         {
           authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/") ?? principal,
           maxBodyBytes: config.general.maxBodyBytes,
+          cors: { client: config.general.corsOrigins, admin: config.general.adminCorsOrigins },
         },
         fastify,
       );
-      const server = createServer(handler);
-      // What Fastify sets on servers it creates itself.
-      server.keepAliveTimeout = 72_000;
-      server.requestTimeout = 0;
+      server.on("request", drain.wrap(handler));
       return server;
     },
   });
 
-  // LiteLLM reads any body as JSON whatever its content type; so do we (curl -d sends form type).
+  // LiteLLM reads any body as JSON whatever its content type; so do the proxy routes (curl -d sends
+  // form type). Admin routes refuse anything but application/json in onRequest (admin-guard.ts).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (req, text, done) => {
     if (text === "" || text === undefined) return done(null, undefined);
@@ -142,6 +164,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       if (lenient) (req as unknown as { lenientJson: boolean }).lenientJson = true;
       done(null, value);
     } catch (err) {
+      if (err instanceof GatewayError) return done(err, undefined);
       const e = err as Error & { statusCode?: number; code?: string };
       e.statusCode = 400;
       e.code = "FST_ERR_CTP_INVALID_JSON_BODY";
@@ -149,11 +172,17 @@ export async function build(deps: BuildDeps): Promise<Built> {
     }
   });
 
+  const admin = adminGuard({
+    masterKey: config.general.masterKey,
+    allowRemoteWithoutKey: config.general.allowRemoteAdminWithoutKey,
+  });
   // Callback style: no promise per request.
   app.addHook("onRequest", (req, _reply, done) => {
-    const routeConfig = req.routeOptions.config as { public?: boolean } | undefined;
+    const routeConfig = req.routeOptions.config as { public?: boolean; admin?: boolean } | undefined;
     if (routeConfig?.public) return done();
-    done(access(req.headers, req.method, req.url));
+    const refused = access(req.headers, req.method, req.url);
+    if (refused || !routeConfig?.admin) return done(refused);
+    done(admin(req.method, req.headers, req.socket.remoteAddress));
   });
   // Tell the client when its body needed the lenient parse. A hook on every route, yet it costs one
   // property read per request; the proxy's hijacked responses copy the header from the reply.
@@ -184,7 +213,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
     sendFailure(reply, new GatewayError("not_found", `Route not found: ${req.method} ${path}`));
   });
 
+  const routeTable = collectRoutes(app);
   registerHealthRoutes(app, gateway, lifecycle);
+  registerOpsHealthRoute(app, gateway);
+  registerRoutesRoute(app, routeTable);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
   if (metrics) {
@@ -196,13 +228,16 @@ export async function build(deps: BuildDeps): Promise<Built> {
   }
 
   await app.ready();
+  const connections = drain as ConnectionDrain;
   return {
     app,
     gateway,
     pipeline,
     handler: handler as Built["handler"],
+    drain: connections,
     beginShutdown() {
       lifecycle.shuttingDown = true;
+      connections.begin();
     },
     async close() {
       lifecycle.shuttingDown = true;
@@ -210,4 +245,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await pipeline.pools.close();
     },
   };
+}
+
+function checkingInterval(...timeoutsMs: number[]): number {
+  const set = timeoutsMs.filter((t) => t > 0);
+  if (set.length === 0) return 5_000;
+  return Math.min(5_000, Math.max(100, Math.floor(Math.min(...set) / 4)));
 }

@@ -5,6 +5,8 @@
 export const ERRORS = {
   // request shape
   invalid_json: { status: 400, type: "invalid_request_error" },
+  /** Arrays/objects nested deeper than the parser's limit (json-body.ts MAX_JSON_DEPTH). */
+  nesting_too_deep: { status: 400, type: "invalid_request_error" },
   invalid_request: { status: 400, type: "invalid_request_error" },
   invalid_model: { status: 400, type: "invalid_request_error" },
   invalid_region: { status: 400, type: "invalid_request_error" },
@@ -14,14 +16,27 @@ export const ERRORS = {
   /** GET /v1/models/{id} for a name we do not serve: OpenAI's own code for it. */
   model_not_found: { status: 404, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
+  // malformed HTTP, answered before any route (node's parser, Fastify's router)
+  invalid_header: { status: 400, type: "invalid_request_error" },
+  invalid_url: { status: 400, type: "invalid_request_error" },
+  header_too_large: { status: 431, type: "invalid_request_error" },
+  request_timeout: { status: 408, type: "invalid_request_error" },
   // auth
   invalid_api_key: { status: 401, type: "auth_error" },
   forbidden: { status: 403, type: "auth_error" },
+  /** A CORS preflight from an origin the route does not serve (general_settings.*cors_allow_origins). */
+  cors_origin_not_allowed: { status: 403, type: "permission_error" },
+  /** No master key and the admin call did not come from loopback. */
+  admin_remote_forbidden: { status: 403, type: "permission_error" },
   // customers and residency
   customer_exists: { status: 400, type: "invalid_request_error" },
   customer_not_found: { status: 404, type: "invalid_request_error" },
   customer_blocked: { status: 403, type: "permission_error" },
   end_user_required: { status: 403, type: "permission_error" },
+  /** An end-user id that is present but cannot be read exactly (bad bytes, control characters). */
+  invalid_identity: { status: 400, type: "invalid_request_error" },
+  /** One identity header repeated with different values. */
+  conflicting_identity: { status: 400, type: "invalid_request_error" },
   no_deployment_in_region: { status: 403, type: "permission_error" },
   /** Key, team and customer regions do not intersect: nothing may serve this caller. */
   region_conflict: { status: 403, type: "permission_error" },
@@ -29,6 +44,8 @@ export const ERRORS = {
   no_deployment_available: { status: 429, type: "rate_limit_error" },
   policy_unavailable: { status: 503, type: "service_unavailable_error" },
   store_unavailable: { status: 503, type: "service_unavailable_error" },
+  /** An admin change was stored but the bus did not confirm that every instance heard of it. */
+  invalidation_unconfirmed: { status: 503, type: "service_unavailable_error" },
   // upstream
   upstream_error: { status: 502, type: "api_error" },
   // upstream answered with an error and no code of its own; the status is passed through

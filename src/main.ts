@@ -59,7 +59,9 @@ async function main(): Promise<number> {
     for (const w of config.warnings) logger.warn(w);
     if (!config.general.masterKey)
       logger.warn(
-        "no master key configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without authentication",
+        config.general.allowRemoteAdminWithoutKey
+          ? "no master key configured (general_settings.master_key or LITELLM_MASTER_KEY) and allow_remote_admin_without_key is true: any network peer can create, re-pin and delete customers"
+          : "no master key configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every proxy request without authentication; admin routes (/end_user/*, /customer/*) answer loopback callers only",
       );
   }
   if (cli.numWorkers > 1 && cluster.isPrimary) {

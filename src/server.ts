@@ -1,3 +1,4 @@
+import { Server } from "node:net";
 import { type Built, build } from "./app.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
@@ -34,6 +35,9 @@ export interface ServerOptions {
 
 /** Customer cache lifetime while Redis is down (changes made on other instances apply within it). */
 const DEGRADED_CACHE_MS = 1_000;
+
+/** After the grace period: how long the last answers may take to leave before sockets are destroyed. */
+const CUT_FLUSH_MS = 1_000;
 
 /** How long startup waits for Redis before serving on local state (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 2_000;
@@ -77,16 +81,28 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     routerState,
     health: link ? [() => link.health()] : [],
   });
-  if (link) {
-    // While Redis is down other instances' customer changes cannot reach us: cache briefly instead.
+  if (redisBus) {
+    // While we cannot hear Redis (down, or hung without closing connections) other instances'
+    // customer changes cannot reach us: forget the cache and cache briefly until we hear again.
     const customers = built.gateway.customers;
-    link.onDown(() => customers.degrade(DEGRADED_CACHE_MS));
-    link.onReady(() => customers.restore());
-    if (!link.up) customers.degrade(DEGRADED_CACHE_MS); // an outage may have begun before we listened
-  }
-  if (link && redisBus) {
+    const b = redisBus;
+    let warned = false;
+    b.onHearing((hearing) => {
+      if (hearing) {
+        customers.restore();
+        if (warned) opts.logger.info("customer invalidations heard again: customer cache trusted");
+        warned = false;
+      } else {
+        customers.degrade(DEGRADED_CACHE_MS);
+        warned = true;
+        opts.logger.warn(
+          `customer invalidations not heard: customer cache cleared, entries kept ${DEGRADED_CACHE_MS} ms until the bus is heard again`,
+        );
+      }
+    });
     // Subscribed before the first request, so no invalidation published after we listen is missed.
-    if (await link.waitReady(REDIS_STARTUP_WAIT_MS)) await redisBus.settled();
+    if (link && (await link.waitReady(REDIS_STARTUP_WAIT_MS))) await b.settled();
+    if (!b.listening) customers.degrade(DEGRADED_CACHE_MS); // not heard yet, or already lost
   }
   await built.app.listen({ host: opts.host, port: opts.port });
   const addr = built.app.server.address();
@@ -100,23 +116,28 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     redis,
     shutdown() {
       closing ??= (async () => {
-        built.beginShutdown();
-        const grace = setTimeout(
-          () => built.app.server.closeAllConnections(),
-          config.general.shutdownGraceMs,
-        );
-        grace.unref();
-        // A keep-alive connection would hold close() open until its timeout: drop each one as soon
-        // as it is idle (its response finished); busy ones are left to finish.
+        const started = Date.now();
+        const grace = config.general.shutdownGraceMs;
+        const { drain } = built;
         const server = built.app.server;
-        server.closeIdleConnections();
-        const reaper = setInterval(() => server.closeIdleConnections(), 50);
-        try {
-          await built.close();
-        } finally {
-          clearInterval(reaper);
-          clearTimeout(grace);
+        // Drain first, listener open: every request gets an answer (503 `shutting_down`, connection:
+        // close) where closing at once reset the ones racing it (new connections in the accept
+        // queue, requests on keep-alive connections). It ends early once no connection is left:
+        // nobody is then talking to us, and a client connecting later is refused, which is as safe.
+        built.beginShutdown();
+        await drain.empty(Math.min(config.general.server.drainMs, grace));
+        // net's close, not http's: that one also closes idle keep-alive connections at once, the
+        // race the drain is for. Fastify's close() below tolerates the listener being gone.
+        Server.prototype.close.call(server);
+        if (!(await drain.empty(grace - (Date.now() - started)))) {
+          opts.logger.warn(
+            { connections: drain.connections },
+            "shutdown grace period over: answering requests still in flight with 503 shutting_down",
+          );
+          drain.cut();
+          if (!(await drain.empty(CUT_FLUSH_MS))) drain.destroyAll();
         }
+        await built.close();
         await shared?.close();
         await bus.close();
         await link?.close();

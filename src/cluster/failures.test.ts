@@ -79,9 +79,12 @@ describe("Redis goes away (a private redis-server, killed and restarted)", () =>
     expect(
       (await post(`${B}/chat/completions`, chat("rd-move"), ADMIN)).headers.get("x-litellm-model-region"),
     ).toBe("eu");
-    // ...admin writes still work (they need the store, not Redis) and A obeys at once
+    // ...admin writes are stored (they need the store, not Redis) and A obeys at once, but the
+    // admin hears that the other instances could not be told
     const u = await post(`${A}/end_user/update`, { user_id: "rd-move", allowed_model_region: "us" }, ADMIN);
-    expect(u.status).toBe(200);
+    expect(u.status).toBe(503);
+    expect(u.json.error.code).toBe("invalidation_unconfirmed");
+    expect(u.json.error.message).toContain("IS stored");
     expect(
       (await post(`${A}/chat/completions`, chat("rd-move"), ADMIN)).headers.get("x-litellm-model-region"),
     ).toBe("us");

@@ -13,7 +13,7 @@ function isEnvelope(m: unknown): m is Envelope {
   return typeof m === "object" && m !== null && (m as Envelope).tag === TAG;
 }
 
-/** Longest a publisher waits for the primary's receipt (it resolves, never fails, after this). */
+/** Longest a publisher waits for the primary's receipt (it then resolves false, never rejects). */
 const ACK_TIMEOUT_MS = 1_000;
 
 /** What the worker talks to: `process` in a cluster worker. */
@@ -31,11 +31,11 @@ export interface IpcEndpoint {
  */
 export class IpcBus implements Bus {
   private readonly handlers = new Map<string, Array<(m: string) => void>>();
-  private readonly pending = new Map<number, () => void>();
+  private readonly pending = new Map<number, (ok: boolean) => void>();
   private seq = 0;
   private readonly listener = (m: unknown) => {
     if (!isEnvelope(m)) return;
-    if ("ack" in m) this.pending.get(m.ack)?.();
+    if ("ack" in m) this.pending.get(m.ack)?.(true);
     else this.deliver(m.channel, m.message);
   };
 
@@ -43,24 +43,28 @@ export class IpcBus implements Bus {
     endpoint.on("message", this.listener);
   }
 
-  /** Resolves when the primary has passed the message to every other worker (or after 1 s). */
-  publish(channel: string, message: string): Promise<void> {
+  /**
+   * True when the primary has passed the message to every other worker; false without its receipt
+   * within 1 s, or with no channel to it. No hearing check is needed on this side: a worker whose
+   * channel to the primary breaks is exited by node's cluster module, so it never serves deaf.
+   */
+  publish(channel: string, message: string): Promise<boolean> {
     this.deliver(channel, message);
     const send = this.endpoint.send;
-    if (this.endpoint.connected === false || !send) return Promise.resolve();
+    if (this.endpoint.connected === false || !send) return Promise.resolve(false);
     const id = ++this.seq;
-    return new Promise<void>((resolve) => {
-      const done = () => {
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        resolve();
+        resolve(ok);
       };
-      const timer = setTimeout(done, ACK_TIMEOUT_MS);
+      const timer = setTimeout(() => done(false), ACK_TIMEOUT_MS);
       this.pending.set(id, done);
       try {
         send.call(this.endpoint, { tag: TAG, channel, message, id } satisfies Envelope);
       } catch {
-        done(); // the primary is gone (we are shutting down): nobody left to tell
+        done(false); // the primary is gone (we are shutting down): nobody left to tell
       }
     });
   }
@@ -74,7 +78,7 @@ export class IpcBus implements Bus {
   async close(): Promise<void> {
     this.endpoint.off("message", this.listener);
     this.handlers.clear();
-    for (const done of [...this.pending.values()]) done();
+    for (const done of [...this.pending.values()]) done(false);
   }
 
   private deliver(channel: string, message: string): void {

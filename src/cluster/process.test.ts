@@ -145,7 +145,7 @@ function call(port: number, method: string, path: string, body?: unknown) {
 }
 
 describe("graceful shutdown of the built CLI", () => {
-  it("SIGTERM under load: every in-flight request (streams too) completes with 200, then exit 0", async () => {
+  it("SIGTERM under load: every in-flight request (streams too) completes with 200, a new one gets 503 shutting_down, then exit 0", async () => {
     const cli = await startCli("single", false);
     upstream.always = { delayMs: 300, chunkIntervalMs: 100 };
     const plain = Array.from({ length: 50 }, () =>
@@ -157,6 +157,12 @@ describe("graceful shutdown of the built CLI", () => {
     // every request has reached the upstream and is waiting on it
     await waitFor("all requests to be in flight", () => upstream.hits >= 53, 10_000);
     cli.child.kill("SIGTERM");
+    await waitFor("the shutdown to begin", () => cli.output.join("").includes("shutting down"), 5_000);
+    // The port stays open while requests are in flight: a new connection is answered, not reset.
+    const late = await call(cli.port, "POST", "/chat/completions", chat("anyone"));
+    expect(late.status).toBe(503);
+    expect(JSON.parse(late.text).error.code).toBe("shutting_down");
+    expect(late.headers.connection).toBe("close");
     const results = await Promise.all([...plain, ...streams]);
     for (const r of results) expect(r.status).toBe(200);
     for (const r of results.slice(50)) expect(r.text).toContain("data: [DONE]");
@@ -244,7 +250,8 @@ describe("--num_workers 2 with Redis", () => {
     ).toBe(200);
     // Unrestricted traffic cools the eu deployment (it has the us one to go to; a pinned customer's
     // only in-region deployment is not cooled by its own blip).
-    upstream.next({ status: 429 });
+    // A Retry-After makes it a cooldown the upstream asked for: no half-open probe (routing.md) ends it.
+    upstream.next({ status: 429, headers: { "retry-after": "30" } });
     for (let i = 0; i < 40 && upstream.hits === 0; i++)
       await call(cli.port, "POST", "/chat/completions", chat("wr-anyone"));
     expect(upstream.hits).toBe(1);

@@ -64,6 +64,15 @@ export class PrivateRedis {
     probe.disconnect();
     return this;
   }
+  /** Freeze the server (SIGSTOP): connections stay open but nothing is answered, as in a hung host. */
+  async pause(): Promise<void> {
+    const c = this.child;
+    if (c && c.exitCode === null) c.kill("SIGSTOP");
+  }
+  async resume(): Promise<void> {
+    const c = this.child;
+    if (c && c.exitCode === null) c.kill("SIGCONT");
+  }
   async stop(): Promise<void> {
     const c = this.child;
     if (!c || c.exitCode !== null) return;

@@ -1,10 +1,13 @@
 import { readFileSync } from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
-import { type GatewayConfig, normalize } from "./normalize.js";
+import { type GatewayConfig, normalize, SUPPORTED } from "./normalize.js";
+import { applyCredentials, applyEnvFallbacks, dropNulls, minimizeSkipped, pathKey } from "./prepare.js";
 import { configSchema } from "./schema.js";
+import { checkAccessSettings } from "./security.js";
 import { unknownKeys } from "./unknown-keys.js";
 import { formatPath, lineOf, type Path } from "./yaml-lines.js";
+import { PYYAML_OPTIONS } from "./yaml11.js";
 
 /** A problem in the config file, always pointing at file, line and key. */
 export class ConfigError extends Error {
@@ -37,7 +40,12 @@ export function parseConfigText(
   env: NodeJS.ProcessEnv = process.env,
 ): GatewayConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    ...PYYAML_OPTIONS,
+    lineCounter: counter,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map(
@@ -45,22 +53,32 @@ export function parseConfigText(
       ),
     );
   }
-  const where = (p: Problem) =>
-    `${file}:${lineOf(doc, counter, p.path) ?? "?"} ${formatPath(p.path) || "(root)"}: ${p.message}`;
+  // A value filled from a provider's environment variable has no line of its own: name the variable.
+  let fromEnv = new Map<string, string>();
+  const where = (p: Problem) => {
+    const v = fromEnv.get(pathKey(p.path));
+    const origin = v ? ` (value from environment variable ${v})` : "";
+    return `${file}:${lineOf(doc, counter, p.path) ?? "?"} ${formatPath(p.path) || "(root)"}: ${p.message}${origin}`;
+  };
 
-  const raw: unknown = doc.toJS() ?? {};
-  if (typeof raw !== "object" || Array.isArray(raw)) {
+  const raw = dropNulls(doc.toJS() ?? {});
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new ConfigError([`${file}:1 (root): expected a mapping with model_list, router_settings, ...`]);
   }
+  const rawObj = raw as Record<string, unknown>;
+  const access = checkAccessSettings(rawObj);
+  minimizeSkipped(rawObj, new Set(Object.keys(SUPPORTED)));
 
   // LiteLLM sets environment_variables before resolving os.environ/ references.
-  const envVars = (raw as Record<string, unknown>).environment_variables;
+  const envVars = rawObj.environment_variables;
   const scope: NodeJS.ProcessEnv = { ...env };
   if (envVars && typeof envVars === "object") {
     for (const [k, v] of Object.entries(envVars)) if (v != null) scope[k] = String(v);
   }
   const envProblems: Problem[] = [];
-  const resolved = resolveEnv(raw, scope, [], envProblems);
+  const resolved = resolveEnv(raw, scope, [], envProblems) as Record<string, unknown>;
+  applyCredentials(resolved, envProblems);
+  fromEnv = applyEnvFallbacks(resolved, scope);
 
   // Report everything wrong in one go: missing variables, type errors, then (as they often explain
   // an error) the unknown keys. A value whose variable is missing is not judged again by the schema.
@@ -69,10 +87,11 @@ export function parseConfigText(
   const envPaths = new Set(envProblems.map((p) => formatPath(p.path)));
   const schemaProblems = parsed.success
     ? []
-    : zodProblems(parsed.error).filter((p) => !envPaths.has(formatPath(p.path)));
+    : zodProblems(parsed.error, resolved).filter((p) => !envPaths.has(formatPath(p.path)));
   const fail = (problems: Problem[]) =>
     new ConfigError([...problems.map(where), ...warnings.map((w) => `warning: ${w}`)]);
-  if (envProblems.length > 0 || !parsed.success) throw fail([...envProblems, ...schemaProblems]);
+  if (access.problems.length > 0 || envProblems.length > 0 || !parsed.success)
+    throw fail([...access.problems, ...envProblems, ...schemaProblems]);
 
   const result = normalize(parsed.data, env);
   if (result.problems.length > 0) throw fail(result.problems);
@@ -81,6 +100,7 @@ export function parseConfigText(
     file,
     warnings: [
       ...warnings,
+      ...access.notices.map(where),
       ...result.notices.map(where),
       ...result.config.warnings.map((w) => `${file}: ${w}`),
     ],
@@ -108,11 +128,25 @@ function resolveEnv(value: unknown, env: NodeJS.ProcessEnv, path: Path, problems
   return value;
 }
 
-function zodProblems(err: z.ZodError): Problem[] {
-  return err.issues.map((i) => ({
-    path: i.path.filter((s): s is string | number => typeof s !== "symbol"),
-    message: i.message,
-  }));
+function zodProblems(err: z.ZodError, value: unknown): Problem[] {
+  return err.issues.map((i) => {
+    const path = i.path.filter((s): s is string | number => typeof s !== "symbol");
+    // `region_name: no` is false to PyYAML and to us; say why a word became a boolean.
+    const hint =
+      typeof valueAt(value, path) === "boolean"
+        ? " (YAML 1.1 reads unquoted yes/no/on/off as true/false: quote the value)"
+        : "";
+    return { path, message: `${i.message}${hint}` };
+  });
+}
+
+function valueAt(value: unknown, path: Path): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
 }
 
 export type { GatewayConfig };

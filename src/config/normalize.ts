@@ -1,9 +1,11 @@
-import { createHash } from "node:crypto";
-import { resolveDeploymentRegion } from "../regions/infer.js";
-import { type Geography, geographyOf, listGeographies } from "../regions/table.js";
-import type { Deployment, ProviderName } from "../router/deployment.js";
+import { type Geography, geographyOf } from "../regions/table.js";
+import type { Deployment } from "../router/deployment.js";
+import { buildDeployment } from "./deployments.js";
 import type { Problem } from "./load.js";
-import type { ModelEntry, RawConfig } from "./schema.js";
+import type { RawConfig } from "./schema.js";
+import { type ServerLimits, serverLimits } from "./server-limits.js";
+
+export { DEFAULT_AZURE_API_VERSION, SUPPORTED } from "./deployments.js";
 
 export type RoutingStrategy =
   | "simple-shuffle"
@@ -53,6 +55,12 @@ export interface GeneralConfig {
   customerCacheTtlMs: number;
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  /** CORS: origins allowed on the OpenAI routes ("*" = any) and on admin routes. */
+  corsOrigins: readonly string[];
+  adminCorsOrigins: readonly string[];
+  /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
+  allowRemoteAdminWithoutKey: boolean;
+  server: ServerLimits;
 }
 
 export interface GatewayConfig {
@@ -63,18 +71,6 @@ export interface GatewayConfig {
   warnings: string[];
 }
 
-const SUPPORTED: Record<string, ProviderName> = {
-  openai: "openai",
-  azure: "azure",
-  // openai-compatible servers LiteLLM configs commonly name this way
-  hosted_vllm: "openai",
-  openai_compatible: "openai",
-  custom_openai: "openai",
-  "text-completion-openai": "openai",
-};
-
-const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
-export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 const DEFAULT_TIMEOUT_S = 600;
 
 export function normalize(
@@ -122,8 +118,11 @@ export function normalize(
     }
   }
   const groups = new Set(deployments.map((d) => d.modelGroup));
+  // LiteLLM's router also takes a deployment's model_info.id where it takes a model group.
+  const byId = new Map(deployments.map((d) => [d.id, d]));
+  const idTargets = new Set<string>();
   // Listed, but every deployment was skipped (unsupported provider): references to it are dropped, not fatal.
-  const listed = new Set(raw.model_list.map((e) => e.model_name));
+  const listed = new Set(raw.model_list.flatMap((e) => [e.model_name, e.model_info?.id ?? e.model_name]));
   // router_settings wins over litellm_settings (both are LiteLLM's places for these lists).
   type FallbackKey = "fallbacks" | "context_window_fallbacks" | "content_policy_fallbacks";
   const fallbackMap = (r: typeof rs, l: typeof ls, key: FallbackKey) => {
@@ -136,7 +135,10 @@ export function normalize(
         to.forEach((t, j) => {
           const path = [section, key, i, from, j];
           if (groups.has(t)) kept.push(t);
-          else if (listed.has(t))
+          else if (byId.has(t)) {
+            kept.push(t);
+            idTargets.add(t);
+          } else if (listed.has(t))
             notices.push({ path, message: `fallback model "${t}" has no usable deployment; skipped` });
           else problems.push({ path, message: `fallback model "${t}" is not in model_list` });
         });
@@ -220,6 +222,20 @@ export function normalize(
     latencyBufferFraction: rs.routing_strategy_args?.lowest_latency_buffer ?? 0.1,
   };
 
+  // A fallback to one deployment is served as a group of that deployment alone: the same object
+  // fields and id, so its region, cooldowns and usage are the deployment's own.
+  for (const id of idTargets) {
+    const d = byId.get(id);
+    if (d && !groups.has(id)) deployments.push({ ...d, modelGroup: id });
+  }
+
+  const redisProblem = checkRedisUrl(redisFromSettings);
+  if (redisProblem)
+    problems.push({
+      path: ["router_settings", rs.redis_url !== undefined ? "redis_url" : "redis_host"],
+      message: redisProblem,
+    });
+
   const general: GeneralConfig = {
     masterKey,
     databaseUrl: gs.database_url ?? (env.DATABASE_URL || undefined),
@@ -229,88 +245,25 @@ export function normalize(
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
+    corsOrigins: gs.cors_allow_origins ?? ["*"],
+    adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
+    allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
+    server: serverLimits(gs, problems),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }
 
-function buildDeployment(
-  entry: ModelEntry,
-  i: number,
-  timeoutS: number,
-  routerStreamS: number | undefined,
-  problems: Problem[],
-  notices: Problem[],
-): Deployment | undefined {
-  const p = entry.litellm_params;
-  const at = (key: string): Problem["path"] => ["model_list", i, "litellm_params", key];
-  const slash = p.model.indexOf("/");
-  const prefix = slash > 0 ? p.model.slice(0, slash) : "openai";
-  const upstreamModel = slash > 0 ? p.model.slice(slash + 1) : p.model;
-  const provider = SUPPORTED[prefix];
-  if (!provider) {
-    // Not the operator's mistake but our limit: serve the rest of a real LiteLLM config, say so loudly.
-    notices.push({
-      path: at("model"),
-      message: `provider "${prefix}" is not supported yet (supported: ${Object.keys(SUPPORTED).join(", ")}); this deployment is skipped`,
-    });
-    return undefined;
+/** redis_host: <bad> must stop startup here, located, not later as an unreadable connection error. */
+function checkRedisUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "not a usable Redis address (expected a host name, or redis_url redis://host:port)";
   }
-  const apiBaseRaw = p.api_base ?? p.base_url;
-  if (provider === "azure" && upstreamModel.includes("*")) {
-    problems.push({
-      path: at("model"),
-      message: "wildcards are not supported for azure (the deployment name is part of the URL)",
-    });
-    return undefined;
-  }
-  if (provider === "azure" && !apiBaseRaw && p.mock_response === undefined) {
-    problems.push({
-      path: at("api_base"),
-      message: "azure deployments need api_base (https://<resource>.openai.azure.com)",
-    });
-    return undefined;
-  }
-  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
-  const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider });
-  if (!region.ok) {
-    problems.push({
-      path: at(region.key),
-      message: `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
-    });
-    return undefined;
-  }
-  const info = entry.model_info ?? {};
-  const id = info.id ?? stableId(entry);
-  return {
-    id,
-    modelGroup: entry.model_name,
-    provider,
-    upstreamModel,
-    apiBase,
-    apiKey: p.api_key,
-    apiVersion: provider === "azure" ? (p.api_version ?? DEFAULT_AZURE_API_VERSION) : p.api_version,
-    regionName: region.raw,
-    geography: region.geography,
-    regionSource: region.source,
-    rpm: p.rpm,
-    tpm: p.tpm,
-    weight: p.weight,
-    order: p.order,
-    timeoutMs: (p.timeout ?? timeoutS) * 1000,
-    // An explicit stream_timeout (deployment, then router) beats a plain timeout.
-    streamTimeoutMs: (p.stream_timeout ?? routerStreamS ?? p.timeout ?? timeoutS) * 1000,
-    maxRetries: p.max_retries,
-    mockResponse: p.mock_response,
-    mode: info.mode,
-    inputCostPerToken: info.input_cost_per_token ?? p.input_cost_per_token,
-    outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
-    extraHeaders: p.extra_headers ?? {},
-  };
-}
-
-/** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */
-function stableId(entry: ModelEntry): string {
-  const { api_key: _secret, ...params } = entry.litellm_params;
-  const basis = JSON.stringify([entry.model_name, params]);
-  return createHash("sha256").update(basis).digest("hex").slice(0, 16);
+  if (u.protocol !== "redis:" && u.protocol !== "rediss:")
+    return `Redis URL must start with redis:// or rediss://`;
+  if (!u.hostname) return "Redis address has no host";
+  return undefined;
 }

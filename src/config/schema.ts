@@ -1,8 +1,12 @@
 import { z } from "zod";
+import { requestDefaultsShape } from "./request-defaults.js";
+import { ACCESS_SETTINGS, OVERRIDE_KEY } from "./security.js";
 
 /**
  * LiteLLM `config.yaml`, the parts Meridian reads. Objects are non-strict: keys we do not
- * know are reported once each as warnings by `unknownKeys()` (see load.ts), never fatal.
+ * know are reported once each as warnings by `unknownKeys()` (see load.ts), never fatal —
+ * except the access settings of security.ts, which stop startup. The data has already been
+ * through prepare.ts (nulls dropped, credentials and provider variables filled).
  */
 
 /** YAML users write `rpm: "100"` as often as `rpm: 100`. */
@@ -47,23 +51,63 @@ export const litellmParamsSchema = z.object({
   extra_headers: z.record(z.string(), z.string()).optional(),
   input_cost_per_token: nonNeg.optional(),
   output_cost_per_token: nonNeg.optional(),
+  // Filled from credential_list before the schema runs (prepare.ts); kept so it is not "unknown".
+  litellm_credential_name: z.string().optional(),
+  ...requestDefaultsShape,
 });
+
+/** Every `model_info.mode` LiteLLM knows; another value is kept with a warning, never refused. */
+export const KNOWN_MODES = [
+  "chat",
+  "completion",
+  "embedding",
+  "image_generation",
+  "image_edit",
+  "audio_transcription",
+  "audio_speech",
+  "moderation",
+  "rerank",
+  "batch",
+  "responses",
+  "realtime",
+  "video_generation",
+  "ocr",
+  "search",
+  "vector_store",
+  "assistants",
+] as const;
 
 export const modelInfoSchema = z.object({
   id: z.union([z.string(), z.number().transform(String)]).optional(),
   base_model: z.string().optional(),
-  mode: z.enum(["chat", "completion", "embedding"]).optional(),
+  mode: z.string().optional(),
   max_tokens: nonNeg.optional(),
   max_input_tokens: nonNeg.optional(),
   max_output_tokens: nonNeg.optional(),
   input_cost_per_token: nonNeg.optional(),
   output_cost_per_token: nonNeg.optional(),
+  access_groups: z.array(z.string()).optional(),
 });
 
 export const modelEntrySchema = z.object({
   model_name: z.string().min(1),
   litellm_params: litellmParamsSchema,
   model_info: modelInfoSchema.optional(),
+  // LiteLLM also reads these as siblings of litellm_params.
+  tpm: nonNeg.optional(),
+  rpm: nonNeg.optional(),
+});
+
+/** Declared here only so they are not reported as unknown; security.ts decides about them. */
+const accessShape = (section: string) =>
+  Object.fromEntries(
+    ACCESS_SETTINGS.filter((a) => a.section === section).map((a) => [a.key, z.unknown().optional()]),
+  );
+
+const credentialSchema = z.object({
+  credential_name: z.string().min(1),
+  credential_values: z.record(z.string(), z.unknown()),
+  credential_info: z.unknown().optional(),
 });
 
 const retryPolicySchema = z.object({
@@ -108,6 +152,7 @@ export const routerSettingsSchema = z.object({
   redis_port: num.optional(),
   redis_password: z.string().optional(),
   redis_url: z.string().optional(),
+  ...accessShape("router_settings"),
 });
 
 export const litellmSettingsSchema = z.object({
@@ -130,6 +175,19 @@ export const generalSettingsSchema = z.object({
   customer_cache_ttl_seconds: nonNeg.optional(),
   max_request_size_mb: num.pipe(z.number().positive()).optional(),
   shutdown_grace_seconds: nonNeg.optional(),
+  /** Browser origins allowed on the OpenAI routes (default ["*"], LiteLLM's); README "CORS". */
+  cors_allow_origins: z.array(z.string()).optional(),
+  /** Browser origins allowed on admin routes (default none). */
+  admin_cors_allow_origins: z.array(z.string()).optional(),
+  [OVERRIDE_KEY]: z.union([z.string(), z.array(z.string())]).optional(),
+  ...accessShape("general_settings"),
+  /** Without a master key, admin routes answer loopback peers only unless this is true. */
+  allow_remote_admin_without_key: bool.optional(),
+  shutdown_drain_seconds: nonNeg.optional(),
+  client_request_timeout_seconds: nonNeg.optional(),
+  client_headers_timeout_seconds: nonNeg.optional(),
+  client_keep_alive_timeout_seconds: num.pipe(z.number().positive()).optional(),
+  max_client_connections: num.pipe(z.number().int().positive()).optional(),
 });
 
 export const configSchema = z.object({
@@ -137,9 +195,11 @@ export const configSchema = z.object({
   router_settings: routerSettingsSchema.default({}),
   litellm_settings: litellmSettingsSchema.default({}),
   general_settings: generalSettingsSchema.default({}),
+  credential_list: z.array(credentialSchema).optional(),
   environment_variables: z.record(z.string(), z.union([z.string(), z.number().transform(String)])).optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;
+export type GeneralSettings = z.infer<typeof generalSettingsSchema>;

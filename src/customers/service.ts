@@ -1,9 +1,10 @@
 import type { EndUserPolicy } from "../config/normalize.js";
 import { GatewayError } from "../errors.js";
-import type { Bus } from "../kv/bus.js";
+import { type Bus, DEAF_BOUND_MS } from "../kv/bus.js";
 import type { Geography } from "../regions/table.js";
 import { policyOf, type RegionPolicy, restriction, UNRESTRICTED } from "../router/filters.js";
 import type { Customer, CustomerFields, Store } from "../store/customers.js";
+import { normalizeId } from "./identify.js";
 
 export const INVALIDATE_CHANNEL = "meridian:customer-invalidate";
 
@@ -156,49 +157,71 @@ export class CustomerService {
   /**
    * After any change: forget here at once, and tell every other process. Admin operations await
    * this before answering: once the bus has the message, every other process sees the change before
-   * the client can send its next request.
+   * the client can send its next request. When the bus does not confirm (Redis down or hung, no
+   * receipt from the cluster primary), the change is stored but the caller hears 503 saying so.
    */
-  invalidate(id: string): Promise<void> {
+  async invalidate(id: string): Promise<void> {
     this.dropLocal(id);
-    return this.bus.publish(INVALIDATE_CHANNEL, id);
+    if (await this.bus.publish(INVALIDATE_CHANNEL, id)) return;
+    throw new GatewayError(
+      "invalidation_unconfirmed",
+      `The change to customer "${id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${DEAF_BOUND_MS / 1000} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${this.opts.ttlMs / 1000} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+      { headers: { "retry-after": "1" } },
+    );
+  }
+
+  /** Several invalidations; the first unconfirmed one is thrown once all were tried. */
+  private async invalidateAll(ids: string[]): Promise<void> {
+    const results = await Promise.allSettled(ids.map((id) => this.invalidate(id)));
+    for (const r of results) if (r.status === "rejected") throw r.reason;
   }
 
   // ---- admin operations: store first (durable), then invalidate ----
 
-  async create(userId: string, fields: CustomerFields): Promise<Customer> {
+  async create(rawId: string, fields: CustomerFields): Promise<Customer> {
+    const userId = normalizeId(rawId);
     const c = await this.guard(() => this.store.createCustomer(userId, fields));
     if (!c)
       throw new GatewayError("customer_exists", `Customer already exists: "${userId}".`, {
         param: "user_id",
       });
+    // a cached "unknown" outcome for this id (unrestricted under `open`) must go everywhere
     await this.invalidate(userId);
     return c;
   }
 
-  async get(userId: string): Promise<Customer> {
+  async get(rawId: string): Promise<Customer> {
+    const userId = normalizeId(rawId);
     const c = await this.guard(() => this.store.getCustomer(userId));
     if (!c) throw notFound([userId]);
     return c;
   }
 
-  async update(userId: string, fields: CustomerFields): Promise<Customer> {
+  async update(rawId: string, fields: CustomerFields): Promise<Customer> {
+    const userId = normalizeId(rawId);
     const c = await this.guard(() => this.store.updateCustomer(userId, fields));
+    if (!c) {
+      // nothing changed; forgetting a stale entry is best effort
+      await this.invalidate(userId).catch(() => undefined);
+      throw notFound([userId]);
+    }
     await this.invalidate(userId);
-    if (!c) throw notFound([userId]);
     return c;
   }
 
-  async delete(userIds: string[]): Promise<number> {
+  async delete(rawIds: string[]): Promise<number> {
+    const userIds = rawIds.map(normalizeId);
     const r = await this.guard(() => this.store.deleteCustomers(userIds));
     if (r.missing.length > 0) throw notFound(r.missing);
-    await Promise.all(userIds.map((id) => this.invalidate(id)));
+    await this.invalidateAll(userIds);
     return r.deleted;
   }
 
-  async setBlocked(userIds: string[], blocked: boolean): Promise<number> {
+  async setBlocked(rawIds: string[], blocked: boolean): Promise<number> {
+    const userIds = rawIds.map(normalizeId);
     const r = await this.guard(() => this.store.setBlocked(userIds, blocked));
     if (r.missing.length > 0) throw notFound(r.missing);
-    await Promise.all(userIds.map((id) => this.invalidate(id)));
+    await this.invalidateAll(userIds);
     return r.updated;
   }
 

@@ -21,19 +21,47 @@ const region = z
     return g;
   });
 
+// Every store must hold what it is given and give back the same string: Postgres text refuses NUL
+// (the insert fails, which used to read as "store unavailable"), and a lone surrogate is stored as
+// U+FFFD, so a later lookup by the same id would miss. Ids also refuse the other control characters.
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+const UNSTORABLE = /\p{Cs}/u;
+const storable = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine(
+      (s) => !s.includes("\0") && !UNSTORABLE.test(s),
+      "must not contain NUL or unpaired surrogate characters",
+    );
+
+export const MAX_METADATA_DEPTH = 20;
+export const MAX_METADATA_BYTES = 64 * 1024;
+
 const userId = z
   .string()
   .trim()
   .min(1, "must be a non-empty string")
-  .max(256, "must be at most 256 characters");
+  .max(256, "must be at most 256 characters")
+  .refine((s) => !CONTROL.test(s), "must not contain control or unpaired surrogate characters");
+const metadata = z
+  .record(z.string(), z.unknown())
+  .superRefine((m, ctx) => {
+    if (depthOver(m, MAX_METADATA_DEPTH))
+      ctx.addIssue({ code: "custom", message: `must nest at most ${MAX_METADATA_DEPTH} levels deep` });
+    else if (Buffer.byteLength(JSON.stringify(m)) > MAX_METADATA_BYTES)
+      ctx.addIssue({ code: "custom", message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` });
+  })
+  .nullable()
+  .optional();
 const fields = {
-  alias: z.string().max(256).nullable().optional(),
+  alias: storable(256).nullable().optional(),
   allowed_model_region: region.optional(),
-  default_model: z.string().max(256).nullable().optional(),
+  default_model: storable(256).nullable().optional(),
   blocked: z.boolean().optional(),
   max_budget: z.number().nonnegative().nullable().optional(),
-  budget_id: z.string().max(256).nullable().optional(),
-  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  budget_id: storable(256).nullable().optional(),
+  metadata,
 };
 const newSchema = z.object({ user_id: userId, ...fields });
 const updateSchema = z.object({ user_id: userId, ...fields });
@@ -81,7 +109,16 @@ export function registerEndUserRoutes(app: FastifyInstance, gw: Gateway): void {
         throw new GatewayError("invalid_request", "Missing required query parameter: end_user_id.", {
           param: "end_user_id",
         });
-      return gw.customers.get(id);
+      const checked = userId.safeParse(id);
+      if (!checked.success)
+        throw new GatewayError(
+          "invalid_request",
+          `Invalid end_user_id: ${checked.error.issues[0].message}.`,
+          {
+            param: "end_user_id",
+          },
+        );
+      return gw.customers.get(checked.data);
     });
     app.post(`${prefix}/update`, admin, async (req) => {
       const b = parse(updateSchema, req.body);
@@ -122,4 +159,12 @@ function clampInt(v: string | undefined, dflt: number, min: number, max: number,
       param: name,
     });
   return n;
+}
+
+/** Deeper than `limit`? Stops at the limit, so a hostile 10,000-level body costs `limit` steps down. */
+function depthOver(v: unknown, limit: number): boolean {
+  if (v === null || typeof v !== "object") return false;
+  if (limit === 0) return true;
+  for (const child of Object.values(v)) if (depthOver(child, limit - 1)) return true;
+  return false;
 }

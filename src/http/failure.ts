@@ -24,6 +24,26 @@ export function failureReply(e: GatewayError | AttemptFailure, extra?: Record<st
   return { status: e.status, headers, body: envelope(e.message, e.type, e.param, e.code) };
 }
 
+/** Failure classes an SDK retries by status (408/429/5xx) and the gateway retries too. */
+const RETRYABLE = new Set(["rate_limit", "timeout", "server", "connection"]);
+
+/**
+ * `x-should-retry` for a final failure, which the OpenAI SDKs obey before looking at the status.
+ * When the gateway has already made more than one attempt for a retryable class and gives the
+ * client no Retry-After, the SDK's own retries would only multiply the upstream's load (3 SDK
+ * tries x 3 gateway tries = 9 calls): "false". With a Retry-After (the upstream's, or our
+ * region_capacity_exhausted) a later try is sensible, and the SDK already retries 429/5xx waiting
+ * that long: no header. A single attempt leaves the SDK's retries as they are.
+ */
+export function retryAdvice(
+  e: GatewayError | AttemptFailure,
+  attemptsMade: number,
+): Record<string, string> | undefined {
+  if (e instanceof GatewayError || attemptsMade < 2 || !RETRYABLE.has(e.kind)) return undefined;
+  if (e.retryAfterMs !== undefined && (e.status === 429 || e.status === 503)) return undefined;
+  return { "x-should-retry": "false" };
+}
+
 /** Write an error envelope straight to node's response (the proxy path, which bypasses Fastify). */
 export function writeFailure(
   res: ServerResponse,

@@ -2,6 +2,7 @@ import type { GatewayConfig } from "../config/normalize.js";
 import type { CustomerService } from "../customers/service.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { AttemptDeps } from "../pipeline/attempt.js";
 import type { Router } from "../router/router.js";
 import type { Store } from "../store/customers.js";
 
@@ -12,6 +13,8 @@ export interface Gateway {
   customers: CustomerService;
   store: Store;
   modelNames: readonly string[];
+  /** How to reach each deployment (the health checks call them as the pipeline does). */
+  upstream: Omit<AttemptDeps, "router">;
   logger: Logger;
   metrics: Metrics | undefined;
   /** Extra readiness checks (e.g. Redis), name -> status. */

@@ -1,4 +1,4 @@
-import type { Deployment } from "../router/deployment.js";
+import { type Deployment, publicApiBase } from "../router/deployment.js";
 import { VERSION } from "../version.js";
 
 /** Response headers that depend only on the serving deployment: built once per deployment. */
@@ -8,9 +8,10 @@ export function deploymentHeaders(d: Deployment): Record<string, string> {
     "x-litellm-model-group": d.modelGroup,
     "x-litellm-version": VERSION,
   };
-  if (d.apiBase) {
-    h["x-litellm-model-api-base"] = d.apiBase;
-    h["x-litellm-api-base"] = d.apiBase;
+  const apiBase = publicApiBase(d.apiBase);
+  if (apiBase) {
+    h["x-litellm-model-api-base"] = apiBase;
+    h["x-litellm-api-base"] = apiBase;
   }
   if (d.geography) h["x-litellm-model-region"] = d.geography;
   if (d.regionName && d.regionName !== d.geography) h["x-meridian-deployment-region"] = d.regionName;

@@ -1,22 +1,90 @@
+import { GatewayError } from "../errors.js";
+
+/**
+ * Deepest nesting of arrays/objects a request body may have. V8's JSON.parse accepts 200,000 levels
+ * but JSON.stringify overflows its stack from about 5,000 (measured on Node 22): a body that parses
+ * could not be serialised for the upstream. Real requests (messages, tools, JSON schemas) nest a few
+ * dozen levels at most.
+ */
+export const MAX_JSON_DEPTH = 400;
+
 /**
  * Parse a request body. Strict JSON first (the fast path). If that fails, one lenient retry that
  * removes `#`/`//` line comments outside strings and trailing commas — exactly what copy-pasted
  * documentation examples contain (LiteLLM's own docs annotate bodies with `# 👈 ...`).
- * Anything else is still a 400 with the parser's position.
+ * Anything else is still a 400 with the parser's position; nesting beyond MAX_JSON_DEPTH is a 400
+ * `nesting_too_deep` (a GatewayError).
  */
 export function parseJsonBody(text: string): { value: unknown; lenient: boolean } {
+  let value: unknown;
+  let parsed = text;
+  let lenient = false;
   try {
-    return { value: JSON.parse(text), lenient: false };
+    value = JSON.parse(text);
   } catch (strictErr) {
     const cleaned = stripCommentsAndTrailingCommas(text);
-    if (cleaned !== text) {
-      try {
-        return { value: JSON.parse(cleaned), lenient: true };
-      } catch {
-        // report the original error below
-      }
+    if (cleaned === text) throw strictErr;
+    try {
+      value = JSON.parse(cleaned);
+    } catch {
+      throw strictErr;
     }
-    throw strictErr;
+    parsed = cleaned;
+    lenient = true;
+  }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw new GatewayError(
+      "nesting_too_deep",
+      `Request body nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep; the limit is ${MAX_JSON_DEPTH}.`,
+    );
+  }
+  return { value, lenient };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * Whether valid JSON `text` nests deeper than `max`. Depth beyond `max` needs more than `max` opening
+ * brackets, so a body with fewer (every ordinary 1-10 KB request) is cleared by native indexOf
+ * counting alone; only the rest get the scan, which skips strings with indexOf as well.
+ */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  if (text.length <= 2 * max + 1) return false;
+  if (!moreThan(text, "[", "{", max)) return false;
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(text, i);
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
+/** Whether `a` and `b` together occur more than `max` times in `text` (strings included). */
+function moreThan(text: string, a: string, b: string, max: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf(a); i >= 0; i = text.indexOf(a, i + 1)) if (++count > max) return true;
+  for (let i = text.indexOf(b); i >= 0; i = text.indexOf(b, i + 1)) if (++count > max) return true;
+  return false;
+}
+
+/** Index of the quote closing the string opened at `open` (the text is valid JSON). */
+function stringEnd(text: string, open: number): number {
+  let q = text.indexOf('"', open + 1);
+  for (;;) {
+    if (q < 0) return text.length;
+    let slashes = 0;
+    while (text.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return q;
+    q = text.indexOf('"', q + 1);
   }
 }
 

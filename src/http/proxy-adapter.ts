@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError } from "../errors.js";
+import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import { Cancel } from "../upstream/cancel.js";
+import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
 import { parseJsonBody } from "./json-body.js";
 import { matchProxyPath } from "./routes.js";
@@ -17,6 +19,7 @@ export interface AdapterOptions {
   /** Who is calling, or the refusal (no/wrong key, shutting down). */
   authenticate: (req: IncomingMessage) => Principal | GatewayError;
   maxBodyBytes: number;
+  cors: CorsPolicy;
 }
 
 /**
@@ -24,10 +27,14 @@ export interface AdapterOptions {
  * (see routes.ts) are answered here, on node's http server ahead of Fastify — whose per-request
  * machinery costs more than everything Meridian does per request; every other path goes to
  * `fallthrough` (Fastify: admin, health, models). Cross-cutting steps run here once, in order:
- * route, authenticate, body limit, JSON parse (and its warning), then the pipeline.
+ * CORS (for every route, Fastify's included), route, authenticate, body limit, JSON parse (and its
+ * warning), then the pipeline.
  */
 export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough: Handler): Handler {
   return (req, res) => {
+    if (req.headers.origin !== undefined || req.method === "OPTIONS") {
+      if (applyCors(o.cors, req, res)) return;
+    }
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const route = matchProxyPath(q < 0 ? url : url.slice(0, q));
@@ -61,6 +68,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
           body = parsed.value;
           if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
         } catch (err) {
+          if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
           return writeFailure(
             res,
             new GatewayError("invalid_json", `Request body is not valid JSON: ${(err as Error).message}`),
@@ -76,6 +84,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
         op: route.op,
         pathModel: route.pathModel,
         headers: req.headers,
+        rawHeaders: req.rawHeaders,
         body,
         principal,
         callId: randomUUID(),
@@ -83,7 +92,10 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
         signal,
         extra,
       };
-      void handle(deps, call).then((result) => writeResult(res, result, signal, onClose));
+      const batch = batchModels(call);
+      void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
+        writeResult(res, result, signal, onClose),
+      );
     });
   };
 }

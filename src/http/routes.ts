@@ -58,7 +58,7 @@ export function proxyPathPatterns(): string[] {
   const out: string[] = [];
   for (const { suffix } of PROXY_OPERATIONS) {
     out.push(`/${suffix}`, `/v1/${suffix}`);
-    for (const p of MODEL_PREFIXES) out.push(`${p}{model}/${suffix}`);
+    for (const p of MODEL_PREFIXES) out.push(`${p}:model/${suffix}`);
   }
   return out;
 }

@@ -139,6 +139,29 @@ for (const [name, make] of [
 }
 
 describe("kv shared: two instances on one Redis", () => {
+  it("a cooldown's reason travels with it; a successful probe on A ends B's cooldown and the key", async () => {
+    const a = await redisInstance();
+    const b = await redisInstance();
+    a.state.startCooldown("dep-probe", Date.now() + 5_000, "failures");
+    a.state.startCooldown("dep-ra", Date.now() + 5_000, "upstream");
+    await waitFor("B to see both", () => b.state.cooldownUntil("dep-ra", Date.now()) > 0, 2_000);
+    await waitFor("B to see dep-probe", () => b.state.cooldownUntil("dep-probe", Date.now()) > 0, 2_000);
+    expect(b.state.cooldownReason("dep-probe", Date.now())).toBe("failures");
+    expect(b.state.cooldownReason("dep-ra", Date.now())).toBe("upstream");
+    a.state.endCooldown("dep-probe");
+    a.state.endCooldown("dep-ra"); // the upstream asked for this one: it stays everywhere
+    expect(a.state.cooldownUntil("dep-probe", Date.now())).toBe(0);
+    await waitFor("B to end it", () => b.state.cooldownUntil("dep-probe", Date.now()) === 0, 2_000);
+    expect(b.state.cooldownUntil("dep-ra", Date.now())).toBeGreaterThan(0);
+    const probe = new Redis(TEST_REDIS_URL);
+    try {
+      expect(await probe.exists(`${PREFIX}deployment:dep-probe:cooldown`)).toBe(0);
+      expect(await probe.exists(`${PREFIX}deployment:dep-ra:cooldown`)).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
   it("a cooldown started on A is seen by B at once, and stored under LiteLLM's key with a TTL", async () => {
     const a = await redisInstance();
     const b = await redisInstance();

@@ -10,6 +10,21 @@ const MAX_OUTBOX = 10_000;
 const RETENTION_MS = 15 * 60_000;
 /** Replay from a bit before the outage began: instances' clocks may disagree; duplicates are harmless. */
 const REPLAY_MARGIN_MS = 60_000;
+/** Carries nothing but proof that Redis still relays: every instance hears its own. */
+const HEARTBEAT_CHANNEL = "meridian:bus-heartbeat";
+
+export interface RedisBusOptions {
+  /** How often this instance publishes a heartbeat. */
+  heartbeatMs?: number;
+  /**
+   * Silence (no message at all, own heartbeats included) after which this instance counts itself
+   * deaf. With the defaults (500 / 1500, checked every heartbeatMs / 2) deafness is known within
+   * DEAF_BOUND_MS.
+   */
+  deafAfterMs?: number;
+  /** Longest publish() waits for Redis to acknowledge before resolving false. */
+  confirmMs?: number;
+}
 
 /**
  * The bus over Redis pub/sub. Local subscribers get a message at once and synchronously (as with
@@ -19,31 +34,57 @@ const REPLAY_MARGIN_MS = 60_000;
  * publish never throws: while Redis is down, messages wait in an outbox and go out on reconnect,
  * so an admin change made during an outage still reaches the other instances afterwards; and an
  * instance that was cut off replays the recent messages it missed (a sorted set per channel).
+ *
+ * A Redis that stops answering without closing its connections (CLIENT PAUSE, SIGSTOP, a failover)
+ * raises no error: heartbeats find it. Every instance publishes one every 500 ms; one that has
+ * heard nothing for 1.5 s tells onHearing(false) (the customer cache stops trusting itself) until
+ * a message arrives again, and then replays what it may have missed.
  */
 export class RedisBus implements Bus {
   private readonly handlers = new Map<string, Array<(m: string) => void>>();
   private readonly subscribed: Array<Promise<unknown>> = [];
   private readonly outbox: Array<[string, string]> = [];
+  private readonly hearingHandlers: Array<(hearing: boolean) => void> = [];
+  private readonly heartbeatMs: number;
+  private readonly deafAfterMs: number;
+  private readonly confirmMs: number;
+  private readonly timer: NodeJS.Timeout;
 
-  private downSince: number | undefined;
-  private wasUp = false;
+  /** Since when messages may have been missed (set while deaf or down, after having heard). */
+  private missingSince: number | undefined;
+  private hearing = false;
+  private lastHeard = 0;
+  private lastBeat = 0;
+  private beating = false;
 
-  constructor(private readonly link: RedisLink) {
+  constructor(
+    private readonly link: RedisLink,
+    opts: RedisBusOptions = {},
+  ) {
+    this.heartbeatMs = opts.heartbeatMs ?? 500;
+    this.deafAfterMs = opts.deafAfterMs ?? 1_500;
+    this.confirmMs = opts.confirmMs ?? 1_000;
     link.sub.on("message", (channel: string, payload: string) => this.onMessage(channel, payload));
-    link.onDown(() => {
-      if (this.wasUp) this.downSince ??= Date.now();
-    });
+    link.onDown(() => this.setHearing(false));
     link.onReady(() => {
-      this.wasUp = true;
       this.drain();
-      const since = this.downSince;
-      this.downSince = undefined;
-      if (since !== undefined) void this.replay(since - REPLAY_MARGIN_MS);
+      this.beat(); // hear ourselves again soon after a reconnect
     });
-    if (link.up) this.wasUp = true;
+    this.subscribed.push(link.sub.subscribe(link.prefix + HEARTBEAT_CHANNEL).catch(() => undefined));
+    this.timer = setInterval(() => this.tick(), Math.max(10, this.heartbeatMs / 2));
+    this.timer.unref();
   }
 
-  publish(channel: string, message: string): Promise<void> {
+  /** True while messages from other instances are known to reach this one. */
+  get listening(): boolean {
+    return this.hearing;
+  }
+
+  onHearing(fn: (hearing: boolean) => void): void {
+    this.hearingHandlers.push(fn);
+  }
+
+  publish(channel: string, message: string): Promise<boolean> {
     for (const h of this.handlers.get(channel) ?? []) h(message);
     return this.send(channel, message);
   }
@@ -65,18 +106,20 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer);
     this.handlers.clear();
+    this.hearingHandlers.length = 0;
   }
 
-  private send(channel: string, message: string): Promise<void> {
+  private send(channel: string, message: string): Promise<boolean> {
     if (this.link.cmd.status !== "ready") {
       this.queue(channel, message);
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
     const payload = `${this.link.instanceId}\n${message}`;
     const now = Date.now();
     const recent = this.recentKey(channel);
-    return this.link.cmd
+    const sent = this.link.cmd
       .multi()
       .publish(this.link.prefix + channel, payload)
       .zadd(recent, now, message)
@@ -84,9 +127,59 @@ export class RedisBus implements Bus {
       .pexpire(recent, RETENTION_MS)
       .exec()
       .then(
-        () => undefined,
-        () => this.queue(channel, message),
+        (res) => {
+          if (res?.[0]?.[0] == null) return true;
+          this.queue(channel, message);
+          return false;
+        },
+        () => {
+          this.queue(channel, message);
+          return false;
+        },
       );
+    // A hung Redis holds the reply for the command timeout (2 s) or forever: answer sooner. The
+    // message still goes out if Redis wakes up (it has it), or from the outbox on failure.
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), this.confirmMs);
+      void sent.then((ok) => {
+        clearTimeout(t);
+        resolve(ok);
+      });
+    });
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    if (now - this.lastBeat >= this.heartbeatMs) this.beat();
+    if (this.hearing && now - this.lastHeard > this.deafAfterMs) this.setHearing(false);
+  }
+
+  private beat(): void {
+    // One heartbeat in flight at most: a hung Redis must not pile them up.
+    if (this.beating || this.link.cmd.status !== "ready") return;
+    this.beating = true;
+    this.lastBeat = Date.now();
+    this.link.cmd
+      .publish(this.link.prefix + HEARTBEAT_CHANNEL, this.link.instanceId)
+      .catch(() => undefined)
+      .finally(() => {
+        this.beating = false;
+      });
+  }
+
+  private setHearing(hearing: boolean): void {
+    if (hearing === this.hearing) return;
+    this.hearing = hearing;
+    if (!hearing) {
+      // What was published after the last message we heard may not have reached us.
+      if (this.lastHeard > 0) this.missingSince ??= this.lastHeard;
+    } else {
+      this.drain();
+      const since = this.missingSince;
+      this.missingSince = undefined;
+      if (since !== undefined) void this.replay(since - REPLAY_MARGIN_MS);
+    }
+    for (const fn of this.hearingHandlers) fn(hearing);
   }
 
   private recentKey(channel: string): string {
@@ -100,8 +193,8 @@ export class RedisBus implements Bus {
       try {
         missed = await this.link.cmd.zrangebyscore(this.recentKey(channel), since, "+inf");
       } catch {
-        // down again: the next reconnect replays from the same point
-        this.downSince = Math.min(this.downSince ?? Number.POSITIVE_INFINITY, since + REPLAY_MARGIN_MS);
+        // down again: the next recovery replays from the same point
+        this.missingSince = Math.min(this.missingSince ?? Number.POSITIVE_INFINITY, since + REPLAY_MARGIN_MS);
         return;
       }
       for (const m of missed) for (const h of list) h(m);
@@ -120,9 +213,14 @@ export class RedisBus implements Bus {
 
   private onMessage(fullChannel: string, payload: string): void {
     if (!fullChannel.startsWith(this.link.prefix)) return;
+    // Any message proves Redis relays to us, our own heartbeat included.
+    this.lastHeard = Date.now();
+    if (!this.hearing && this.link.up) this.setHearing(true);
+    const channel = fullChannel.slice(this.link.prefix.length);
+    if (channel === HEARTBEAT_CHANNEL) return;
     const nl = payload.indexOf("\n");
     if (nl < 0 || payload.slice(0, nl) === this.link.instanceId) return;
-    const list = this.handlers.get(fullChannel.slice(this.link.prefix.length));
+    const list = this.handlers.get(channel);
     if (!list) return;
     const message = payload.slice(nl + 1);
     for (const h of list) h(message);

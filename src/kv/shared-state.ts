@@ -1,4 +1,4 @@
-import { LocalRouterState, type RouterState } from "../router/state.js";
+import { type CooldownReason, LocalRouterState, type RouterState } from "../router/state.js";
 import type { RedisLink } from "./redis.js";
 
 const MINUTE = 60_000;
@@ -102,12 +102,40 @@ export class SharedRouterState implements RouterState {
 
   // ---- writes: local now, Redis soon ----
 
-  startCooldown(id: string, untilMs: number): void {
-    this.local.startCooldown(id, untilMs);
-    const until = this.local.cooldownUntil(id, Date.now());
+  startCooldown(id: string, untilMs: number, reason?: CooldownReason): void {
+    this.local.startCooldown(id, untilMs, reason);
+    const now = Date.now();
+    const until = this.local.cooldownUntil(id, now);
     if (until === 0) return;
     this.myCooldowns.set(id, until);
-    this.pushCooldown(id, until);
+    this.pushCooldown(id, until, this.local.cooldownReason(id, now));
+  }
+
+  cooldownReason(id: string, now: number): CooldownReason | undefined {
+    return this.local.cooldownReason(id, now);
+  }
+
+  /** A probe here succeeded: every instance stops cooling it (unless its upstream asked them to). */
+  endCooldown(id: string): void {
+    this.local.endCooldown(id);
+    if (this.local.cooldownUntil(id, Date.now()) !== 0) return;
+    this.myCooldowns.delete(id);
+    if (this.link.cmd.status !== "ready") return;
+    this.link.cmd
+      .multi()
+      .del(this.key(id, "cooldown"))
+      .publish(this.link.prefix + COOLDOWN_CHANNEL, `${this.link.instanceId}\n${id}\n0\nclear`)
+      .exec()
+      .catch(() => undefined);
+  }
+
+  /** Probe slots are per instance: at most one probe per cooling deployment per instance. */
+  tryProbe(id: string): boolean {
+    return this.local.tryProbe(id);
+  }
+
+  endProbe(id: string): void {
+    this.local.endProbe(id);
   }
 
   recordFailure(id: string, now: number): number {
@@ -151,11 +179,11 @@ export class SharedRouterState implements RouterState {
     return `${this.link.prefix}deployment:${id}:${what}`;
   }
 
-  private pushCooldown(id: string, until: number): void {
+  private pushCooldown(id: string, until: number, reason: CooldownReason | undefined): void {
     const ms = until - Date.now();
     if (ms <= 0 || this.link.cmd.status !== "ready") return;
-    // Relative time on the wire: instances' clocks need not agree.
-    const msg = `${this.link.instanceId}\n${id}\n${ms}`;
+    // Relative time on the wire: instances' clocks need not agree. Older instances read 3 fields.
+    const msg = `${this.link.instanceId}\n${id}\n${ms}\n${reason ?? ""}`;
     this.link.cmd
       .multi()
       .set(this.key(id, "cooldown"), String(ms), "PX", ms)
@@ -165,17 +193,18 @@ export class SharedRouterState implements RouterState {
   }
 
   private onCooldownMessage(payload: string): void {
-    const [from, id, ms] = payload.split("\n");
+    const [from, id, ms, reason] = payload.split("\n");
     if (from === this.link.instanceId || id === undefined) return;
     const n = Number(ms);
-    if (n > 0) this.local.startCooldown(id, Date.now() + n);
+    if (reason === "clear") this.local.endCooldown(id);
+    else if (n > 0) this.local.startCooldown(id, Date.now() + n, reasonOf(reason));
   }
 
   /** After a (re)connect: publish what we cooled while away, learn what others cooled. */
   private async resyncCooldowns(): Promise<void> {
     const now = Date.now();
     for (const [id, until] of this.myCooldowns) {
-      if (until > now) this.pushCooldown(id, until);
+      if (until > now) this.pushCooldown(id, until, this.local.cooldownReason(id, now));
       else this.myCooldowns.delete(id);
     }
     const ids = [...this.watched];
@@ -298,4 +327,9 @@ export class SharedRouterState implements RouterState {
     if (mine.length > 0)
       await this.link.cmd.hdel(`${this.link.prefix}inflight`, ...mine).catch(() => undefined);
   }
+}
+
+/** A reason from the wire; anything else (an older instance's message) is unknown. */
+function reasonOf(s: string | undefined): CooldownReason | undefined {
+  return s === "failures" || s === "upstream" ? s : undefined;
 }

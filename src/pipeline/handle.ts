@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors.js";
-import { failureReply } from "../http/failure.js";
+import { failureReply, retryAdvice } from "../http/failure.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
@@ -74,6 +74,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       ...req.extra,
       ...(lastTried ? deps.deploymentHeaders.get(lastTried.deploymentId) : undefined),
       ...answerHeaders(req.callId, err.retries, err.fallbacks, deps.maxRetries),
+      ...retryAdvice(err.error, err.attempts.length),
     };
     accountFailure(deps.accounting, req, group, undefined, policy, err.error, err.attempts);
     return refusal(err.error, h);

@@ -25,7 +25,7 @@ export function policyFor(
   req: ProxyRequest,
   body: Readonly<Record<string, unknown>>,
 ): PolicyStep {
-  const endUserId = identifyEndUser(req.headers, body)?.id;
+  const endUserId = identifyEndUser(req.headers, body, req.rawHeaders)?.id;
   const cached = deps.customers.cached(endUserId, Date.now());
   if (cached instanceof GatewayError) throw cached;
   const own = req.principal.regions;

@@ -25,6 +25,8 @@ export interface ProxyRequest {
   /** The model named in an Azure-style path, if any. */
   readonly pathModel: string | undefined;
   readonly headers: IncomingHttpHeaders;
+  /** Node's header list, unjoined: tells repeated identity headers apart (see identifyEndUser). */
+  readonly rawHeaders: readonly string[] | undefined;
   /** The parsed JSON body (undefined when empty). Released once a stream commits. */
   body: unknown;
   readonly principal: Principal;

@@ -22,10 +22,15 @@ const GATEWAY_ONLY = new Set([
   "api_version",
 ]);
 
-/** Serialize `req` with `model` replaced, dropping gateway-only keys, without copying the object first. */
+/**
+ * Serialize `req` with `model` replaced, dropping gateway-only keys (and `skip`), without copying
+ * the object first. `defaults` (a deployment's litellm_params temperature, max_tokens, ...) fill
+ * what the client left out; a key the client sent, even as null, is the client's.
+ */
 export function serializeWithModel(
   req: Readonly<Record<string, unknown>>,
   model: string,
+  defaults?: Readonly<Record<string, unknown>>,
   skip?: string,
 ): string {
   let out = `{"model":${JSON.stringify(model)}`;
@@ -34,6 +39,12 @@ export function serializeWithModel(
     const v = req[k];
     if (v === undefined) continue;
     out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  if (defaults !== undefined) {
+    for (const k in defaults) {
+      if (req[k] !== undefined || k === skip || GATEWAY_ONLY.has(k)) continue;
+      out += `,${JSON.stringify(k)}:${JSON.stringify(defaults[k])}`;
+    }
   }
   return `${out}}`;
 }
@@ -45,13 +56,13 @@ export function serializeWithModel(
  */
 export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage: boolean): string {
   if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || clientAskedUsage(a.body))
-    return serializeWithModel(a.body, d.upstreamModel);
+    return serializeWithModel(a.body, d.upstreamModel, d.requestDefaults);
   const opts = a.body.stream_options;
   const merged =
     opts && typeof opts === "object" && !Array.isArray(opts)
       ? { ...(opts as Record<string, unknown>), include_usage: true }
       : { include_usage: true };
-  const json = serializeWithModel(a.body, d.upstreamModel, "stream_options");
+  const json = serializeWithModel(a.body, d.upstreamModel, d.requestDefaults, "stream_options");
   return `${json.slice(0, -1)},"stream_options":${JSON.stringify(merged)}}`;
 }
 

@@ -12,7 +12,7 @@ import {
   record,
   withAttempts,
 } from "./outcome.js";
-import { backoffMs, blamesRequest, cooldownFor, retriesFor } from "./policy.js";
+import { backoffMs, blamesRequest, cooldownFor, cooldownReasonFor, retriesFor } from "./policy.js";
 import type { Router } from "./router.js";
 
 export { type AttemptRecord, LoopFailure } from "./outcome.js";
@@ -81,17 +81,26 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       const now = Date.now();
       const av = router.available(group, policy, now, tried);
       if (av.kind === "none_in_region") break;
+      let picked: Deployment | undefined;
+      let probing = false;
       if (av.kind === "cooling") {
-        block(av.retryAt, "cooling");
-        break;
-      }
-      const picked = router.pick(av.candidates, now, input.estimatedTokens);
-      if (!picked) {
-        // usage-based: every candidate is at its rpm/tpm for this clock minute
-        block((Math.floor(now / 60_000) + 1) * 60_000, "usage");
-        break;
+        // Everything in region is cooling: one request per deployment may probe it, the rest wait.
+        picked = router.claimProbe(group, policy, now, tried);
+        if (!picked) {
+          block(av.retryAt, "cooling");
+          break;
+        }
+        probing = true;
+      } else {
+        picked = router.pick(av.candidates, now, input.estimatedTokens);
+        if (!picked) {
+          // usage-based: every candidate is at its rpm/tpm for this clock minute
+          block((Math.floor(now / 60_000) + 1) * 60_000, "usage");
+          break;
+        }
       }
       if (!isAllowed(picked, policy)) {
+        if (probing) router.state.endProbe(picked.id);
         // Unreachable by construction; if it ever happens, fail closed rather than send a byte.
         throw fail(new GatewayError("internal_error", "routing invariant violated; request refused"));
       }
@@ -107,9 +116,11 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
         r = await input.call(d);
       } finally {
         if (!(r?.ok && input.holdUntilRelease)) router.state.end(d.id);
+        if (probing) router.state.endProbe(d.id);
       }
       const ms = Date.now() - now;
       if (r.ok) {
+        if (probing) router.state.endCooldown(d.id);
         router.state.recordLatency(d.id, ms);
         attempts.push(record(d, group, 200, null, ms));
         let release = noop;
@@ -132,7 +143,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
         // "Single" is counted where this request may go: a pinned customer with one in-region deployment
         // has nowhere else, so cooling it would only turn a blip into 429s (its retries wait instead).
         const cool = cooldownFor(f, n, cfg, router.inRegion(group, policy).length === 1);
-        if (cool > 0) router.state.startCooldown(d.id, t + cool);
+        if (cool > 0) router.state.startCooldown(d.id, t + cool, cooldownReasonFor(f));
       }
 
       if (groupRetries < retriesFor(f.kind, cfg, d.maxRetries)) {

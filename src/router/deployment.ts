@@ -30,10 +30,21 @@ export interface Deployment {
   readonly streamTimeoutMs: number;
   readonly maxRetries: number | undefined;
   readonly mockResponse: string | Record<string, unknown> | undefined;
-  readonly mode: "chat" | "completion" | "embedding" | undefined;
+  /** model_info.mode as written (chat, embedding, image_generation, ...); informational. */
+  readonly mode: string | undefined;
+  /** model_info limits, reported by /model_group/info and /v2/model/info. */
+  readonly maxInputTokens?: number;
+  readonly maxOutputTokens?: number;
+  /** model_info.access_groups: names /models?only_model_access_groups=true lists. */
+  readonly accessGroups?: readonly string[];
   readonly inputCostPerToken: number | undefined;
   readonly outputCostPerToken: number | undefined;
   readonly extraHeaders: Readonly<Record<string, string>>;
+  /**
+   * Request parameters from litellm_params (temperature, max_tokens, seed, ...) sent when the
+   * client does not set its own; undefined when the deployment has none.
+   */
+  readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Public view for /model/info: never includes the api key. */
@@ -42,7 +53,7 @@ export function describeDeployment(d: Deployment): Record<string, unknown> {
     model_name: d.modelGroup,
     litellm_params: {
       model: `${d.provider}/${d.upstreamModel}`,
-      api_base: d.apiBase || null,
+      api_base: publicApiBase(d.apiBase) ?? null,
       api_version: d.apiVersion ?? null,
       region_name: d.regionName ?? null,
       rpm: d.rpm ?? null,
@@ -58,4 +69,33 @@ export function describeDeployment(d: Deployment): Record<string, unknown> {
       output_cost_per_token: d.outputCostPerToken ?? null,
     },
   };
+}
+
+/**
+ * The form of an api_base that may leave the gateway (response headers, /model/info, logs): no user
+ * info, no query, no fragment, since operators put credentials there (`https://user:pw@host`,
+ * Azure Functions' `?code=…`). Otherwise as configured, trailing slash and all, so clients comparing
+ * x-litellm-api-base with their config still match. undefined when nothing safe can be shown.
+ */
+export function publicApiBase(apiBase: string): string | undefined {
+  if (!apiBase) return undefined;
+  let s = apiBase.trim();
+  const cut = s.search(/[?#]/);
+  if (cut >= 0) s = s.slice(0, cut);
+  const scheme = s.indexOf("://");
+  if (scheme >= 0) {
+    const start = scheme + 3;
+    const end = s.slice(start).search(/[/\\]/);
+    const authorityEnd = end < 0 ? s.length : start + end;
+    const at = s.lastIndexOf("@", authorityEnd - 1);
+    if (at >= start) s = s.slice(0, start) + s.slice(at + 1);
+  }
+  // whatever the string tricks missed, the URL parser must agree nothing secret is left
+  try {
+    const u = new URL(s);
+    if (u.username || u.password || u.search || u.hash) return undefined;
+  } catch {
+    return undefined;
+  }
+  return s;
 }

@@ -1,5 +1,6 @@
 import type { RetryPolicy, RouterConfig } from "../config/normalize.js";
 import type { AttemptFailure, FailureKind } from "../upstream/errors.js";
+import type { CooldownReason } from "./state.js";
 
 /**
  * How many retries within one model group this kind of failure gets. Pure.
@@ -75,6 +76,16 @@ export function cooldownFor(
     return Math.max(cfg.cooldownMs, f.retryAfterMs ?? 0);
   }
   return 0;
+}
+
+/**
+ * Whose word a cooldown rests on. Pure. The upstream's when it named a wait (Retry-After) or refused
+ * the deployment's credentials or model (401/404): a probe must not second-guess it. Otherwise
+ * Meridian's own (cooldown_time after a 429/5xx/reset/timeout): a probe may end it early.
+ */
+export function cooldownReasonFor(f: AttemptFailure): CooldownReason {
+  const misconfigured = (f.kind === "auth" && f.status === 401) || f.kind === "not_found";
+  return misconfigured || f.retryAfterMs !== undefined ? "upstream" : "failures";
 }
 
 /** Longest upstream Retry-After we wait out within one request; beyond it the retry is given up. */

@@ -115,6 +115,29 @@ export class Router {
   }
 
   /**
+   * Half-open probe (Envoy's panic threshold, a breaker's half-open state), for when every in-region
+   * deployment of `group` is cooling: the one whose cooldown on Meridian's own failure count ends
+   * soonest and has no probe in flight, its probe slot claimed (the caller must `endProbe`). Cooldowns
+   * the upstream asked for are waited out. Only in-region deployments are considered: never wider.
+   */
+  claimProbe(
+    group: string,
+    policy: RegionPolicy,
+    now: number,
+    tried: ReadonlySet<string>,
+  ): Deployment | undefined {
+    if (this.settings.disableCooldowns) return undefined;
+    const cooling: Array<[number, Deployment]> = [];
+    for (const d of this.inRegion(group, policy)) {
+      if (tried.has(d.id) || this.state.cooldownReason(d.id, now) !== "failures") continue;
+      cooling.push([this.state.cooldownUntil(d.id, now), d]);
+    }
+    cooling.sort((a, b) => a[0] - b[0]);
+    for (const [, d] of cooling) if (this.state.tryProbe(d.id)) return d;
+    return undefined;
+  }
+
+  /**
    * One of `candidates` by the strategy; undefined when the strategy refuses all (rpm/tpm caps).
    * LiteLLM `order`: the lowest order tier is asked first; a higher tier only when every lower one is
    * unavailable — cooling (already excluded), tried, or refused here for its rpm/tpm.

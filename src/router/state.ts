@@ -3,10 +3,25 @@
  * usage in the current minute. Reads are synchronous and local (hot path); a shared
  * implementation (kv/) mirrors writes between instances and feeds remote ones in.
  */
+/**
+ * Why a deployment cools: "failures" on Meridian's own judgement (a 429/5xx/reset/timeout with no
+ * Retry-After; cooldown_time), which a probe may end early; "upstream" when the upstream named the
+ * wait (Retry-After) or the deployment is misconfigured (401/404), which no probe second-guesses.
+ */
+export type CooldownReason = "failures" | "upstream";
+
 export interface RouterState {
   /** Epoch ms until which the deployment is cooling down; 0 when it is not. */
   cooldownUntil(id: string, now: number): number;
-  startCooldown(id: string, untilMs: number): void;
+  /** Extends the cooldown; an "upstream" reason sticks until the cooldown is over. */
+  startCooldown(id: string, untilMs: number, reason?: CooldownReason): void;
+  /** Why it is cooling now; undefined when it is not (or the reason is unknown, e.g. resynced). */
+  cooldownReason(id: string, now: number): CooldownReason | undefined;
+  /** A probe succeeded: the cooldown ends now, unless the upstream itself asked for it. */
+  endCooldown(id: string): void;
+  /** Claims the one probe slot of a cooling deployment; false when a probe is already in flight. */
+  tryProbe(id: string): boolean;
+  endProbe(id: string): void;
   /** Count one failure; returns failures within the last minute including this one. */
   recordFailure(id: string, now: number): number;
   inflight(id: string): number;
@@ -24,6 +39,8 @@ const MINUTE = 60_000;
 
 interface Slot {
   cooldownUntil: number;
+  reason: CooldownReason | undefined;
+  probing: boolean;
   failures: number[];
   inflight: number;
   latency: number | undefined;
@@ -43,6 +60,8 @@ export class LocalRouterState implements RouterState {
     if (!s) {
       s = {
         cooldownUntil: 0,
+        reason: undefined,
+        probing: false,
         failures: [],
         inflight: 0,
         latency: undefined,
@@ -61,9 +80,35 @@ export class LocalRouterState implements RouterState {
     return s.cooldownUntil;
   }
 
-  startCooldown(id: string, untilMs: number): void {
+  startCooldown(id: string, untilMs: number, reason?: CooldownReason): void {
     const s = this.slot(id);
+    if (s.cooldownUntil <= Date.now()) s.reason = reason;
+    else if (reason === "upstream" || s.reason === undefined) s.reason = reason ?? s.reason;
     if (untilMs > s.cooldownUntil) s.cooldownUntil = untilMs;
+  }
+
+  cooldownReason(id: string, now: number): CooldownReason | undefined {
+    const s = this.slots.get(id);
+    return s && s.cooldownUntil > now ? s.reason : undefined;
+  }
+
+  endCooldown(id: string): void {
+    const s = this.slots.get(id);
+    if (!s || s.reason === "upstream") return;
+    s.cooldownUntil = 0;
+    s.reason = undefined;
+  }
+
+  tryProbe(id: string): boolean {
+    const s = this.slot(id);
+    if (s.probing) return false;
+    s.probing = true;
+    return true;
+  }
+
+  endProbe(id: string): void {
+    const s = this.slots.get(id);
+    if (s) s.probing = false;
   }
 
   recordFailure(id: string, now: number): number {

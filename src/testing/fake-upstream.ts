@@ -23,7 +23,29 @@ export interface Behavior {
   cutAfterChunks?: number;
   /** Streaming: wait this long between chunks (ms). */
   chunkIntervalMs?: number;
+  /** Answer 200 with a body a client cannot use (see BrokenBody). */
+  broken?: BrokenBody;
+  /** Rate-limit: answer 429 (unless `status` says otherwise) with `Retry-After: <seconds>`. */
+  retryAfterSeconds?: number;
+  /** Hold the answer until this settles (a test decides when an upstream recovers). */
+  gate?: Promise<unknown>;
+  /** Answer 200 with exactly these bytes (a broken success: truncated JSON, HTML, bad SSE…). */
+  raw?: { body: string; contentType?: string };
 }
+
+/**
+ * 200 answers that are not what was asked for: JSON cut mid-way, an HTML error page, nothing at all,
+ * a plain JSON completion to a `stream: true` request, or an event stream whose events are not JSON.
+ */
+export type BrokenBody = "truncated-json" | "html" | "empty" | "json-for-stream" | "malformed-sse";
+
+export const BROKEN_BODIES: readonly BrokenBody[] = [
+  "truncated-json",
+  "html",
+  "empty",
+  "json-for-stream",
+  "malformed-sse",
+];
 
 export interface RecordedRequest {
   method: string;
@@ -129,7 +151,8 @@ export class FakeUpstream {
       }
       const b = this.queue.shift() ?? this.always;
       const go = () => this.respond(req, res, body, b);
-      if (b.delayMs) setTimeout(go, b.delayMs);
+      if (b.gate) void b.gate.then(go);
+      else if (b.delayMs) setTimeout(go, b.delayMs);
       else go();
     });
   }
@@ -138,8 +161,16 @@ export class FakeUpstream {
     req: IncomingMessage,
     res: ServerResponse,
     body: Record<string, unknown> | undefined,
-    b: Behavior,
+    given: Behavior,
   ): void {
+    const b: Behavior =
+      given.retryAfterSeconds === undefined
+        ? given
+        : {
+            ...given,
+            status: given.status ?? 429,
+            headers: { "retry-after": String(given.retryAfterSeconds), ...given.headers },
+          };
     if (b.hang) return;
     if (b.reset) {
       req.socket.destroy();
@@ -151,6 +182,13 @@ export class FakeUpstream {
         object: "list",
         data: [{ id: "fake", object: "model", created: 0, owned_by: this.label }],
       });
+      return;
+    }
+    if (b.raw) {
+      const h: Record<string, string> = { ...b.headers };
+      if (b.raw.contentType) h["content-type"] = b.raw.contentType;
+      res.writeHead(200, h);
+      res.end(b.raw.body);
       return;
     }
     if (b.status && b.status >= 400 && typeof b.errorBody === "string") {
@@ -193,6 +231,10 @@ export class FakeUpstream {
       );
       return;
     }
+    if (b.broken && b.broken !== "json-for-stream") {
+      brokenBody(res, b.broken, body?.stream === true, b.headers);
+      return;
+    }
     const text = `Hello from ${this.label}`;
     const isChat = path.endsWith("/chat/completions");
     if (!path.endsWith("/completions")) {
@@ -201,7 +243,7 @@ export class FakeUpstream {
       });
       return;
     }
-    if (body?.stream === true) {
+    if (body?.stream === true && b.broken !== "json-for-stream") {
       this.stream(res, model, created, isChat, b);
       return;
     }
@@ -271,6 +313,29 @@ export class FakeUpstream {
     };
     tick();
   }
+}
+
+function brokenBody(
+  res: ServerResponse,
+  kind: Exclude<BrokenBody, "json-for-stream">,
+  streaming: boolean,
+  headers?: Record<string, string>,
+): void {
+  if (kind === "malformed-sse") {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers });
+    res.end('data: {"id":"chatcmpl-broken","choices":[{"delta":\n\ndata: <html>oops</html>\n\n');
+    return;
+  }
+  // The content type a client expects for what it asked, so only the body itself is wrong.
+  const type = kind === "html" ? "text/html" : streaming ? "text/event-stream" : "application/json";
+  const text =
+    kind === "html"
+      ? "<html><body><h1>502 Bad Gateway</h1></body></html>"
+      : kind === "truncated-json"
+        ? '{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"message":{"role":"assist'
+        : "";
+  res.writeHead(200, { "content-type": type, "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
 }
 
 const EMBEDDING = [0.1, 0.2, 0.3];

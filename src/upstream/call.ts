@@ -7,7 +7,7 @@ import { Cancel, type CancelSignal } from "./cancel.js";
 import type { ChunkSink } from "./chunks.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
 import { decodeBuffered } from "./decode.js";
-import { type AttemptFailure, failureFromError, gatewayFailure } from "./errors.js";
+import { type AttemptFailure, failureFromError, gatewayFailure, isGatewaySide } from "./errors.js";
 import { commitStream } from "./stream-commit.js";
 
 /** A committed stream: its first bytes are in hand; the rest is piped into the client's response. */
@@ -99,7 +99,7 @@ export async function callDeployment(
           failure: redactKey(provider.mapError(r.statusCode, r.headers, r.body, describe(d)), d),
         };
       }
-      const decoded = decodeBuffered(provider, d, ctx, r.body, r.headers, describe(d));
+      const decoded = decodeBuffered(provider, d, ctx, r.body, describe(d));
       if (!decoded.ok) return decoded;
       const { body, usage } = decoded.value;
       return {
@@ -142,6 +142,8 @@ export async function callDeployment(
     };
   } catch (err) {
     done();
+    // undici or node refusing our own arguments before anything was sent is the gateway's failure.
+    if (isGatewaySide(err)) return { ok: false, failure: gatewayFailure(err, describe(d)) };
     return { ok: false, failure: failureFromError(err, describe(d), timedOut) };
   }
 }

@@ -44,6 +44,25 @@ const TIMEOUT_CODES = new Set([
   "ETIMEDOUT",
 ]);
 
+/**
+ * Errors raised before a request leaves (undici refusing our arguments, node refusing a header
+ * value): the gateway built something it cannot send. They say nothing about the deployment.
+ */
+const GATEWAY_SIDE_CODES = new Set([
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  "ERR_INVALID_ARG_TYPE",
+  "ERR_INVALID_ARG_VALUE",
+  "ERR_INVALID_CHAR",
+  "ERR_HTTP_INVALID_HEADER_VALUE",
+]);
+
+export function isGatewaySide(err: unknown): boolean {
+  if (err instanceof RangeError) return true; // e.g. a stack overflow while building the request
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && GATEWAY_SIDE_CODES.has(code);
+}
+
 /** A thrown error from undici (no HTTP response at all). */
 export function failureFromError(err: unknown, what: string, timedOut: boolean): AttemptFailure {
   const code = (err as { code?: string } | null)?.code ?? "";
@@ -81,11 +100,6 @@ export function gatewayFailure(err: unknown, what: string): AttemptFailure {
   f.local = true;
   f.cause = err;
   return f;
-}
-
-/** A 2xx answer the client could not use (not JSON, not an event stream, empty). */
-export function invalidResponse(what: string, detail: string): AttemptFailure {
-  return base("server", 502, `${what} answered with ${detail}`, "api_error", "upstream_invalid_response");
 }
 
 /** An upstream HTTP error response. `body` is the raw upstream body (may not be JSON). */

@@ -2,11 +2,11 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Provider } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
-import { looksLikeEventStream, SseFramer } from "../wire/sse.js";
+import { SseFramer } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
 import type { CallContext, CommittedStream } from "./call.js";
 import type { ChunkQueue, ChunkSink } from "./chunks.js";
-import { invalidResponse } from "./errors.js";
+import { invalidReply, notEventStreamStart, notEventStreamType } from "./reply-check.js";
 import { StreamUsageTap } from "./stream-usage.js";
 import { decoderFor, StreamErrorEvent, TranslatedStream } from "./translated-stream.js";
 
@@ -33,11 +33,10 @@ export async function commitStream(
   const body = res.body;
   const refuse = (detail: string): CallResult<CommittedStream> => {
     body.destroy();
-    return { ok: false, failure: invalidResponse(what, detail) };
+    return { ok: false, failure: invalidReply(what, detail) };
   };
-  const ct = res.headers["content-type"];
-  if (typeof ct === "string" && provider.framing === "sse" && !ct.includes("text/event-stream"))
-    return refuse(`${ct} instead of an event stream`);
+  const wrongType = provider.framing === "sse" ? notEventStreamType(res.headers) : undefined;
+  if (wrongType) return refuse(wrongType);
   const cancel = () => {
     abort();
     body.destroy();
@@ -57,7 +56,8 @@ export async function commitStream(
       if (first) break;
     }
     if (!first || first.length === 0) return refuse("an empty stream");
-    if (!looksLikeEventStream(first)) return refuse("a body that is not an event stream");
+    const notSse = notEventStreamStart(first);
+    if (notSse) return refuse(notSse);
     const pipe = async (sink: ChunkSink): Promise<Usage | undefined> => {
       await body.pipeTo({
         write(chunk) {

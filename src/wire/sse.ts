@@ -156,24 +156,3 @@ export function splitEvents(buf: Buffer): Buffer[] {
 export function sseData(value: object | string): string {
   return `data: ${typeof value === "string" ? value : JSON.stringify(value)}\n\n`;
 }
-
-/** Does `buf` start like an event stream (a field name, a comment or a blank line)? */
-export function looksLikeEventStream(buf: Buffer): boolean {
-  let i = 0;
-  while (i < buf.length && (buf[i] === LF || buf[i] === CR)) i++;
-  if (i === buf.length) return true;
-  if (buf[i] === 0x3a) return true;
-  for (const f of FIELDS) if (startsWith(buf, i, f)) return true;
-  return false;
-}
-
-const FIELDS = ["data", "event", "id", "retry"].map((s) => Buffer.from(s));
-
-function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  if (buf.length - at < prefix.length) return buf.subarray(at).equals(prefix.subarray(0, buf.length - at));
-  const next = buf[at + prefix.length];
-  return (
-    buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0 &&
-    (next === 0x3a || next === LF || next === CR || next === undefined)
-  );
-}

@@ -1,9 +1,14 @@
 import { expect } from "vitest";
 import { type Harness, post, startHarness } from "../../testing/harness.js";
+import type { RouterState } from "../state.js";
 
 /** A gateway with fake upstreams and two pinned customers: `cust-eu` (eu) and `cust-us` (us). */
-export async function pinnedHarness(yaml: string, upstreams = ["eu", "eu2", "us"]): Promise<Harness> {
-  const h = await startHarness({ yaml, upstreams });
+export async function pinnedHarness(
+  yaml: string,
+  upstreams = ["eu", "eu2", "us"],
+  routerState?: RouterState,
+): Promise<Harness> {
+  const h = await startHarness({ yaml, upstreams, routerState });
   for (const [id, region] of [
     ["cust-eu", "eu"],
     ["cust-us", "us"],

@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import { resolveDeploymentRegion } from "../regions/infer.js";
+import { listGeographies } from "../regions/table.js";
+import type { Deployment, ProviderName } from "../router/deployment.js";
+import type { Problem } from "./load.js";
+import { pickRequestDefaults } from "./request-defaults.js";
+import { KNOWN_MODES, type ModelEntry } from "./schema.js";
+
+/** One `model_list` entry -> a Deployment ready to serve, or a located problem or notice. */
+
+export const SUPPORTED: Record<string, ProviderName> = {
+  openai: "openai",
+  azure: "azure",
+  // openai-compatible servers LiteLLM configs commonly name this way
+  hosted_vllm: "openai",
+  openai_compatible: "openai",
+  custom_openai: "openai",
+  "text-completion-openai": "openai",
+};
+
+const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
+export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
+
+export function buildDeployment(
+  entry: ModelEntry,
+  i: number,
+  timeoutS: number,
+  routerStreamS: number | undefined,
+  problems: Problem[],
+  notices: Problem[],
+): Deployment | undefined {
+  const p = entry.litellm_params;
+  const at = (key: string): Problem["path"] => ["model_list", i, "litellm_params", key];
+  const slash = p.model.indexOf("/");
+  const prefix = slash > 0 ? p.model.slice(0, slash) : "openai";
+  const upstreamModel = slash > 0 ? p.model.slice(slash + 1) : p.model;
+  const provider = SUPPORTED[prefix];
+  if (!provider) {
+    // Not the operator's mistake but our limit: serve the rest of a real LiteLLM config, say so loudly.
+    notices.push({
+      path: at("model"),
+      message: `provider "${prefix}" is not supported yet (supported: ${Object.keys(SUPPORTED).join(", ")}); this deployment is skipped`,
+    });
+    return undefined;
+  }
+  const apiBaseRaw = p.api_base ?? p.base_url;
+  if (provider === "azure" && upstreamModel.includes("*")) {
+    problems.push({
+      path: at("model"),
+      message: "wildcards are not supported for azure (the deployment name is part of the URL)",
+    });
+    return undefined;
+  }
+  if (provider === "azure" && !apiBaseRaw && p.mock_response === undefined) {
+    problems.push({
+      path: at("api_base"),
+      message:
+        "azure deployments need api_base (https://<resource>.openai.azure.com), here or in the environment variable AZURE_API_BASE",
+    });
+    return undefined;
+  }
+  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
+  const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider });
+  if (!region.ok) {
+    problems.push({
+      path: at(region.key),
+      message: `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
+    });
+    return undefined;
+  }
+  const info = entry.model_info ?? {};
+  const id = info.id ?? stableId(entry);
+  if (info.mode !== undefined && !(KNOWN_MODES as readonly string[]).includes(info.mode))
+    notices.push({
+      path: ["model_list", i, "model_info", "mode"],
+      message: `mode "${info.mode}" is not one LiteLLM knows (${KNOWN_MODES.join(", ")}); kept as written`,
+    });
+  return {
+    id,
+    modelGroup: entry.model_name,
+    provider,
+    upstreamModel,
+    apiBase,
+    apiKey: p.api_key,
+    apiVersion: provider === "azure" ? (p.api_version ?? DEFAULT_AZURE_API_VERSION) : p.api_version,
+    regionName: region.raw,
+    geography: region.geography,
+    regionSource: region.source,
+    rpm: p.rpm ?? entry.rpm,
+    tpm: p.tpm ?? entry.tpm,
+    weight: p.weight,
+    order: p.order,
+    timeoutMs: (p.timeout ?? timeoutS) * 1000,
+    // An explicit stream_timeout (deployment, then router) beats a plain timeout.
+    streamTimeoutMs: (p.stream_timeout ?? routerStreamS ?? p.timeout ?? timeoutS) * 1000,
+    maxRetries: p.max_retries,
+    mockResponse: p.mock_response,
+    mode: info.mode,
+    maxInputTokens: info.max_input_tokens ?? info.max_tokens,
+    maxOutputTokens: info.max_output_tokens,
+    accessGroups: info.access_groups ?? [],
+    inputCostPerToken: info.input_cost_per_token ?? p.input_cost_per_token,
+    outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
+    extraHeaders: p.extra_headers ?? {},
+    requestDefaults: pickRequestDefaults(p),
+  };
+}
+
+/** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */
+function stableId(entry: ModelEntry): string {
+  const { api_key: _secret, ...params } = entry.litellm_params;
+  const basis = JSON.stringify([entry.model_name, params]);
+  return createHash("sha256").update(basis).digest("hex").slice(0, 16);
+}
