@@ -221,7 +221,7 @@ export function badInputs(): BadInput[] {
           ...slow.split(""),
         ],
         gapMs: 250,
-        // the bound the suite allows for the gateway to give up on the body (node's default is 300 s)
+        // the bound the suite allows for the gateway to give up on the body (world.ts sets 5 s)
         timeoutMs: 20_000,
       },
     },

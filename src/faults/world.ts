@@ -38,6 +38,8 @@ router_settings:
 general_settings:
   master_key: sk-1234
   shutdown_grace_seconds: 5
+  # the slow-drip case must be cut off well inside the suite's bound (the default is 60 s)
+  client_request_timeout_seconds: 5
 `;
 
 function entry(group: string, label: string): string {

@@ -34,11 +34,15 @@ for (const kind of ["sqlite", "postgres"] as const) {
       }
     });
 
-    const expect400 = (r: Awaited<ReturnType<typeof post>>, param: string) => {
+    const expect400 = (
+      r: Awaited<ReturnType<typeof post>>,
+      param: string | null,
+      code = "invalid_request",
+    ) => {
       expect(r.status, r.text).toBe(400);
       expect(r.headers.get("retry-after")).toBeNull();
-      expect(r.json.error).toMatchObject({ code: "invalid_request", param, type: "invalid_request_error" });
-      expect(r.json.error.message).toContain(param.split(".")[0]);
+      expect(r.json.error).toMatchObject({ code, param, type: "invalid_request_error" });
+      if (param) expect(r.json.error.message).toContain(param.split(".")[0]);
     };
 
     for (const [name, id] of [
@@ -73,10 +77,14 @@ for (const kind of ["sqlite", "postgres"] as const) {
     it(`metadata nested deeper than ${MAX_METADATA_DEPTH} levels is refused, even 20,000 deep`, async () => {
       for (const levels of [MAX_METADATA_DEPTH + 1, 5_000, 20_000]) {
         const body = `{"user_id":"deep-${levels}","metadata":${nested(levels)}}`;
-        expect400(await post(`${h.url}/end_user/new`, body, h.auth), "metadata");
+        // Beyond the body parser's own nesting limit (400) the parse refuses it first.
+        const param = levels > 400 ? null : "metadata";
+        const code = levels > 400 ? "nesting_too_deep" : "invalid_request";
+        expect400(await post(`${h.url}/end_user/new`, body, h.auth), param, code);
         expect400(
           await post(`${h.url}/end_user/update`, body.replace(`deep-${levels}`, "ok-plain"), h.auth),
-          "metadata",
+          param,
+          code,
         );
       }
     });
