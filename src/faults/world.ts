@@ -40,6 +40,7 @@ general_settings:
   shutdown_grace_seconds: 5
   # the slow-drip case must be cut off well inside the suite's bound (the default is 60 s)
   client_request_timeout_seconds: 5
+  client_headers_timeout_seconds: 5
 `;
 
 function entry(group: string, label: string): string {

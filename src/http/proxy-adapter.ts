@@ -42,7 +42,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     if (route === "bad_path")
       return writeFailure(
         res,
-        new GatewayError("invalid_request", "The model in the request path is not valid percent-encoding."),
+        new GatewayError("invalid_url", "The model in the request path is not valid percent-encoding."),
       );
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
     const principal = o.authenticate(req);

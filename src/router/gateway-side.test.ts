@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Provider } from "../providers/index.js";
 import type { Harness } from "../testing/harness.js";
+import { injectInto } from "../testing/inject.js";
 import { callDeployment } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
 import { UpstreamPools } from "../upstream/client.js";
@@ -81,7 +82,7 @@ general_settings:
   });
 
   it("the same through Fastify's parser (inject)", async () => {
-    const r = await h.built.app.inject({
+    const r = await injectInto(h.built, {
       method: "POST",
       url: "/v1/chat/completions",
       headers: { "content-type": "application/json", ...h.auth },
@@ -93,7 +94,7 @@ general_settings:
   });
 
   it("a body just under the limit is sent and served", async () => {
-    const r = await h.built.app.inject({
+    const r = await injectInto(h.built, {
       method: "POST",
       url: "/v1/chat/completions",
       headers: { "content-type": "application/json", ...h.auth },

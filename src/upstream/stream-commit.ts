@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Provider } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
-import { SseFramer } from "../wire/sse.js";
+import { parseEvents, SseFramer } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
 import type { CallContext, CommittedStream } from "./call.js";
 import type { ChunkQueue, ChunkSink } from "./chunks.js";
@@ -45,23 +45,30 @@ export async function commitStream(
   if (provider.passthrough || !provider.stream) {
     const framer = new SseFramer();
     const tap = new StreamUsageTap(ctx.clientWantsUsage);
-    let first: Buffer | undefined;
+    // Whole events are held until one carries data (a keep-alive comment is not a commitment).
+    const held: Buffer[] = [];
     for (;;) {
       const r = await body.next();
       if (r.done) {
-        first = framer.flush();
+        const tail = framer.flush();
+        if (tail) held.push(tail);
         break;
       }
-      first = framer.push(r.value);
-      if (first) break;
+      const whole = framer.push(r.value);
+      if (!whole) continue;
+      held.push(whole);
+      if (parseEvents(whole).length > 0) break;
     }
+    const first = held.length === 1 ? held[0] : Buffer.concat(held);
     if (!first || first.length === 0) return refuse("an empty stream");
-    const notSse = notEventStreamStart(first);
+    const notSse = notEventStreamStart(first) ?? notOpenAiEvent(first);
     if (notSse) return refuse(notSse);
+    let last: Buffer = first;
     const pipe = async (sink: ChunkSink): Promise<Usage | undefined> => {
       await body.pipeTo({
         write(chunk) {
           const whole = framer.push(chunk);
+          if (whole) last = whole;
           const out = whole && tap.take(whole);
           return out ? sink.write(out) : true;
         },
@@ -70,6 +77,10 @@ export async function commitStream(
       const tail = framer.flush();
       const out = tail && tap.take(tail);
       if (out) sink.write(out);
+      // An OpenAI stream ends with `data: [DONE]`; one that stops short was cut or is broken, and the
+      // client must hear so rather than take a partial answer for a whole one.
+      if (!endsWithDone(tail && tail.length > 0 ? tail : last))
+        throw new StreamErrorEvent(invalidReply(what, "a stream that ended without [DONE]"));
       return tap.usage;
     };
     return { ok: true, value: { first: tap.take(first) ?? "", pipe, cancel } };
@@ -117,4 +128,26 @@ export async function commitStream(
     return ts.usage;
   };
   return { ok: true, value: { first, pipe, cancel } };
+}
+
+const DONE = Buffer.from("[DONE]");
+
+function endsWithDone(buf: Buffer): boolean {
+  const at = buf.lastIndexOf(DONE);
+  if (at < 0) return false;
+  for (let i = at + DONE.length; i < buf.length; i++) if (buf[i] > 0x20) return false;
+  return true;
+}
+
+/** The first event of an OpenAI stream is a JSON chunk (or `[DONE]`); anything else is not one. */
+function notOpenAiEvent(first: Buffer): string | undefined {
+  const e = parseEvents(first)[0];
+  if (!e || e.data === "[DONE]") return undefined;
+  try {
+    const v = JSON.parse(e.data) as unknown;
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) return undefined;
+  } catch {
+    // below
+  }
+  return "a first event whose data is not a JSON object";
 }
