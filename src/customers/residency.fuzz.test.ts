@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { injectInto } from "../../test/inject.js";
 import { build } from "../app.js";
 import { parseConfigText } from "../config/load.js";
 import { openStore } from "../store/customers.js";
-import { injectInto } from "../testing/inject.js";
 
 /**
  * Property, end to end through the HTTP layer: for random configs (deployments in random regions,

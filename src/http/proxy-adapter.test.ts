@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../testing/harness.js";
-import { injectInto } from "../testing/inject.js";
+import { type Harness, startHarness } from "../../test/harness.js";
+import { injectInto } from "../../test/inject.js";
 
 /**
  * The proxy routes are answered by one adapter (proxy-adapter.ts) ahead of Fastify. Tests drive it

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../testing/harness.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
 import { batchModels } from "./batch.js";
 
 const YAML = `

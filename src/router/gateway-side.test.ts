@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Harness } from "../../test/harness.js";
+import { injectInto } from "../../test/inject.js";
+import { dep, routerConfig } from "../../test/router-fixtures.js";
+import { chat, deployment, hits, pinnedHarness, resetAll } from "../../test/router-gateway.js";
 import type { Provider } from "../providers/index.js";
-import type { Harness } from "../testing/harness.js";
-import { injectInto } from "../testing/inject.js";
 import { callDeployment } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
 import { UpstreamPools } from "../upstream/client.js";
@@ -9,8 +11,6 @@ import { runAttempts } from "./attempt.js";
 import { policyOf, restriction } from "./filters.js";
 import { Router } from "./router.js";
 import { LocalRouterState } from "./state.js";
-import { dep, routerConfig } from "./testing/fixtures.js";
-import { chat, deployment, hits, pinnedHarness, resetAll } from "./testing/gateway.js";
 
 /** Remembers every failure and cooldown it is told of, so a test can say "none". */
 class WatchedState extends LocalRouterState {

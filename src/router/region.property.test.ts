@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { dep, routerConfig, seeded } from "../../test/router-fixtures.js";
 import type { RoutingStrategy } from "../config/normalize.js";
 import type { Geography } from "../regions/table.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "../upstream/errors.js";
@@ -8,7 +9,6 @@ import type { Deployment } from "./deployment.js";
 import { filterByRegion, policyOf, type RegionPolicy } from "./filters.js";
 import { Router } from "./router.js";
 import { LocalRouterState } from "./state.js";
-import { dep, routerConfig, seeded } from "./testing/fixtures.js";
 
 const GEOS: Array<Geography | undefined> = ["eu", "us", "uk", undefined];
 const STRATEGIES: RoutingStrategy[] = [

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../testing/harness.js";
+import { type Harness, startHarness } from "../../test/harness.js";
 import { ChunkQueue } from "./chunks.js";
 
 function queue(highWater = 10) {

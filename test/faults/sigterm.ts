@@ -1,6 +1,6 @@
 import { Agent } from "node:http";
-import { waitFor } from "../cluster/testkit.js";
-import type { FakeUpstream } from "../testing/fake-upstream.js";
+import type { FakeUpstream } from "../../src/demo/fake-upstream.js";
+import { waitFor } from "../testkit.js";
 import type { Cli } from "./cli.js";
 import { send } from "./client.js";
 import { classify } from "./ledger.js";

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import { type Harness, post, startHarness } from "../../testing/harness.js";
-import type { RouterState } from "../state.js";
+import type { RouterState } from "../src/router/state.js";
+import { type Harness, post, startHarness } from "./harness.js";
 
 /** A gateway with fake upstreams and two pinned customers: `cust-eu` (eu) and `cust-us` (us). */
 export async function pinnedHarness(

@@ -1,4 +1,4 @@
-import { type Behavior, BROKEN_BODIES, type FakeUpstream } from "../testing/fake-upstream.js";
+import { type Behavior, BROKEN_BODIES, type FakeUpstream } from "../../src/demo/fake-upstream.js";
 import { type Answer, type Call, pool, send } from "./client.js";
 import { classify, marker } from "./ledger.js";
 import type { Rng } from "./rng.js";

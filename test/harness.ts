@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Built, build } from "../app.js";
-import { parseConfigText } from "../config/load.js";
-import type { Bus } from "../kv/bus.js";
-import type { RouterState } from "../router/state.js";
-import { openStore, type Store } from "../store/customers.js";
-import { FakeUpstream } from "./fake-upstream.js";
+import { type Built, build } from "../src/app.js";
+import { parseConfigText } from "../src/config/load.js";
+import { FakeUpstream } from "../src/demo/fake-upstream.js";
+import type { Bus } from "../src/kv/bus.js";
+import type { RouterState } from "../src/router/state.js";
+import { openStore, type Store } from "../src/store/customers.js";
 
 export const MASTER_KEY = "sk-1234";
 

@@ -1,8 +1,8 @@
-import { dropSchema, freePort, PgProxy, PrivateRedis, TEST_PG_URL, uniqueName } from "../cluster/testkit.js";
-import { parseConfigText } from "../config/load.js";
-import { silentLogger } from "../observability/logger.js";
-import { type RunningServer, startServer } from "../server.js";
-import { FakeUpstream } from "../testing/fake-upstream.js";
+import { parseConfigText } from "../../src/config/load.js";
+import { FakeUpstream } from "../../src/demo/fake-upstream.js";
+import { silentLogger } from "../../src/observability/logger.js";
+import { type RunningServer, startServer } from "../../src/server.js";
+import { dropSchema, freePort, PgProxy, PrivateRedis, TEST_PG_URL, uniqueName } from "../testkit.js";
 import type { Received } from "./ledger.js";
 
 /**

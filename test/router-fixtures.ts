@@ -1,6 +1,6 @@
-import type { RouterConfig } from "../../config/normalize.js";
-import type { Geography } from "../../regions/table.js";
-import type { Deployment } from "../deployment.js";
+import type { RouterConfig } from "../src/config/normalize.js";
+import type { Geography } from "../src/regions/table.js";
+import type { Deployment } from "../src/router/deployment.js";
 
 /** Deterministic PRNG (mulberry32) so distribution tests are reproducible. */
 export function seeded(seed: number): () => number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RecordedRequest } from "../testing/fake-upstream.js";
+import type { RecordedRequest } from "../../src/demo/fake-upstream.js";
 import type { Answer } from "./client.js";
 import { checkEnvelope, classify, customerOf, marker, outOfRegion, tagsOf } from "./ledger.js";
 import { makeRng } from "./rng.js";

@@ -1,4 +1,4 @@
-import type { RecordedRequest } from "../testing/fake-upstream.js";
+import type { RecordedRequest } from "../../src/demo/fake-upstream.js";
 import type { Answer } from "./client.js";
 
 /**

@@ -1,8 +1,8 @@
-import { parseConfigText } from "../config/load.js";
-import { type Logger, silentLogger } from "../observability/logger.js";
-import { type RunningServer, startServer } from "../server.js";
-import { FakeUpstream } from "../testing/fake-upstream.js";
-import { SEED_ENV } from "../testing/harness.js";
+import { parseConfigText } from "../src/config/load.js";
+import { FakeUpstream } from "../src/demo/fake-upstream.js";
+import { type Logger, silentLogger } from "../src/observability/logger.js";
+import { type RunningServer, startServer } from "../src/server.js";
+import { SEED_ENV } from "./harness.js";
 
 /**
  * Test fixture: several real gateway instances (startServer, as the CLI runs them) on shared

@@ -1,5 +1,5 @@
 import inject, { type InjectOptions, type Response } from "light-my-request";
-import type { Built } from "../app.js";
+import type { Built } from "../src/app.js";
 
 /**
  * A request into the same node handler a socket reaches (the proxy adapter, then Fastify), without a

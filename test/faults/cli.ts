@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildCli, freePort, waitFor } from "../cluster/testkit.js";
+import { buildCli, freePort, waitFor } from "../testkit.js";
 import { send } from "./client.js";
 
 /** The built CLI in a child process, so the shutdown phase can send it a real SIGTERM. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../cluster/testkit.js";
+import { waitFor } from "../testkit.js";
 import { runBadInputs } from "./bad-input-run.js";
 import { type Cli, startCli } from "./cli.js";
 import { pool, send } from "./client.js";
