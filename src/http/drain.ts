@@ -38,9 +38,11 @@ export class ConnectionDrain {
   private draining = false;
   private reaper: NodeJS.Timeout | undefined;
   private waiters: Array<() => void> = [];
+  private lastOpenedAt = 0;
 
   constructor(server: Server) {
     server.on("connection", (socket: Tracked) => {
+      this.lastOpenedAt = Date.now();
       this.open.add(socket);
       socket.once("close", () => {
         this.open.delete(socket);
@@ -67,6 +69,22 @@ export class ConnectionDrain {
     this.draining = true;
     this.reaper = setInterval(() => this.reap(Date.now()), REAP_EVERY_MS);
     this.reaper.unref();
+  }
+
+  /**
+   * Resolves once no connection is open and none has opened for `quietMs`, or after `maxMs`. Closing
+   * the listener the instant the last connection closes races clients that reconnect at once: a
+   * connection the kernel has accepted but node has not yet taken is reset when the listener goes.
+   * A quiet spell first makes that window empty in practice.
+   */
+  async quiet(quietMs: number, maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    for (;;) {
+      const now = Date.now();
+      if (now >= until) return;
+      if (this.open.size === 0 && now - this.lastOpenedAt >= quietMs) return;
+      await new Promise((r) => setTimeout(r, Math.min(25, until - now)));
+    }
   }
 
   /** Resolves true once no connection is open, false if `ms` pass first. */
