@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { resolveDeploymentRegion } from "../regions/infer.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import { pickRequestDefaults } from "./request-defaults.js";
 import { KNOWN_MODES, type ModelEntry } from "./schema.js";
 

@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { type GatewayConfig, normalize, SUPPORTED } from "./normalize.js";
 import { applyCredentials, applyEnvFallbacks, dropNulls, minimizeSkipped, pathKey } from "./prepare.js";
+import type { Problem } from "./problem.js";
 import { configSchema } from "./schema.js";
 import { checkAccessSettings } from "./security.js";
 import { unknownKeys } from "./unknown-keys.js";
@@ -15,11 +16,6 @@ export class ConfigError extends Error {
     super(problems.join("\n"));
     this.name = "ConfigError";
   }
-}
-
-export interface Problem {
-  path: Path;
-  message: string;
 }
 
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {

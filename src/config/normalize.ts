@@ -1,7 +1,7 @@
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import type { RawConfig } from "./schema.js";
 import { type ServerLimits, serverLimits } from "./server-limits.js";
 

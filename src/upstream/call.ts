@@ -1,39 +1,14 @@
-import type { IncomingHttpHeaders } from "node:http";
-import type { AttemptInput, Provider, UpstreamRequest, UpstreamTarget } from "../providers/contract.js";
+import type { Provider, UpstreamRequest, UpstreamTarget } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
-import type { Usage } from "../wire/usage.js";
-import { Cancel, type CancelSignal } from "./cancel.js";
-import type { ChunkSink } from "./chunks.js";
+import type { CallContext, UpstreamReply } from "./call-types.js";
+import { Cancel } from "./cancel.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
 import { decodeBuffered } from "./decode.js";
 import { type AttemptFailure, failureFromError, gatewayFailure, isGatewaySide } from "./errors.js";
 import { commitStream } from "./stream-commit.js";
 
-/** A committed stream: its first bytes are in hand; the rest is piped into the client's response. */
-export interface CommittedStream {
-  /** Bytes to write first: what arrived (and was translated) before the stream committed. */
-  readonly first: Buffer | string;
-  /** The rest, into `sink` with backpressure. Resolves with the usage seen; rejects on a failure after commit. */
-  pipe(sink: ChunkSink): Promise<Usage | undefined>;
-  /** Stop reading and release the connection (client went away). */
-  cancel(): void;
-}
-
-export interface UpstreamReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Non-streaming: the OpenAI body (upstream's own bytes for passthrough providers). */
-  body: Buffer | undefined;
-  usage: Usage | undefined;
-  stream: CommittedStream | undefined;
-}
-
-export interface CallContext extends AttemptInput {
-  signal: CancelSignal;
-  /** The client asked for the usage chunk (`stream_options.include_usage`). */
-  clientWantsUsage: boolean;
-}
+export type { CallContext, CommittedStream, UpstreamReply } from "./call-types.js";
 
 /** Below this, undici's coarse timer wheel would be off by more than ~10 %. */
 const PRECISE_BELOW_MS = 5_000;

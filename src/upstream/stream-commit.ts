@@ -4,7 +4,7 @@ import type { CallResult } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import { parseEvents, SseFramer } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
-import type { CallContext, CommittedStream } from "./call.js";
+import type { CallContext, CommittedStream } from "./call-types.js";
 import type { ChunkQueue, ChunkSink } from "./chunks.js";
 import { invalidReply, notEventStreamStart, notEventStreamType } from "./reply-check.js";
 import { StreamUsageTap } from "./stream-usage.js";
