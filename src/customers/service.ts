@@ -168,14 +168,7 @@ export class CustomerService {
   async create(rawId: string, fields: CustomerFields): Promise<Customer> {
     const userId = normalizeId(rawId);
     const c = await this.guard(() => this.store.createCustomer(userId, fields));
-    if (!c)
-      throw gatewayError(
-        "customer_exists",
-        { id: userId },
-        {
-          param: "user_id",
-        },
-      );
+    if (!c) throw gatewayError("customer_exists", { id: userId }, { param: "user_id" });
     // a cached "unknown" outcome for this id (unrestricted under `open`) must go everywhere
     await this.invalidate(userId);
     return c;
@@ -228,9 +221,7 @@ export class CustomerService {
       throw gatewayError(
         "store_unavailable",
         { store: this.store.kind },
-        {
-          headers: { "retry-after": "1" },
-        },
+        { headers: { "retry-after": "1" } },
       );
     }
   }

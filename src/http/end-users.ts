@@ -109,18 +109,14 @@ export function registerEndUserRoutes(app: FastifyInstance, gw: Gateway): void {
         throw gatewayError(
           "invalid_request",
           { reason: "missing_query", param: "end_user_id" },
-          {
-            param: "end_user_id",
-          },
+          { param: "end_user_id" },
         );
       const checked = userId.safeParse(id);
       if (!checked.success)
         throw gatewayError(
           "invalid_request",
           { reason: "invalid", param: "end_user_id", why: checked.error.issues[0].message },
-          {
-            param: "end_user_id",
-          },
+          { param: "end_user_id" },
         );
       return gw.customers.get(checked.data);
     });
@@ -159,13 +155,7 @@ function clampInt(v: string | undefined, dflt: number, min: number, max: number,
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw gatewayError(
-      "invalid_request",
-      { reason: "not_integer", param: name, min, max },
-      {
-        param: name,
-      },
-    );
+    throw gatewayError("invalid_request", { reason: "not_integer", param: name, min, max }, { param: name });
   return n;
 }
 

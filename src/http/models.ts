@@ -46,14 +46,7 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
     if (asked === undefined) return { data: groups };
     const group = gw.router.resolveGroup(asked) ?? asked;
     const found = groups.filter((g) => g.model_group === group);
-    if (found.length === 0)
-      throw gatewayError(
-        "model_not_found",
-        { group: asked },
-        {
-          param: "model_group",
-        },
-      );
+    if (found.length === 0) throw gatewayError("model_not_found", { group: asked }, { param: "model_group" });
     return { data: found };
   };
   app.get("/model_group/info", groupHandler);
@@ -62,14 +55,7 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
 
 function indexOfId(deployments: readonly Deployment[], id: string): number {
   const i = deployments.findIndex((d) => d.id === id);
-  if (i < 0)
-    throw gatewayError(
-      "model_not_found",
-      { modelId: id },
-      {
-        param: "litellm_model_id",
-      },
-    );
+  if (i < 0) throw gatewayError("model_not_found", { modelId: id }, { param: "litellm_model_id" });
   return i;
 }
 

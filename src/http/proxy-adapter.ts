@@ -49,9 +49,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
         gatewayError(
           "method_not_allowed",
           { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
-          {
-            headers: { allow: "POST" },
-          },
+          { headers: { allow: "POST" } },
         ),
       );
     }

@@ -25,22 +25,14 @@ export function validateBody(
     if (b.messages === undefined) throw missing("messages");
     if (!Array.isArray(b.messages)) throw wrongType("messages", "an array", b.messages);
     if (b.messages.length === 0)
-      throw gatewayError(
-        "invalid_request",
-        { reason: "no_messages" },
-        {
-          param: "messages",
-        },
-      );
+      throw gatewayError("invalid_request", { reason: "no_messages" }, { param: "messages" });
     for (let i = 0; i < b.messages.length; i++) {
       const m = b.messages[i] as Record<string, unknown> | null;
       if (!m || typeof m !== "object" || typeof m.role !== "string") {
         throw gatewayError(
           "invalid_request",
           { reason: "bad_message", index: i },
-          {
-            param: `messages[${i}]`,
-          },
+          { param: `messages[${i}]` },
         );
       }
     }

@@ -33,13 +33,7 @@ export async function handleBatch(
   try {
     body = validateBody("chat", req.body, undefined);
     if (body.stream === true)
-      throw gatewayError(
-        "invalid_request",
-        { reason: "batch_stream" },
-        {
-          param: "stream",
-        },
-      );
+      throw gatewayError("invalid_request", { reason: "batch_stream" }, { param: "stream" });
     if (models.length === 0 || models.length > MAX_BATCH_MODELS)
       throw gatewayError(
         "invalid_request",
