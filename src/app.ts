@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import Fastify, { type FastifyInstance } from "fastify";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
-import { GatewayError } from "./errors.js";
+import { GatewayError, gatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
@@ -202,15 +202,9 @@ export async function build(deps: BuildDeps): Promise<Built> {
     );
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
-      return sendFailure(
-        reply,
-        new GatewayError(
-          "method_not_allowed",
-          `Method ${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`,
-        ),
-      );
+      return sendFailure(reply, gatewayError("method_not_allowed", { method: req.method, path, allowed }));
     }
-    sendFailure(reply, new GatewayError("not_found", `Route not found: ${req.method} ${path}`));
+    sendFailure(reply, gatewayError("not_found", { reason: "route", method: req.method, path }));
   });
 
   const routeTable = collectRoutes(app);

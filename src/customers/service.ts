@@ -1,5 +1,5 @@
 import type { EndUserPolicy } from "../config/normalize.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import { type Bus, DEAF_BOUND_MS } from "../kv/bus.js";
 import type { Geography } from "../regions/table.js";
 import { policyOf, type RegionPolicy, restriction, UNRESTRICTED } from "../router/filters.js";
@@ -47,11 +47,7 @@ export class CustomerService {
     bus.subscribe(INVALIDATE_CHANNEL, (id) => this.dropLocal(id));
     this.noEndUser =
       opts.endUserPolicy === "reject"
-        ? new GatewayError(
-            "end_user_required",
-            "This gateway serves identified end users only: pass `user` in the body or the x-litellm-end-user-id header.",
-            { param: "user" },
-          )
+        ? gatewayError("end_user_required", {}, { param: "user" })
         : opts.endUserPolicy === "default_region"
           ? defaultPolicy(opts.defaultRegion, undefined)
           : UNRESTRICTED;
@@ -87,11 +83,7 @@ export class CustomerService {
           },
           (err) => {
             this.opts.onStoreError?.(err, "policy");
-            return new GatewayError(
-              "policy_unavailable",
-              `The region policy for end user "${id}" could not be read (store unavailable); the request was refused rather than served unrestricted. Retry shortly.`,
-              { headers: { "retry-after": "1" } },
-            );
+            return gatewayError("policy_unavailable", { id }, { headers: { "retry-after": "1" } });
           },
         )
         .finally(() => {
@@ -105,19 +97,14 @@ export class CustomerService {
   private outcomeFor(id: string, c: Customer | undefined): RegionPolicy | GatewayError {
     if (!c) {
       if (this.opts.endUserPolicy === "reject") {
-        return new GatewayError(
-          "end_user_required",
-          `End user "${id}" is not a known customer and this gateway rejects unknown end users.`,
-          { param: "user" },
-        );
+        return gatewayError("end_user_required", { id }, { param: "user" });
       }
       if (this.opts.endUserPolicy === "default_region") {
         return defaultPolicy(this.opts.defaultRegion, id);
       }
       return policyOf([], id);
     }
-    if (c.blocked)
-      return new GatewayError("customer_blocked", `Customer "${id}" is blocked.`, { param: "user" });
+    if (c.blocked) return gatewayError("customer_blocked", { id }, { param: "user" });
     return policyOf(c.allowed_model_region ? [restriction("customer", id, c.allowed_model_region)] : [], id);
   }
 
@@ -163,9 +150,9 @@ export class CustomerService {
   async invalidate(id: string): Promise<void> {
     this.dropLocal(id);
     if (await this.bus.publish(INVALIDATE_CHANNEL, id)) return;
-    throw new GatewayError(
+    throw gatewayError(
       "invalidation_unconfirmed",
-      `The change to customer "${id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${DEAF_BOUND_MS / 1000} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${this.opts.ttlMs / 1000} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+      { id, deafBoundS: DEAF_BOUND_MS / 1000, ttlS: this.opts.ttlMs / 1000 },
       { headers: { "retry-after": "1" } },
     );
   }
@@ -181,10 +168,7 @@ export class CustomerService {
   async create(rawId: string, fields: CustomerFields): Promise<Customer> {
     const userId = normalizeId(rawId);
     const c = await this.guard(() => this.store.createCustomer(userId, fields));
-    if (!c)
-      throw new GatewayError("customer_exists", `Customer already exists: "${userId}".`, {
-        param: "user_id",
-      });
+    if (!c) throw gatewayError("customer_exists", { id: userId }, { param: "user_id" });
     // a cached "unknown" outcome for this id (unrestricted under `open`) must go everywhere
     await this.invalidate(userId);
     return c;
@@ -234,12 +218,10 @@ export class CustomerService {
       return await fn();
     } catch (err) {
       this.opts.onStoreError?.(err, "admin");
-      throw new GatewayError(
+      throw gatewayError(
         "store_unavailable",
-        `The customer store is unavailable (${this.store.kind}); nothing was changed. Retry shortly.`,
-        {
-          headers: { "retry-after": "1" },
-        },
+        { store: this.store.kind },
+        { headers: { "retry-after": "1" } },
       );
     }
   }
@@ -251,6 +233,5 @@ function defaultPolicy(region: Geography | undefined, id: string | undefined): R
 }
 
 function notFound(ids: string[]): GatewayError {
-  const list = ids.map((i) => `"${i}"`).join(", ");
-  return new GatewayError("customer_not_found", `Customer not found: ${list}.`, { param: "user_id" });
+  return gatewayError("customer_not_found", { ids }, { param: "user_id" });
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import { failureReply } from "./failure.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -21,11 +21,9 @@ const REAP_EVERY_MS = 100;
 /** Quiet over this many reaps too: a busy event loop reads waiting bytes between two reaps, not during a lag. */
 const DRAIN_IDLE_REAPS = DRAIN_IDLE_MS / REAP_EVERY_MS;
 
-export const SHUTTING_DOWN = new GatewayError(
-  "shutting_down",
-  "The gateway is shutting down; retry on another instance.",
-  { headers: { "retry-after": "1", connection: "close" } },
-);
+export const SHUTTING_DOWN = gatewayError("shutting_down", undefined, {
+  headers: { "retry-after": "1", connection: "close" },
+});
 
 /**
  * The connections of one HTTP server, for a shutdown that answers instead of resetting: while

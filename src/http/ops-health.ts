@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import { callDeployment } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
@@ -62,13 +62,12 @@ function selectDeployments(
   if (modelId !== undefined) {
     list = list.filter((d) => d.id === modelId);
     if (list.length === 0)
-      throw new GatewayError("not_found", `No deployment with model id '${modelId}'`, { param: "model_id" });
+      throw gatewayError("not_found", { reason: "deployment", modelId }, { param: "model_id" });
   }
   if (model !== undefined) {
     const group = gw.router.resolveGroup(model) ?? model;
     list = list.filter((d) => d.modelGroup === group);
-    if (list.length === 0)
-      throw new GatewayError("model_not_found", `The model '${model}' does not exist`, { param: "model" });
+    if (list.length === 0) throw gatewayError("model_not_found", { model }, { param: "model" });
   }
   return list;
 }

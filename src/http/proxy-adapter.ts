@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
@@ -39,23 +39,17 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     const q = url.indexOf("?");
     const route = matchProxyPath(q < 0 ? url : url.slice(0, q));
     if (route === undefined) return fallthrough(req, res);
-    if (route === "bad_path")
-      return writeFailure(
-        res,
-        new GatewayError("invalid_url", "The model in the request path is not valid percent-encoding."),
-      );
+    if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
     const principal = o.authenticate(req);
     if (principal instanceof GatewayError) return writeFailure(res, principal);
     if (req.method !== "POST") {
       return writeFailure(
         res,
-        new GatewayError(
+        gatewayError(
           "method_not_allowed",
-          `Method ${req.method} is not allowed on ${url.slice(0, q < 0 ? undefined : q)}; use POST.`,
-          {
-            headers: { allow: "POST" },
-          },
+          { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
+          { headers: { allow: "POST" } },
         ),
       );
     }
@@ -69,10 +63,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
           if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
         } catch (err) {
           if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
-          return writeFailure(
-            res,
-            new GatewayError("invalid_json", `Request body is not valid JSON: ${(err as Error).message}`),
-          );
+          return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
         }
       }
       const signal = new Cancel();
@@ -123,8 +114,6 @@ export function writeResult(res: ServerResponse, r: ProxyResult, signal: Cancel,
   r.written?.(undefined);
 }
 
-const TOO_LARGE = "Request body is larger than the configured limit (general_settings.max_request_size_mb).";
-
 /** The whole body as text, within `limit` bytes; an oversized body gets a 413 and its connection closed. */
 function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done: (text: string) => void) {
   const declared = Number(req.headers["content-length"]);
@@ -152,6 +141,6 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  writeFailure(res, new GatewayError("body_too_large", TOO_LARGE, { headers: { connection: "close" } }));
+  writeFailure(res, gatewayError("body_too_large", { limit: true }, { headers: { connection: "close" } }));
   req.resume(); // drain what is in flight; the connection closes after the answer
 }

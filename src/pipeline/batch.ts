@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply } from "../http/failure.js";
 import { validateBody } from "../http/validate.js";
 import { handle, type PipelineDeps } from "./handle.js";
@@ -33,20 +33,18 @@ export async function handleBatch(
   try {
     body = validateBody("chat", req.body, undefined);
     if (body.stream === true)
-      throw new GatewayError("invalid_request", "Batch completions (model: 'a,b') cannot stream.", {
-        param: "stream",
-      });
+      throw gatewayError("invalid_request", { reason: "batch_stream" }, { param: "stream" });
     if (models.length === 0 || models.length > MAX_BATCH_MODELS)
-      throw new GatewayError(
+      throw gatewayError(
         "invalid_request",
-        `A batch names 1 to ${MAX_BATCH_MODELS} models separated by commas; got ${models.length}.`,
+        { reason: "batch_size", max: MAX_BATCH_MODELS, got: models.length },
         { param: "model" },
       );
     const unknown = models.filter((m) => deps.router.resolveGroup(m) === undefined);
     if (unknown.length > 0)
-      throw new GatewayError(
+      throw gatewayError(
         "invalid_model",
-        `Invalid model name passed in model=${unknown.join(",")}. Available models: ${deps.modelNames.join(", ")}`,
+        { model: unknown.join(","), available: deps.modelNames },
         { param: "model" },
       );
   } catch (err) {

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
@@ -32,10 +32,7 @@ export async function handle(deps: PipelineDeps, req: ProxyRequest): Promise<Pro
     return await run(deps, req);
   } catch (err) {
     deps.accounting.logger.error({ err, op: req.op }, "unhandled error in proxy");
-    const e = new GatewayError(
-      "internal_error",
-      `Internal error while handling ${req.op}; see the gateway log.`,
-    );
+    const e = gatewayError("internal_error", { reason: "handling", what: req.op });
     return refusal(e, { ...req.extra, "x-litellm-call-id": req.callId });
   }
 }

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import { validateBody } from "../http/validate.js";
 import type { Operation } from "../router/deployment.js";
 import type { Router } from "../router/router.js";
@@ -15,11 +15,7 @@ export function resolveModel(
   const model = pathModel ?? (body.model as string);
   const group = router.resolveGroup(model);
   if (group === undefined) {
-    throw new GatewayError(
-      "invalid_model",
-      `Invalid model name passed in model=${model}. Available models: ${modelNames.join(", ") || "(none configured)"}`,
-      { param: "model" },
-    );
+    throw gatewayError("invalid_model", { model, available: modelNames }, { param: "model" });
   }
   return { body, model, group };
 }

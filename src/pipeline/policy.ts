@@ -1,6 +1,6 @@
 import { identifyEndUser } from "../customers/identify.js";
 import type { CustomerService } from "../customers/service.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import { describeAllowed, policyOf, type RegionPolicy } from "../router/filters.js";
 import type { ProxyRequest } from "./types.js";
 
@@ -37,13 +37,8 @@ function combine(own: ProxyRequest["principal"]["regions"], customer: RegionPoli
   if (own.length === 0) return customer;
   const policy = policyOf([...own, ...customer.sources], customer.endUserId);
   if (policy.allowed !== null && policy.allowed.size === 0) {
-    const why = policy.sources
-      .map((s) => `${s.source}${s.id ? ` "${s.id}"` : ""} allows ${[...s.allowed].join(", ")}`)
-      .join("; ");
-    throw new GatewayError(
-      "region_conflict",
-      `The request's region restrictions do not intersect (${why}): it may be served in ${describeAllowed(policy)}. The request was not sent anywhere.`,
-    );
+    const sources = policy.sources.map((s) => ({ source: s.source, id: s.id, allowed: [...s.allowed] }));
+    throw gatewayError("region_conflict", { sources, allowed: describeAllowed(policy) });
   }
   return policy;
 }

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 import { type CancelSignal, sleepUnlessCancelled } from "../upstream/cancel.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Deployment } from "./deployment.js";
@@ -102,7 +102,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       if (!isAllowed(picked, policy)) {
         if (probing) router.state.endProbe(picked.id);
         // Unreachable by construction; if it ever happens, fail closed rather than send a byte.
-        throw fail(new GatewayError("internal_error", "routing invariant violated; request refused"));
+        throw fail(gatewayError("internal_error", { reason: "invariant" }));
       }
       const d = input.model === undefined ? picked : router.bind(picked, input.model);
       if (retrying) retries++;

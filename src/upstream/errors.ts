@@ -1,4 +1,4 @@
-import { typeForStatus, upstreamCodeFor } from "../errors.js";
+import { errorMessage, typeForStatus, upstreamCodeFor } from "../errors.js";
 
 /** Why an attempt failed, in the terms the retry policy and cooldowns reason about. */
 export type FailureKind =
@@ -69,15 +69,15 @@ export function failureFromError(err: unknown, what: string, timedOut: boolean):
   const name = (err as { name?: string } | null)?.name ?? "";
   let f: AttemptFailure;
   if (timedOut || TIMEOUT_CODES.has(code)) {
-    f = base("timeout", 504, `${what} timed out`, "timeout_error", "upstream_timeout");
+    f = base("timeout", 504, errorMessage("upstream_timeout", { what }), "timeout_error", "upstream_timeout");
   } else if (name === "AbortError" || code === "UND_ERR_ABORTED") {
-    f = base("aborted", 499, "client closed the request", "api_error", "client_closed_request");
+    f = base("aborted", 499, errorMessage("client_closed_request"), "api_error", "client_closed_request");
   } else {
     const detail = code || name || "error";
     f = base(
       "connection",
       502,
-      `${what} could not be reached (${detail})`,
+      errorMessage("upstream_connection_error", { what, detail }),
       "api_error",
       "upstream_connection_error",
     );
@@ -88,12 +88,11 @@ export function failureFromError(err: unknown, what: string, timedOut: boolean):
 
 /** Building the request failed inside the gateway: nothing was sent, the deployment is not to blame. */
 export function gatewayFailure(err: unknown, what: string): AttemptFailure {
-  const detail =
-    err instanceof RangeError ? "the request is too deeply nested to serialise" : "see the gateway log";
+  const tooDeep = err instanceof RangeError;
   const f = base(
     "gateway",
     500,
-    `The gateway could not prepare the request for ${what}: ${detail}.`,
+    errorMessage("internal_error", { reason: "prepare", what, tooDeep }),
     "api_error",
     "internal_error",
   );
@@ -109,7 +108,7 @@ export function failureFromResponse(
   body: Buffer,
   what: string,
 ): AttemptFailure {
-  let message = `${what} returned HTTP ${status}`;
+  let message = errorMessage(upstreamCodeFor(status), { what, status });
   let type = typeForStatus(status);
   let code: string = upstreamCodeFor(status);
   let param: string | null = null;
