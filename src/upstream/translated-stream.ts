@@ -43,6 +43,8 @@ export class StreamErrorEvent extends Error {
 export class TranslatedStream {
   usage: Usage | undefined;
   private id: string | undefined;
+  /** An error event that followed translated events in one chunk: thrown once those are forwarded. */
+  private pending: AttemptFailure | undefined;
 
   constructor(
     private readonly decoder: EventDecoder,
@@ -52,10 +54,17 @@ export class TranslatedStream {
 
   /** SSE text to forward for this chunk ("" when nothing is complete yet). Throws StreamErrorEvent. */
   take(chunk: Buffer): string {
+    this.throwPending();
     let out = "";
     for (const e of this.decoder.push(chunk)) {
       const step = this.translator.push(e);
-      if ("error" in step) throw new StreamErrorEvent(step.error);
+      if ("error" in step) {
+        if (out === "") throw new StreamErrorEvent(step.error);
+        // Events translated before the error arrived in the same chunk are the client's first, as they
+        // would be had they come a packet earlier: the stream commits on them and then ends with the error.
+        this.pending = step.error;
+        return out;
+      }
       if (step.usage) this.usage = addUsage(undefined, step.usage);
       for (const c of step.chunks) out += this.chunk(c);
     }
@@ -64,6 +73,7 @@ export class TranslatedStream {
 
   /** The body ended normally: closing chunks, the usage chunk if asked, and `[DONE]`. */
   end(): string {
+    this.throwPending();
     let out = "";
     for (const e of this.decoder.end()) {
       const step = this.translator.push(e);
@@ -83,6 +93,13 @@ export class TranslatedStream {
       });
     }
     return `${out}data: [DONE]\n\n`;
+  }
+
+  private throwPending(): void {
+    const f = this.pending;
+    if (f === undefined) return;
+    this.pending = undefined;
+    throw new StreamErrorEvent(f);
   }
 
   private chunk(c: object): string {
