@@ -16,6 +16,8 @@ export const ERRORS = {
   /** GET /v1/models/{id} for a name we do not serve: OpenAI's own code for it. */
   model_not_found: { status: 404, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
+  /** The deployment's provider cannot serve this operation (e.g. embeddings on a chat-only wire format). */
+  operation_not_supported: { status: 400, type: "invalid_request_error" },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
   invalid_header: { status: 400, type: "invalid_request_error" },
   invalid_url: { status: 400, type: "invalid_request_error" },

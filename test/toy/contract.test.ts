@@ -158,6 +158,18 @@ describe("a toy translating provider through the gateway", () => {
     expect([fakes.a.hits + fakes.b.hits, fakes.us.hits]).toEqual([3, 0]);
   });
 
+  it("an operation the toy's wire format cannot carry is refused before any byte is sent", async () => {
+    for (const [path, body] of [
+      ["/v1/completions", { model: "toy-chat", user, prompt: "hi" }],
+      ["/v1/embeddings", { model: "toy-chat", user, input: "hi" }],
+    ] as const) {
+      const r = await post(`${h.url}${path}`, body, h.auth);
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe("operation_not_supported");
+    }
+    expect([fakes.a.hits, fakes.b.hits, fakes.us.hits]).toEqual([0, 0, 0]);
+  });
+
   for (const spaced of [true, false]) {
     it(`an oops after pieces ends the committed stream with an error event (${spaced ? "events apart" : "one chunk"})`, async () => {
       fakes.a.spacedMs = spaced ? 2 : undefined;
