@@ -158,6 +158,25 @@ describe("a toy translating provider through the gateway", () => {
     expect([fakes.a.hits + fakes.b.hits, fakes.us.hits]).toEqual([3, 0]);
   });
 
+  it("a stream whose body ends before its finish event is not passed off as whole: error event, no [DONE]", async () => {
+    fakes.a.next({ kind: "no-finish", pieces: 2 });
+    const r = await chat({ stream: true });
+    expect(r.status).toBe(200);
+    expect(r.text).not.toContain("[DONE]");
+    const last = JSON.parse(parseEvents(Buffer.from(r.text)).at(-1)?.data ?? "{}");
+    expect(last.error.code).toBe("upstream_invalid_response");
+    expect([fakes.a.hits, fakes.b.hits, fakes.us.hits]).toEqual([1, 0, 0]);
+  });
+
+  it("a stream that ends before any event falls over: nothing was committed", async () => {
+    fakes.a.next({ kind: "no-finish", pieces: 0 });
+    const r = await chat({ stream: true });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-litellm-model-id")).toBe("toy-b");
+    expect(r.text.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect([fakes.a.hits, fakes.b.hits, fakes.us.hits]).toEqual([1, 1, 0]);
+  });
+
   it("an operation the toy's wire format cannot carry is refused before any byte is sent", async () => {
     for (const [path, body] of [
       ["/v1/completions", { model: "toy-chat", user, prompt: "hi" }],

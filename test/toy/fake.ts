@@ -10,7 +10,9 @@ export type ToyBehavior =
   /** Stream: an `oops` event before any piece. */
   | { kind: "oops-first" }
   /** Stream: this many pieces, then an `oops` event and the end of the body. */
-  | { kind: "oops-after"; pieces: number };
+  | { kind: "oops-after"; pieces: number }
+  /** Stream: this many pieces, then the body ends cleanly without its `finish` event. */
+  | { kind: "no-finish"; pieces: number };
 
 /** Tokens the fake reports for every answer: fixed, so a test can tell its tokens were counted. */
 export const TOY_COUNTS = { in: 7, out: 3 };
@@ -96,9 +98,10 @@ export class ToyFake {
       res.end(ev("oops", { why: "overloaded" }));
       return;
     }
-    const count = b.kind === "oops-after" ? b.pieces : this.pieces;
+    const count = b.kind === "oops-after" || b.kind === "no-finish" ? b.pieces : this.pieces;
     const events: string[] = [];
     for (let i = 0; i < count; i++) events.push(ev("piece", { t: this.piece(i) }));
+    if (b.kind === "no-finish") return void res.end(events.join(""));
     events.push(
       b.kind === "oops-after"
         ? ev("oops", { why: "lost the thread" })
