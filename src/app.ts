@@ -71,7 +71,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const targets = new Map<string, UpstreamTarget>();
   const headers = new Map<string, Readonly<Record<string, string>>>();
   for (const d of config.deployments) {
-    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, providers[d.provider].target(d));
+    const provider = providers[d.provider];
+    // A config naming a provider nobody registered must not start half-wired.
+    if (!provider) throw new Error(`deployment ${d.id}: provider "${d.provider}" is not registered`);
+    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, provider.target(d));
     headers.set(d.id, Object.freeze(deploymentHeaders(d)));
   }
 

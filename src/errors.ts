@@ -145,6 +145,13 @@ export const ERRORS = {
     message: (v: { method: string | undefined; path: string; allowed: readonly string[] }) =>
       `Method ${v.method} is not allowed on ${v.path}; use ${v.allowed.join(" or ")}.`,
   },
+  /** The deployment's provider cannot serve this operation (e.g. embeddings on a chat-only wire format). */
+  operation_not_supported: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { group: string; op: string; provider: string }) =>
+      `Model group ${v.group} cannot serve ${v.op} requests (provider ${v.provider}).`,
+  },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
   invalid_header: {
     status: 400,

@@ -5,6 +5,7 @@ import { type Built, build } from "../src/app.js";
 import { parseConfigText } from "../src/config/load.js";
 import { FakeUpstream } from "../src/demo/fake-upstream.js";
 import type { Bus } from "../src/kv/bus.js";
+import type { Provider } from "../src/providers/contract.js";
 import type { RouterState } from "../src/router/state.js";
 import { openStore, type Store } from "../src/store/customers.js";
 
@@ -31,6 +32,8 @@ export interface HarnessOptions {
   routerState?: RouterState;
   /** Reuse upstreams started elsewhere (e.g. two gateways on the same fakes). */
   shared?: Record<string, FakeUpstream>;
+  /** Test-only providers, by prefix (`toy/...` in the YAML): given to the config loader and build(). */
+  providers?: Record<string, Provider>;
 }
 
 /** A real gateway on an ephemeral port, real SQLite in a temp dir, local fake upstreams. */
@@ -42,9 +45,18 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   let yaml = o.yaml;
   for (const [label, u] of Object.entries(upstreams)) yaml = yaml.replaceAll(`{{${label}}}`, u.url);
   const dir = mkdtempSync(join(tmpdir(), "meridian-test-"));
-  const config = parseConfigText(yaml, "test-config.yaml", { ...process.env, ...o.env });
+  const env = { ...process.env, ...o.env };
+  const extraProviders = Object.keys(o.providers ?? {});
+  const config = parseConfigText(yaml, "test-config.yaml", env, { extraProviders });
   const store = await openStore(o.databaseUrl ?? `sqlite:${join(dir, "meridian.db")}`);
-  const built = await build({ config, store, bus: o.bus, routerState: o.routerState, metrics: false });
+  const built = await build({
+    config,
+    store,
+    bus: o.bus,
+    routerState: o.routerState,
+    metrics: false,
+    providers: o.providers,
+  });
   await built.app.listen({ host: "127.0.0.1", port: 0 });
   const addr = built.app.server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;

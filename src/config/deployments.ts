@@ -28,13 +28,15 @@ export function buildDeployment(
   routerStreamS: number | undefined,
   problems: Problem[],
   notices: Problem[],
+  extraProviders: readonly string[] = [],
 ): Deployment | undefined {
   const p = entry.litellm_params;
   const at = (key: string): Problem["path"] => ["model_list", i, "litellm_params", key];
   const slash = p.model.indexOf("/");
   const prefix = slash > 0 ? p.model.slice(0, slash) : "openai";
   const upstreamModel = slash > 0 ? p.model.slice(slash + 1) : p.model;
-  const provider = SUPPORTED[prefix];
+  const provider: Deployment["provider"] | undefined =
+    SUPPORTED[prefix] ?? (extraProviders.includes(prefix) ? prefix : undefined);
   if (!provider) {
     // Not the operator's mistake but our limit: serve the rest of a real LiteLLM config, say so loudly.
     notices.push({

@@ -30,11 +30,22 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   return parseConfigText(text, file, env);
 }
 
+export interface ParseOptions {
+  /**
+   * Provider prefixes beyond the built-in ones (`toy/model` → provider "toy"), for providers handed
+   * to build() by whoever embeds the gateway (the tests' toy translating provider). Each names its
+   * own provider; the built-in prefixes cannot be overridden.
+   */
+  extraProviders?: readonly string[];
+}
+
 export function parseConfigText(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: ParseOptions = {},
 ): GatewayConfig {
+  const extraProviders = options.extraProviders ?? [];
   const counter = new LineCounter();
   const doc = parseDocument(text, {
     ...PYYAML_OPTIONS,
@@ -63,7 +74,7 @@ export function parseConfigText(
   }
   const rawObj = raw as Record<string, unknown>;
   const access = checkAccessSettings(rawObj);
-  minimizeSkipped(rawObj, new Set(Object.keys(SUPPORTED)));
+  minimizeSkipped(rawObj, new Set([...Object.keys(SUPPORTED), ...extraProviders]));
 
   // LiteLLM sets environment_variables before resolving os.environ/ references.
   const envVars = rawObj.environment_variables;
@@ -89,7 +100,7 @@ export function parseConfigText(
   if (access.problems.length > 0 || envProblems.length > 0 || !parsed.success)
     throw fail([...access.problems, ...envProblems, ...schemaProblems]);
 
-  const result = normalize(parsed.data, env);
+  const result = normalize(parsed.data, env, extraProviders);
   if (result.problems.length > 0) throw fail(result.problems);
   return {
     ...result.config,

@@ -244,7 +244,8 @@ export class FakeUpstream {
       return;
     }
     if (body?.stream === true && b.broken !== "json-for-stream") {
-      this.stream(res, model, created, isChat, b);
+      const opts = body.stream_options as { include_usage?: unknown } | undefined;
+      this.stream(res, model, created, isChat, b, opts?.include_usage === true);
       return;
     }
     const id = `${isChat ? "chatcmpl" : "cmpl"}-fake-${this.hits}`;
@@ -269,10 +270,21 @@ export class FakeUpstream {
     return;
   }
 
-  private stream(res: ServerResponse, model: string, created: number, isChat: boolean, b: Behavior): void {
+  /** Streams this many tokens (the same as a non-streaming answer), reported when asked as OpenAI does. */
+  private stream(
+    res: ServerResponse,
+    model: string,
+    created: number,
+    isChat: boolean,
+    b: Behavior,
+    includeUsage: boolean,
+  ): void {
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...b.headers });
     const id = `chatcmpl-fake-${this.hits}`;
     const events: string[] = [];
+    // With stream_options.include_usage OpenAI says `"usage": null` in every chunk and adds one last
+    // chunk with no choices and the usage.
+    const usageField = includeUsage ? { usage: null } : {};
     const chunk = (delta: Record<string, unknown>, finish: string | null) =>
       isChat
         ? {
@@ -281,6 +293,7 @@ export class FakeUpstream {
             created,
             model,
             choices: [{ index: 0, delta, finish_reason: finish }],
+            ...usageField,
           }
         : {
             id,
@@ -288,6 +301,7 @@ export class FakeUpstream {
             created,
             model,
             choices: [{ index: 0, text: String(delta.content ?? ""), finish_reason: finish }],
+            ...usageField,
           };
     events.push(`data: ${JSON.stringify(chunk({ role: "assistant", content: "" }, null))}\n\n`);
     for (let i = 0; i < this.streamChunks; i++)
@@ -295,6 +309,10 @@ export class FakeUpstream {
         `data: ${JSON.stringify(chunk({ content: i === 0 ? `Hello from ${this.label}` : ` part ${i}` }, null))}\n\n`,
       );
     events.push(`data: ${JSON.stringify(chunk({}, "stop"))}\n\n`);
+    if (includeUsage) {
+      const last = { id, object: isChat ? "chat.completion.chunk" : "text_completion", created, model };
+      events.push(`data: ${JSON.stringify({ ...last, choices: [], usage: STREAM_USAGE })}\n\n`);
+    }
     events.push("data: [DONE]\n\n");
     let i = 0;
     const tick = () => {
@@ -337,6 +355,9 @@ function brokenBody(
   res.writeHead(200, { "content-type": type, "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/** What a streamed answer reports with include_usage: the non-streaming usage, as OpenAI's would be. */
+export const STREAM_USAGE = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
 
 const EMBEDDING = [0.1, 0.2, 0.3];
 // As OpenAI does: little-endian float32s, base64 (the openai SDK asks for this by default).

@@ -58,7 +58,11 @@ export interface StreamEvent {
   readonly data: string;
 }
 
-/** What one upstream event becomes: OpenAI chunks to send (maybe none), or an error the upstream sent. */
+/**
+ * What one upstream event becomes: OpenAI chunks to send (maybe none), or an error the upstream sent.
+ * `done` marks the stream's final event: events after it are ignored, and a body that ends before
+ * one was cut (the client gets an error event, as for an OpenAI stream without `[DONE]`).
+ */
 export type TranslateStep =
   | { readonly chunks: readonly object[]; readonly usage?: Usage; readonly done?: boolean }
   | { readonly error: AttemptFailure };

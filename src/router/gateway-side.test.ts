@@ -106,6 +106,7 @@ general_settings:
 
 describe("a request the gateway cannot serialise", () => {
   const throwing: Provider = {
+    operations: new Set(["chat"]),
     prepare() {
       throw new RangeError("Maximum call stack size exceeded");
     },

@@ -1,6 +1,7 @@
+import { errorMessage } from "../errors.js";
 import type { Provider, UpstreamRequest, UpstreamTarget } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
-import type { Deployment } from "../router/deployment.js";
+import type { Deployment, Operation } from "../router/deployment.js";
 import type { CallContext, UpstreamReply } from "./call-types.js";
 import { Cancel } from "./cancel.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
@@ -28,6 +29,8 @@ export async function callDeployment(
   pools: UpstreamPools,
   ctx: CallContext,
 ): Promise<CallResult<UpstreamReply>> {
+  // The contract's promise: an operation the wire format cannot carry is refused before any byte is sent.
+  if (!provider.operations.has(ctx.op)) return { ok: false, failure: unsupportedOperation(d, ctx.op) };
   let req: UpstreamRequest;
   try {
     const p = provider.prepare(d, target, ctx);
@@ -121,6 +124,21 @@ export async function callDeployment(
     if (isGatewaySide(err)) return { ok: false, failure: gatewayFailure(err, describe(d)) };
     return { ok: false, failure: failureFromError(err, describe(d), timedOut) };
   }
+}
+
+/** The request's fault, not the deployment's (bad_request: no retry, no cooldown). */
+function unsupportedOperation(d: Deployment, op: Operation): AttemptFailure {
+  return {
+    kind: "bad_request",
+    status: 400,
+    message: errorMessage("operation_not_supported", { group: d.modelGroup, op, provider: d.provider }),
+    type: "invalid_request_error",
+    code: "operation_not_supported",
+    param: "model",
+    retryAfterMs: undefined,
+    passHeaders: undefined,
+    local: true,
+  };
 }
 
 /** Only built for failures: the success path allocates no description. */

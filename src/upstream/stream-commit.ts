@@ -86,7 +86,7 @@ export async function commitStream(
     return { ok: true, value: { first: tap.take(first) ?? "", pipe, cancel } };
   }
 
-  const ts = new TranslatedStream(decoderFor(provider), provider.stream(d, ctx), ctx.clientWantsUsage);
+  const ts = new TranslatedStream(decoderFor(provider), provider.stream(d, ctx), ctx.clientWantsUsage, what);
   let first = "";
   let ended = false;
   try {
