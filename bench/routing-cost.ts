@@ -6,7 +6,7 @@ import type { RoutingStrategy } from "../src/config/normalize.js";
 import type { RegionPolicy } from "../src/router/filters.js";
 import { Router } from "../src/router/router.js";
 import { LocalRouterState } from "../src/router/state.js";
-import { dep, routerConfig } from "../src/router/testing/fixtures.js";
+import { dep, routerConfig } from "../test/router-fixtures.js";
 
 const N = 1_000_000;
 const deployments = [

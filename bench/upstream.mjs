@@ -1,7 +1,7 @@
 // The benchmark's upstream: the repo's fake OpenAI server, no recording, on ports given as arguments.
 // The first two answer at once (one per region); a third, when given, streams like a model does:
 // 20 chunks 25 ms apart. Runs in its own process so its CPU is not billed to the load generator.
-import { FakeUpstream } from "../dist/testing/fake-upstream.js";
+import { FakeUpstream } from "../dist/demo/fake-upstream.js";
 import { SLOW } from "./measure.mjs";
 
 const ports = process.argv.slice(2).map(Number);

@@ -1,28 +1,32 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
-import { GatewayError } from "./errors.js";
+import { GatewayError, gatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
-import { LENIENT_WARNING, proxyFastPath } from "./http/fast-path.js";
 import type { Gateway } from "./http/gateway.js";
-import { deploymentHeaders, usageOf } from "./http/headers.js";
+import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { parseJsonBody } from "./http/json-body.js";
 import { registerModelRoutes } from "./http/models.js";
 import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
-import { registerProxyRoutes } from "./http/proxy.js";
+import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
+import { matchProxyPath } from "./http/routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
-import { PROVIDERS, type UpstreamTarget } from "./providers/index.js";
+import { accountingFor } from "./pipeline/account.js";
+import type { PipelineDeps } from "./pipeline/handle.js";
+import { MASTER, OPEN } from "./pipeline/types.js";
+import type { Provider, UpstreamTarget } from "./providers/contract.js";
+import { PROVIDERS } from "./providers/index.js";
 import { Router } from "./router/router.js";
 import { LocalRouterState, type RouterState } from "./router/state.js";
 import type { Store } from "./store/customers.js";
@@ -37,11 +41,16 @@ export interface BuildDeps {
   metrics?: boolean;
   /** Extra readiness checks. */
   health?: Gateway["health"];
+  /** Providers beyond the built-in ones (tests register a toy translating provider). */
+  providers?: Readonly<Record<string, Provider>>;
 }
 
 export interface Built {
   app: FastifyInstance;
   gateway: Gateway;
+  pipeline: PipelineDeps;
+  /** The node request handler a socket reaches: the proxy adapter, then Fastify. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** The server's connections, for a shutdown that answers them instead of resetting them. */
   drain: ConnectionDrain;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
@@ -58,10 +67,14 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const router = new Router(config, state);
   const metrics = deps.metrics === false ? undefined : new Metrics();
 
+  const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();
   const headers = new Map<string, Readonly<Record<string, string>>>();
   for (const d of config.deployments) {
-    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, PROVIDERS[d.provider].target(d));
+    const provider = providers[d.provider];
+    // A config naming a provider nobody registered must not start half-wired.
+    if (!provider) throw new Error(`deployment ${d.id}: provider "${d.provider}" is not registered`);
+    if (d.mockResponse === undefined || d.apiBase) targets.set(d.id, provider.target(d));
     headers.set(d.id, Object.freeze(deploymentHeaders(d)));
   }
 
@@ -80,24 +93,32 @@ export async function build(deps: BuildDeps): Promise<Built> {
       bus,
     ),
     store,
-    pools: new UpstreamPools(),
-    targets,
-    deploymentHeaders: headers,
     modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
-    maxRetries: String(config.router.numRetries),
+    upstream: { pools: new UpstreamPools(), targets, providers },
     logger,
-    log: new RequestLog(logger, metrics),
     metrics,
-    usage:
-      config.router.strategy === "usage-based-routing-v2"
-        ? // the attempt loop counts the request when it is sent; tokens are known only now
-          (d, body) => state.recordUsage(d.id, 0, usageOf(body)?.total ?? 0, Date.now())
-        : undefined,
     health: deps.health ?? [],
+  };
+
+  const pipeline: PipelineDeps = {
+    router,
+    customers: gateway.customers,
+    ...gateway.upstream,
+    deploymentHeaders: headers,
+    modelNames: gateway.modelNames,
+    maxRetries: String(config.router.numRetries),
+    // Tokens are counted per deployment only where a strategy reads them.
+    accounting: accountingFor(
+      new RequestLog(logger, metrics),
+      logger,
+      config.router.strategy === "usage-based-routing-v2" ? state : undefined,
+    ),
   };
 
   const lifecycle: Lifecycle = { shuttingDown: false };
   const access = accessCheck(config.general.masterKey, lifecycle, logger);
+  const principal = config.general.masterKey ? MASTER : OPEN;
+  let handler: Built["handler"] | undefined;
   const limits = config.general.server;
   let drain: ConnectionDrain | undefined;
   const app = Fastify({
@@ -110,8 +131,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
     // node's parser errors and Fastify's router errors in our envelope, not theirs
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
-    // Proxy requests are answered ahead of Fastify (fast-path.ts); everything else reaches it.
-    serverFactory: (handler) => {
+    // Proxy requests are answered ahead of Fastify (proxy-adapter.ts); everything else reaches it.
+    serverFactory: (fastify) => {
       const server = createServer({
         requestTimeout: limits.requestTimeoutMs,
         headersTimeout: limits.headersTimeoutMs,
@@ -122,7 +143,16 @@ export async function build(deps: BuildDeps): Promise<Built> {
       server.keepAliveTimeout = limits.keepAliveTimeoutMs;
       server.maxConnections = limits.maxConnections;
       drain = new ConnectionDrain(server);
-      server.on("request", drain.wrap(proxyFastPath(gateway, access, handler)));
+      handler = proxyAdapter(
+        pipeline,
+        {
+          authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/") ?? principal,
+          maxBodyBytes: config.general.maxBodyBytes,
+          cors: { client: config.general.corsOrigins, admin: config.general.adminCorsOrigins },
+        },
+        fastify,
+      );
+      server.on("request", drain.wrap(handler));
       return server;
     },
   });
@@ -169,26 +199,21 @@ export async function build(deps: BuildDeps): Promise<Built> {
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0];
     const allowed = (["GET", "POST"] as const).filter(
-      (method) => method !== req.method && app.hasRoute({ method, url: path }),
+      (method) =>
+        method !== req.method &&
+        (app.hasRoute({ method, url: path }) || (method === "POST" && matchProxyPath(path) !== undefined)),
     );
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
-      return sendFailure(
-        reply,
-        new GatewayError(
-          "method_not_allowed",
-          `Method ${req.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`,
-        ),
-      );
+      return sendFailure(reply, gatewayError("method_not_allowed", { method: req.method, path, allowed }));
     }
-    sendFailure(reply, new GatewayError("not_found", `Route not found: ${req.method} ${path}`));
+    sendFailure(reply, gatewayError("not_found", { reason: "route", method: req.method, path }));
   });
 
   const routeTable = collectRoutes(app);
   registerHealthRoutes(app, gateway, lifecycle);
   registerOpsHealthRoute(app, gateway);
   registerRoutesRoute(app, routeTable);
-  registerProxyRoutes(app, gateway);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
   if (metrics) {
@@ -204,6 +229,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   return {
     app,
     gateway,
+    pipeline,
+    handler: handler as Built["handler"],
     drain: connections,
     beginShutdown() {
       lifecycle.shuttingDown = true;
@@ -212,7 +239,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     async close() {
       lifecycle.shuttingDown = true;
       await app.close();
-      await gateway.pools.close();
+      await pipeline.pools.close();
     },
   };
 }

@@ -1,65 +1,390 @@
 /**
- * The one registry of error codes. Every error a client can see is built here, so the
- * status, OpenAI `type` and `code` of a condition never drift between routes.
+ * The one registry of error codes. Every error a client can see is built from here: a code's
+ * status, OpenAI `type` and message template live together, so neither the status nor the words
+ * of a condition drift between routes. Call sites pass values; `gatewayError` writes the message.
  */
+
+/** A request field that is missing or holds a value the gateway cannot use. */
+type FieldProblem =
+  | { reason: "missing"; param: string | null }
+  | { reason: "invalid"; param: string | null; why: string };
+
+const fieldProblem = (v: FieldProblem): string =>
+  v.reason === "missing"
+    ? `Missing required parameter: ${v.param}.`
+    : `Invalid ${v.param ?? "body"}: ${v.why}.`;
+
+/** `detail` is a fixed parser reason (never client bytes); absent, the message has no parentheses. */
+const withDetail = (detail: string | undefined): string => (detail ? ` (${detail})` : "");
+
+const forCustomer = (endUserId: string | undefined): string =>
+  endUserId ? ` for customer "${endUserId}"` : "";
+
+const BLOCKED_WHY = {
+  cooling: "is cooling down after failures",
+  usage: "has reached its rpm/tpm limit for this minute",
+} as const;
+
+const IDENTITY_WHY = {
+  percent_escape:
+    "holds a percent-escape; header ids are not percent-decoded, so send the id as UTF-8 bytes (or in the body `user` field)",
+  not_utf8: "is not valid UTF-8",
+  control_character: "contains a control character",
+  not_string: "must be a string",
+} as const;
+
+/** An upstream error response that brought no message of its own. */
+const upstreamStatus = (v: { what: string; status: number }): string => `${v.what} returned HTTP ${v.status}`;
+
 export const ERRORS = {
   // request shape
-  invalid_json: { status: 400, type: "invalid_request_error" },
+  invalid_json: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { detail: string }) => `Request body is not valid JSON: ${v.detail}`,
+  },
   /** Arrays/objects nested deeper than the parser's limit (json-body.ts MAX_JSON_DEPTH). */
-  nesting_too_deep: { status: 400, type: "invalid_request_error" },
-  invalid_request: { status: 400, type: "invalid_request_error" },
-  invalid_model: { status: 400, type: "invalid_request_error" },
-  invalid_region: { status: 400, type: "invalid_request_error" },
-  unsupported_media_type: { status: 415, type: "invalid_request_error" },
-  body_too_large: { status: 413, type: "invalid_request_error" },
-  not_found: { status: 404, type: "invalid_request_error" },
+  nesting_too_deep: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { limit: number }) =>
+      `Request body nests arrays/objects more than ${v.limit} levels deep; the limit is ${v.limit}.`,
+  },
+  invalid_request: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (
+      v:
+        | FieldProblem
+        | { reason: "empty_body" | "not_object" | "no_messages" | "content_length" | "batch_stream" }
+        | { reason: "bad_message"; index: number }
+        | { reason: "wrong_type"; param: string; expected: string; got: string }
+        | { reason: "missing_query"; param: string }
+        | { reason: "not_integer"; param: string; min: number; max: number }
+        | { reason: "batch_size"; max: number; got: number }
+        | { reason: "malformed_http"; detail?: string },
+    ) => {
+      switch (v.reason) {
+        case "missing":
+        case "invalid":
+          return fieldProblem(v);
+        case "empty_body":
+          return "Request body is empty; send a JSON object.";
+        case "not_object":
+          return "Request body must be a JSON object.";
+        case "no_messages":
+          return "messages must contain at least one message.";
+        case "bad_message":
+          return `messages[${v.index}] must be an object with a string "role".`;
+        case "wrong_type":
+          return `Invalid type for ${v.param}: expected ${v.expected}, got ${v.got}.`;
+        case "missing_query":
+          return `Missing required query parameter: ${v.param}.`;
+        case "not_integer":
+          return `Invalid ${v.param}: expected an integer from ${v.min} to ${v.max}.`;
+        case "content_length":
+          return "Content-Length does not match the body.";
+        case "batch_stream":
+          return "Batch completions (model: 'a,b') cannot stream.";
+        case "batch_size":
+          return `A batch names 1 to ${v.max} models separated by commas; got ${v.got}.`;
+        case "malformed_http":
+          return `Malformed HTTP request${withDetail(v.detail)}.`;
+      }
+    },
+  },
+  invalid_model: {
+    status: 400,
+    type: "invalid_request_error",
+    /** `model` is what was asked (a batch names every unknown one, comma-joined). */
+    message: (v: { model: string; available: readonly string[] }) =>
+      `Invalid model name passed in model=${v.model}. Available models: ${v.available.join(", ") || "(none configured)"}`,
+  },
+  invalid_region: { status: 400, type: "invalid_request_error", message: fieldProblem },
+  unsupported_media_type: {
+    status: 415,
+    type: "invalid_request_error",
+    message: (v: { reason: "admin"; got: string } | { reason: "parser" }) =>
+      v.reason === "admin"
+        ? `Admin routes take only Content-Type: application/json (got ${v.got}).`
+        : "Unsupported content type; send application/json.",
+  },
+  body_too_large: {
+    status: 413,
+    type: "invalid_request_error",
+    /** `limit`: the configured limit was what refused it (we know which setting to name). */
+    message: (v: { limit: boolean }) =>
+      v.limit
+        ? "Request body is larger than the configured limit (general_settings.max_request_size_mb)."
+        : "Request body is too large.",
+  },
+  not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (
+      v: { reason: "route"; method: string; path: string } | { reason: "deployment"; modelId: string },
+    ) =>
+      v.reason === "route"
+        ? `Route not found: ${v.method} ${v.path}`
+        : `No deployment with model id '${v.modelId}'`,
+  },
   /** GET /v1/models/{id} for a name we do not serve: OpenAI's own code for it. */
-  model_not_found: { status: 404, type: "invalid_request_error" },
-  method_not_allowed: { status: 405, type: "invalid_request_error" },
+  model_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { model: string } | { group: string } | { modelId: string }) =>
+      "model" in v
+        ? `The model '${v.model}' does not exist`
+        : "group" in v
+          ? `The model group '${v.group}' does not exist`
+          : `Model id = ${v.modelId} not found on the gateway`,
+  },
+  method_not_allowed: {
+    status: 405,
+    type: "invalid_request_error",
+    message: (v: { method: string | undefined; path: string; allowed: readonly string[] }) =>
+      `Method ${v.method} is not allowed on ${v.path}; use ${v.allowed.join(" or ")}.`,
+  },
+  /** The deployment's provider cannot serve this operation (e.g. embeddings on a chat-only wire format). */
+  operation_not_supported: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { group: string; op: string; provider: string }) =>
+      `Model group ${v.group} cannot serve ${v.op} requests (provider ${v.provider}).`,
+  },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
-  invalid_header: { status: 400, type: "invalid_request_error" },
-  invalid_url: { status: 400, type: "invalid_request_error" },
-  header_too_large: { status: 431, type: "invalid_request_error" },
-  request_timeout: { status: 408, type: "invalid_request_error" },
+  invalid_header: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { detail?: string }) => `Malformed request header or framing${withDetail(v.detail)}.`,
+  },
+  invalid_url: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { reason: "request_line" | "percent_encoding" | "model_path" | "segment_too_long" }) =>
+      ({
+        request_line: "The request line has an invalid URL.",
+        percent_encoding: "The request URL has an invalid percent-encoding.",
+        model_path: "The model in the request path is not valid percent-encoding.",
+        segment_too_long: "A path segment of the request URL is too long.",
+      })[v.reason],
+  },
+  header_too_large: {
+    status: 431,
+    type: "invalid_request_error",
+    message: () => "Request headers are larger than the server accepts.",
+  },
+  request_timeout: {
+    status: 408,
+    type: "invalid_request_error",
+    message: () => "The request was not received in time.",
+  },
   // auth
-  invalid_api_key: { status: 401, type: "auth_error" },
-  forbidden: { status: 403, type: "auth_error" },
+  invalid_api_key: {
+    status: 401,
+    type: "auth_error",
+    message: (v: { sent: boolean }) =>
+      v.sent
+        ? "Authentication Error: invalid API key."
+        : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
+  },
+  forbidden: { status: 403, type: "auth_error", message: () => "This key may not use this route." },
   /** A CORS preflight from an origin the route does not serve (general_settings.*cors_allow_origins). */
-  cors_origin_not_allowed: { status: 403, type: "permission_error" },
+  cors_origin_not_allowed: {
+    status: 403,
+    type: "permission_error",
+    message: (v: { origin: string | undefined; path: string; admin: boolean }) =>
+      `Origin ${v.origin} is not allowed on ${v.path} (general_settings.${v.admin ? "admin_cors_allow_origins" : "cors_allow_origins"}).`,
+  },
   /** No master key and the admin call did not come from loopback. */
-  admin_remote_forbidden: { status: 403, type: "permission_error" },
+  admin_remote_forbidden: {
+    status: 403,
+    type: "permission_error",
+    message: () =>
+      "Admin routes answer only loopback callers when no master key is set; set general_settings.master_key (or general_settings.allow_remote_admin_without_key: true).",
+  },
   // customers and residency
-  customer_exists: { status: 400, type: "invalid_request_error" },
-  customer_not_found: { status: 404, type: "invalid_request_error" },
-  customer_blocked: { status: 403, type: "permission_error" },
-  end_user_required: { status: 403, type: "permission_error" },
+  customer_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) => `Customer already exists: "${v.id}".`,
+  },
+  customer_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { ids: readonly string[] }) =>
+      `Customer not found: ${v.ids.map((i) => `"${i}"`).join(", ")}.`,
+  },
+  customer_blocked: {
+    status: 403,
+    type: "permission_error",
+    message: (v: { id: string }) => `Customer "${v.id}" is blocked.`,
+  },
+  end_user_required: {
+    status: 403,
+    type: "permission_error",
+    /** `id` absent: the request named no end user at all. */
+    message: (v: { id?: string }) =>
+      v.id === undefined
+        ? "This gateway serves identified end users only: pass `user` in the body or the x-litellm-end-user-id header."
+        : `End user "${v.id}" is not a known customer and this gateway rejects unknown end users.`,
+  },
   /** An end-user id that is present but cannot be read exactly (bad bytes, control characters). */
-  invalid_identity: { status: 400, type: "invalid_request_error" },
+  invalid_identity: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { where: string; problem: keyof typeof IDENTITY_WHY }) =>
+      `End-user id in ${v.where} ${IDENTITY_WHY[v.problem]}; the request was refused.`,
+  },
   /** One identity header repeated with different values. */
-  conflicting_identity: { status: 400, type: "invalid_request_error" },
-  no_deployment_in_region: { status: 403, type: "permission_error" },
-  region_capacity_exhausted: { status: 429, type: "rate_limit_error" },
-  no_deployment_available: { status: 429, type: "rate_limit_error" },
-  policy_unavailable: { status: 503, type: "service_unavailable_error" },
-  store_unavailable: { status: 503, type: "service_unavailable_error" },
+  conflicting_identity: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { header: string }) =>
+      `Header ${v.header} was sent more than once with different values; send one end-user id.`,
+  },
+  /** `allowed` is describeAllowed(policy): `region "eu"`, `regions "eu", "us"`. */
+  no_deployment_in_region: {
+    status: 403,
+    type: "permission_error",
+    message: (v: { group: string; allowed: string; endUserId?: string; regions: readonly string[] }) =>
+      `No deployment of model "${v.group}" is in ${v.allowed}${forCustomer(v.endUserId)}; its deployments are in: ${v.regions.join(", ") || "none"}. The request was not sent anywhere.`,
+  },
+  /** Key, team and customer regions do not intersect: nothing may serve this caller. */
+  region_conflict: {
+    status: 403,
+    type: "permission_error",
+    message: (v: {
+      sources: readonly { source: string; id?: string; allowed: readonly string[] }[];
+      allowed: string;
+    }) =>
+      `The request's region restrictions do not intersect (${v.sources
+        .map((s) => `${s.source}${s.id ? ` "${s.id}"` : ""} allows ${s.allowed.join(", ")}`)
+        .join("; ")}): it may be served in ${v.allowed}. The request was not sent anywhere.`,
+  },
+  region_capacity_exhausted: {
+    status: 429,
+    type: "rate_limit_error",
+    message: (v: {
+      group: string;
+      allowed: string;
+      endUserId?: string;
+      blocked: keyof typeof BLOCKED_WHY;
+      retryAfter: number;
+    }) =>
+      `Every deployment of model "${v.group}" in ${v.allowed}${forCustomer(v.endUserId)} ${BLOCKED_WHY[v.blocked]}; retry in ${v.retryAfter}s. No out-of-region deployment is used.`,
+  },
+  no_deployment_available: {
+    status: 429,
+    type: "rate_limit_error",
+    message: (v: { group: string; blocked: keyof typeof BLOCKED_WHY; retryAfter: number }) =>
+      `Every deployment of model "${v.group}" ${BLOCKED_WHY[v.blocked]}; retry in ${v.retryAfter}s.`,
+  },
+  policy_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { id: string }) =>
+      `The region policy for end user "${v.id}" could not be read (store unavailable); the request was refused rather than served unrestricted. Retry shortly.`,
+  },
+  store_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { store: string }) =>
+      `The customer store is unavailable (${v.store}); nothing was changed. Retry shortly.`,
+  },
   /** An admin change was stored but the bus did not confirm that every instance heard of it. */
-  invalidation_unconfirmed: { status: 503, type: "service_unavailable_error" },
-  // upstream
-  upstream_error: { status: 502, type: "api_error" },
+  invalidation_unconfirmed: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { id: string; deafBoundS: number; ttlS: number }) =>
+      `The change to customer "${v.id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${v.deafBoundS} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${v.ttlS} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+  },
+  // upstream: `what` names the deployment; an upstream's own message, when it sent one, is passed through instead
+  upstream_error: { status: 502, type: "api_error", message: upstreamStatus },
   // upstream answered with an error and no code of its own; the status is passed through
-  upstream_bad_request: { status: 400, type: "invalid_request_error" },
-  upstream_auth_error: { status: 401, type: "auth_error" },
-  upstream_not_found: { status: 404, type: "not_found_error" },
-  upstream_rate_limited: { status: 429, type: "rate_limit_error" },
-  upstream_connection_error: { status: 502, type: "api_error" },
-  upstream_timeout: { status: 504, type: "timeout_error" },
-  upstream_invalid_response: { status: 502, type: "api_error" },
-  client_closed_request: { status: 499, type: "api_error" },
-  shutting_down: { status: 503, type: "service_unavailable_error" },
-  internal_error: { status: 500, type: "api_error" },
-} as const satisfies Record<string, { status: number; type: string }>;
+  upstream_bad_request: { status: 400, type: "invalid_request_error", message: upstreamStatus },
+  upstream_auth_error: { status: 401, type: "auth_error", message: upstreamStatus },
+  upstream_not_found: { status: 404, type: "not_found_error", message: upstreamStatus },
+  upstream_rate_limited: { status: 429, type: "rate_limit_error", message: upstreamStatus },
+  upstream_connection_error: {
+    status: 502,
+    type: "api_error",
+    message: (v: { what: string; detail: string }) => `${v.what} could not be reached (${v.detail})`,
+  },
+  upstream_timeout: {
+    status: 504,
+    type: "timeout_error",
+    message: (v: { what: string } | { what: string; status: number }) =>
+      "status" in v ? upstreamStatus(v) : `${v.what} timed out`,
+  },
+  upstream_invalid_response: {
+    status: 502,
+    type: "api_error",
+    message: (v: { what: string; why: string }) => `${v.what} answered with ${v.why}`,
+  },
+  client_closed_request: { status: 499, type: "api_error", message: () => "client closed the request" },
+  shutting_down: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: () => "The gateway is shutting down; retry on another instance.",
+  },
+  internal_error: {
+    status: 500,
+    type: "api_error",
+    message: (
+      v:
+        | { reason: "routing"; method: string | undefined; path: string }
+        | { reason: "handling"; what: string }
+        | { reason: "invariant" }
+        | { reason: "prepare"; what: string; tooDeep: boolean },
+    ) => {
+      switch (v.reason) {
+        case "routing":
+          return `Internal error while routing ${v.method} ${v.path}.`;
+        case "handling":
+          return `Internal error while handling ${v.what}; see the gateway log.`;
+        case "invariant":
+          return "routing invariant violated; request refused";
+        case "prepare":
+          return `The gateway could not prepare the request for ${v.what}: ${v.tooDeep ? "the request is too deeply nested to serialise" : "see the gateway log"}.`;
+      }
+    },
+  },
+} as const satisfies Record<string, { status: number; type: string; message: (v: never) => string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+type Template<C extends ErrorCode> = (typeof ERRORS)[C]["message"];
+
+/** The values code `C`'s message needs; `undefined` for a fixed message. */
+export type ErrorValues<C extends ErrorCode> =
+  Parameters<Template<C>> extends [] ? undefined : Parameters<Template<C>>[0];
+
+export interface ErrorOptions {
+  param?: string | null;
+  /** Only where one code answers with more than one status (invalid_url: 414 for a too-long segment). */
+  status?: number;
+  /** Extra response headers, e.g. Retry-After. */
+  headers?: Record<string, string>;
+}
+
+/** A fixed message takes no values; every other code must be given exactly the values its template names. */
+type ValueArgs<C extends ErrorCode> =
+  ErrorValues<C> extends undefined ? [values?: undefined] : [values: ErrorValues<C>];
+
+/** The message code `C` shows for `values`. Also for failures that are not GatewayErrors (upstream attempts). */
+export function errorMessage<C extends ErrorCode>(code: C, ...args: ValueArgs<C>): string {
+  return (ERRORS[code].message as (v: unknown) => string)(args[0]);
+}
+
+/** The one way to build a client-facing error: the registry gives status, type and message. */
+export function gatewayError<C extends ErrorCode>(
+  code: C,
+  ...args: [...ValueArgs<C>, opts?: ErrorOptions]
+): GatewayError {
+  const message = (ERRORS[code].message as (v: unknown) => string)(args[0]);
+  return new GatewayError(code, message, args[1] as ErrorOptions | undefined);
+}
 
 export interface ErrorEnvelope {
   error: { message: string; type: string; param: string | null; code: string };
@@ -73,11 +398,8 @@ export class GatewayError extends Error {
   /** Extra response headers, e.g. Retry-After. */
   readonly headers: Record<string, string> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { param?: string | null; status?: number; headers?: Record<string, string> } = {},
-  ) {
+  /** Call sites use gatewayError(code, values); this takes a finished message from the registry. */
+  constructor(code: ErrorCode, message: string, opts: ErrorOptions = {}) {
     super(message);
     this.name = "GatewayError";
     this.code = code;
@@ -96,11 +418,19 @@ export function envelope(message: string, type: string, param: string | null, co
   return { error: { message, type, param, code } };
 }
 
+export type UpstreamStatusCode =
+  | "upstream_auth_error"
+  | "upstream_not_found"
+  | "upstream_timeout"
+  | "upstream_rate_limited"
+  | "upstream_bad_request"
+  | "upstream_error";
+
 /**
  * Registry code for an upstream error that brought no code of its own (or only a number).
  * `upstream_auth_error` makes plain that the *deployment's* credentials were refused, not the client's.
  */
-export function upstreamCodeFor(status: number): ErrorCode {
+export function upstreamCodeFor(status: number): UpstreamStatusCode {
   if (status === 401 || status === 403) return "upstream_auth_error";
   if (status === 404) return "upstream_not_found";
   if (status === 408 || status === 504) return "upstream_timeout";

@@ -39,6 +39,9 @@ const DEGRADED_CACHE_MS = 1_000;
 /** After the grace period: how long the last answers may take to leave before sockets are destroyed. */
 const CUT_FLUSH_MS = 1_000;
 
+/** The drain ends early after this long with no connection open and none opened. */
+const DRAIN_QUIET_MS = 250;
+
 /** How long startup waits for Redis before serving on local state (it keeps reconnecting). */
 const REDIS_STARTUP_WAIT_MS = 2_000;
 
@@ -122,10 +125,11 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
         const server = built.app.server;
         // Drain first, listener open: every request gets an answer (503 `shutting_down`, connection:
         // close) where closing at once reset the ones racing it (new connections in the accept
-        // queue, requests on keep-alive connections). It ends early once no connection is left:
-        // nobody is then talking to us, and a client connecting later is refused, which is as safe.
+        // queue, requests on keep-alive connections). It ends early once no connection is left and
+        // none has opened for a moment: nobody is then talking to us, and a client connecting later
+        // is refused, which is as safe.
         built.beginShutdown();
-        await drain.empty(Math.min(config.general.server.drainMs, grace));
+        await drain.quiet(DRAIN_QUIET_MS, Math.min(config.general.server.drainMs, grace));
         // net's close, not http's: that one also closes idle keep-alive connections at once, the
         // race the drain is for. Fastify's close() below tolerates the listener being gone.
         Server.prototype.close.call(server);

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { bundle } from "../../scripts/bundle.mjs";
-import { transpile } from "../testing/transpile.js";
+import { transpile } from "../../test/transpile.js";
 
 /**
  * `npm run bench` keeps working: the real bench script, short, against a private copy of the package

@@ -15,8 +15,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { bundle } from "../../scripts/bundle.mjs";
-import { deleteKeys, dropSchema, TEST_PG_URL, TEST_REDIS_URL, uniqueName } from "../cluster/testkit.js";
-import { FakeUpstream } from "../testing/fake-upstream.js";
+import { deleteKeys, dropSchema, TEST_PG_URL, TEST_REDIS_URL, uniqueName } from "../../test/testkit.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 
 /**
  * What `npm start` runs: bin/meridian.js starting the single-file build with V8's code cache.

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeUpstream } from "../testing/fake-upstream.js";
-import { transpile } from "../testing/transpile.js";
+import { transpile } from "../../test/transpile.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 
 /**
  * The real CLI as a child process, from the sources transpiled (testing/transpile.ts) into a dist/

@@ -1,10 +1,18 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, chat, type Fleet, startFleet } from "../../test/fleet.js";
+import { get, post } from "../../test/harness.js";
+import {
+  dropSchema,
+  freePort,
+  PgProxy,
+  PrivateRedis,
+  TEST_PG_URL,
+  uniqueName,
+  waitFor,
+} from "../../test/testkit.js";
 import { INVALIDATE_CHANNEL } from "../customers/service.js";
-import { get, post } from "../testing/harness.js";
-import { ADMIN, chat, type Fleet, startFleet } from "./instances.js";
-import { dropSchema, freePort, PgProxy, PrivateRedis, TEST_PG_URL, uniqueName, waitFor } from "./testkit.js";
 
 /** Captures log lines so a test can count them and check nothing secret is written. */
 function capturingLogger() {

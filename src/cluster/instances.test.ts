@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { INVALIDATE_CHANNEL } from "../customers/service.js";
-import { get, post } from "../testing/harness.js";
-import { ADMIN, chat, type Fleet, startFleet } from "./instances.js";
+import { ADMIN, chat, type Fleet, startFleet } from "../../test/fleet.js";
+import { get, post } from "../../test/harness.js";
 import {
   deleteKeys,
   dropSchema,
@@ -9,7 +8,8 @@ import {
   TEST_REDIS_URL,
   uniqueName,
   waitForCooldownInRedis,
-} from "./testkit.js";
+} from "../../test/testkit.js";
+import { INVALIDATE_CHANNEL } from "../customers/service.js";
 
 /** Two real gateway instances on one Postgres schema and one Redis (the shared services). */
 describe("two instances on Postgres + Redis", () => {

@@ -5,8 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FakeUpstream } from "../testing/fake-upstream.js";
-import { ADMIN, chat } from "./instances.js";
+import { ADMIN, chat } from "../../test/fleet.js";
 import {
   buildCli,
   deleteKeys,
@@ -15,7 +14,8 @@ import {
   uniqueName,
   waitFor,
   waitForCooldownInRedis,
-} from "./testkit.js";
+} from "../../test/testkit.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 
 /**
  * The built CLI as an operator runs it: `node main.js --config …`, one process or a cluster,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { post, startHarness } from "../testing/harness.js";
+import { post, startHarness } from "../../test/harness.js";
 import { ConfigError, parseConfigText } from "./load.js";
 
 function refusal(yaml: string, env: NodeJS.ProcessEnv = {}): string {

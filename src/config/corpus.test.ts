@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeUpstream } from "../testing/fake-upstream.js";
-import { type Harness, MASTER_KEY, post, startHarness } from "../testing/harness.js";
+import { type Harness, MASTER_KEY, post, startHarness } from "../../test/harness.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 
 /**
  * Configs written in the shapes real LiteLLM configs take (corpus/*.yaml, one shape each): each

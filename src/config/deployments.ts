@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { resolveDeploymentRegion } from "../regions/infer.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import { pickRequestDefaults } from "./request-defaults.js";
 import { KNOWN_MODES, type ModelEntry } from "./schema.js";
 
@@ -28,13 +28,15 @@ export function buildDeployment(
   routerStreamS: number | undefined,
   problems: Problem[],
   notices: Problem[],
+  extraProviders: readonly string[] = [],
 ): Deployment | undefined {
   const p = entry.litellm_params;
   const at = (key: string): Problem["path"] => ["model_list", i, "litellm_params", key];
   const slash = p.model.indexOf("/");
   const prefix = slash > 0 ? p.model.slice(0, slash) : "openai";
   const upstreamModel = slash > 0 ? p.model.slice(slash + 1) : p.model;
-  const provider = SUPPORTED[prefix];
+  const provider: Deployment["provider"] | undefined =
+    SUPPORTED[prefix] ?? (extraProviders.includes(prefix) ? prefix : undefined);
   if (!provider) {
     // Not the operator's mistake but our limit: serve the rest of a real LiteLLM config, say so loudly.
     notices.push({

@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { type GatewayConfig, normalize, SUPPORTED } from "./normalize.js";
 import { applyCredentials, applyEnvFallbacks, dropNulls, minimizeSkipped, pathKey } from "./prepare.js";
+import type { Problem } from "./problem.js";
 import { configSchema } from "./schema.js";
 import { checkAccessSettings } from "./security.js";
 import { unknownKeys } from "./unknown-keys.js";
@@ -17,11 +18,6 @@ export class ConfigError extends Error {
   }
 }
 
-export interface Problem {
-  path: Path;
-  message: string;
-}
-
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let text: string;
   try {
@@ -34,11 +30,22 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   return parseConfigText(text, file, env);
 }
 
+export interface ParseOptions {
+  /**
+   * Provider prefixes beyond the built-in ones (`toy/model` → provider "toy"), for providers handed
+   * to build() by whoever embeds the gateway (the tests' toy translating provider). Each names its
+   * own provider; the built-in prefixes cannot be overridden.
+   */
+  extraProviders?: readonly string[];
+}
+
 export function parseConfigText(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  options: ParseOptions = {},
 ): GatewayConfig {
+  const extraProviders = options.extraProviders ?? [];
   const counter = new LineCounter();
   const doc = parseDocument(text, {
     ...PYYAML_OPTIONS,
@@ -67,7 +74,7 @@ export function parseConfigText(
   }
   const rawObj = raw as Record<string, unknown>;
   const access = checkAccessSettings(rawObj);
-  minimizeSkipped(rawObj, new Set(Object.keys(SUPPORTED)));
+  minimizeSkipped(rawObj, new Set([...Object.keys(SUPPORTED), ...extraProviders]));
 
   // LiteLLM sets environment_variables before resolving os.environ/ references.
   const envVars = rawObj.environment_variables;
@@ -93,7 +100,7 @@ export function parseConfigText(
   if (access.problems.length > 0 || envProblems.length > 0 || !parsed.success)
     throw fail([...access.problems, ...envProblems, ...schemaProblems]);
 
-  const result = normalize(parsed.data, env);
+  const result = normalize(parsed.data, env, extraProviders);
   if (result.problems.length > 0) throw fail(result.problems);
   return {
     ...result.config,

@@ -1,7 +1,7 @@
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import type { RawConfig } from "./schema.js";
 import { type ServerLimits, serverLimits } from "./server-limits.js";
 
@@ -76,6 +76,7 @@ const DEFAULT_TIMEOUT_S = 600;
 export function normalize(
   raw: RawConfig,
   env: NodeJS.ProcessEnv,
+  extraProviders: readonly string[] = [],
 ): { config: GatewayConfig; problems: Problem[]; notices: Problem[] } {
   const problems: Problem[] = [];
   const notices: Problem[] = [];
@@ -91,7 +92,7 @@ export function normalize(
   const entryOf: Array<[number, Deployment]> = [];
   const ids = new Set<string>();
   raw.model_list.forEach((entry, i) => {
-    let d = buildDeployment(entry, i, timeoutS, rs.stream_timeout, problems, notices);
+    let d = buildDeployment(entry, i, timeoutS, rs.stream_timeout, problems, notices, extraProviders);
     if (!d) return;
     // Two identical entries without model_info.id (e.g. the same endpoint listed twice) stay distinct.
     if (ids.has(d.id) && entry.model_info?.id === undefined) d = { ...d, id: `${d.id}-${i}` };

@@ -1,4 +1,4 @@
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import type { Path } from "./yaml-lines.js";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { get, startHarness } from "../testing/harness.js";
+import { get, startHarness } from "../../test/harness.js";
 import { ConfigError, parseConfigText } from "./load.js";
 import { ACCESS_SETTINGS } from "./security.js";
 

@@ -1,4 +1,4 @@
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import type { GeneralSettings } from "./schema.js";
 
 /** How the HTTP server treats its clients' connections (general_settings, see README). */

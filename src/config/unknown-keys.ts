@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Problem } from "./load.js";
+import type { Problem } from "./problem.js";
 import type { Path } from "./yaml-lines.js";
 
 interface Def {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../testing/harness.js";
+import { get, type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../../test/harness.js";
 
 /** LiteLLM's /end_user/* behaviour (test_end_users / test_customer_endpoints), plus what Meridian adds. */
 describe("end user admin API", () => {

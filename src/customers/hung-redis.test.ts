@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, chat, type Fleet, startFleet } from "../cluster/instances.js";
-import { dropSchema, freePort, PrivateRedis, TEST_PG_URL, uniqueName, waitFor } from "../cluster/testkit.js";
+import { ADMIN, chat, type Fleet, startFleet } from "../../test/fleet.js";
+import { post } from "../../test/harness.js";
+import { dropSchema, freePort, PrivateRedis, TEST_PG_URL, uniqueName, waitFor } from "../../test/testkit.js";
 import { DEAF_BOUND_MS } from "../kv/bus.js";
-import { post } from "../testing/harness.js";
 
 /**
  * Redis stops answering without closing its connections (SIGSTOP on a private redis-server: what

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { GatewayError } from "../errors.js";
+import { type ErrorValues, type GatewayError, gatewayError } from "../errors.js";
 
 export type EndUserSource =
   | "x-litellm-customer-id"
@@ -80,12 +80,7 @@ function headerId(
     const t = headerValue(value, name);
     if (t === undefined) continue;
     if (id === undefined) id = t;
-    else if (id !== t)
-      throw new GatewayError(
-        "conflicting_identity",
-        `Header ${name} was sent more than once with different values; send one end-user id.`,
-        { param: name },
-      );
+    else if (id !== t) throw gatewayError("conflicting_identity", { header: name }, { param: name });
   }
   return id;
 }
@@ -103,11 +98,7 @@ function headerValue(value: string, name: string): string | undefined {
   const s = value.replace(/^[ \t]+|[ \t]+$/g, "");
   if (s === "") return undefined;
   if (PLAIN_HEADER.test(s)) return s;
-  if (PERCENT_ESCAPE.test(s))
-    throw invalid(
-      name,
-      "holds a percent-escape; header ids are not percent-decoded, so send the id as UTF-8 bytes (or in the body `user` field)",
-    );
+  if (PERCENT_ESCAPE.test(s)) throw invalid(name, "percent_escape");
   let text = s;
   // Node reads header bytes as latin1 (one char per byte); a char above \xff means the value was
   // never bytes (an in-process inject) and is already text.
@@ -115,29 +106,27 @@ function headerValue(value: string, name: string): string | undefined {
     try {
       text = utf8.decode(Buffer.from(s, "latin1"));
     } catch {
-      throw invalid(name, "is not valid UTF-8");
+      throw invalid(name, "not_utf8");
     }
   }
   text = text.trim();
   if (text === "") return undefined;
-  if (CONTROL.test(text)) throw invalid(name, "contains a control character");
+  if (CONTROL.test(text)) throw invalid(name, "control_character");
   return text.normalize("NFC");
 }
 
 function bodyId(v: unknown, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw invalid(field, "must be a string");
+  if (typeof v !== "string") throw invalid(field, "not_string");
   const t = v.trim();
   if (t === "") return undefined;
   if (PLAIN_BODY.test(t)) return t;
-  if (CONTROL.test(t)) throw invalid(field, "contains a control character");
+  if (CONTROL.test(t)) throw invalid(field, "control_character");
   return t.normalize("NFC");
 }
 
-function invalid(where: string, why: string): GatewayError {
-  return new GatewayError("invalid_identity", `End-user id in ${where} ${why}; the request was refused.`, {
-    param: where,
-  });
+function invalid(where: string, problem: ErrorValues<"invalid_identity">["problem"]): GatewayError {
+  return gatewayError("invalid_identity", { where, problem }, { param: where });
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {

@@ -1,9 +1,9 @@
 import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, type Fleet, startFleet } from "../cluster/instances.js";
-import { dropSchema, TEST_PG_URL, uniqueName } from "../cluster/testkit.js";
-import { get, post } from "../testing/harness.js";
+import { ADMIN, type Fleet, startFleet } from "../../test/fleet.js";
+import { get, post } from "../../test/harness.js";
+import { dropSchema, TEST_PG_URL, uniqueName } from "../../test/testkit.js";
 
 /**
  * Property, through real HTTP on raw sockets (so header bytes, repeats and name case are exactly

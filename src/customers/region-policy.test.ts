@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../testing/harness.js";
+import { type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../../test/harness.js";
 
 const chat = (h: Harness, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   post(

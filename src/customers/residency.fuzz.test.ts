@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { injectInto } from "../../test/inject.js";
 import { build } from "../app.js";
 import { parseConfigText } from "../config/load.js";
 import { openStore } from "../store/customers.js";
@@ -88,7 +89,7 @@ describe("residency property (random configs and customers, through HTTP)", () =
                   : q.op === "completions"
                     ? "/v1/completions"
                     : "/v1/chat/completions";
-              const res = await built.app.inject({ method: "POST", url: path, headers, payload: body });
+              const res = await injectInto(built, { method: "POST", url: path, headers, payload: body });
 
               const inGroup = deps.map((d, i) => ({ ...d, id: `d${i}` })).filter((d) => d.group === q.group);
               const servable =

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { get, type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../testing/harness.js";
+import { get, type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../../test/harness.js";
 
 /** The seed document, step by step, against a real gateway and fake eu/us upstreams. */
 describe("seed: region-based routing", () => {

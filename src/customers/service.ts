@@ -1,8 +1,8 @@
 import type { EndUserPolicy } from "../config/normalize.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import { type Bus, DEAF_BOUND_MS } from "../kv/bus.js";
 import type { Geography } from "../regions/table.js";
-import type { RegionPolicy } from "../router/filters.js";
+import { policyOf, type RegionPolicy, restriction, UNRESTRICTED } from "../router/filters.js";
 import type { Customer, CustomerFields, Store } from "../store/customers.js";
 import { normalizeId } from "./identify.js";
 
@@ -47,14 +47,10 @@ export class CustomerService {
     bus.subscribe(INVALIDATE_CHANNEL, (id) => this.dropLocal(id));
     this.noEndUser =
       opts.endUserPolicy === "reject"
-        ? new GatewayError(
-            "end_user_required",
-            "This gateway serves identified end users only: pass `user` in the body or the x-litellm-end-user-id header.",
-            { param: "user" },
-          )
+        ? gatewayError("end_user_required", {}, { param: "user" })
         : opts.endUserPolicy === "default_region"
-          ? Object.freeze({ allowed: opts.defaultRegion ?? null, source: "default", endUserId: undefined })
-          : Object.freeze({ allowed: null, source: "none", endUserId: undefined });
+          ? defaultPolicy(opts.defaultRegion, undefined)
+          : UNRESTRICTED;
   }
 
   /** Sync fast path: the cached outcome, or undefined when the store must be asked. */
@@ -87,11 +83,7 @@ export class CustomerService {
           },
           (err) => {
             this.opts.onStoreError?.(err, "policy");
-            return new GatewayError(
-              "policy_unavailable",
-              `The region policy for end user "${id}" could not be read (store unavailable); the request was refused rather than served unrestricted. Retry shortly.`,
-              { headers: { "retry-after": "1" } },
-            );
+            return gatewayError("policy_unavailable", { id }, { headers: { "retry-after": "1" } });
           },
         )
         .finally(() => {
@@ -105,24 +97,15 @@ export class CustomerService {
   private outcomeFor(id: string, c: Customer | undefined): RegionPolicy | GatewayError {
     if (!c) {
       if (this.opts.endUserPolicy === "reject") {
-        return new GatewayError(
-          "end_user_required",
-          `End user "${id}" is not a known customer and this gateway rejects unknown end users.`,
-          { param: "user" },
-        );
+        return gatewayError("end_user_required", { id }, { param: "user" });
       }
       if (this.opts.endUserPolicy === "default_region") {
-        return Object.freeze({ allowed: this.opts.defaultRegion ?? null, source: "default", endUserId: id });
+        return defaultPolicy(this.opts.defaultRegion, id);
       }
-      return Object.freeze({ allowed: null, source: "none", endUserId: id });
+      return policyOf([], id);
     }
-    if (c.blocked)
-      return new GatewayError("customer_blocked", `Customer "${id}" is blocked.`, { param: "user" });
-    return Object.freeze({
-      allowed: c.allowed_model_region,
-      source: c.allowed_model_region ? "customer" : "none",
-      endUserId: id,
-    });
+    if (c.blocked) return gatewayError("customer_blocked", { id }, { param: "user" });
+    return policyOf(c.allowed_model_region ? [restriction("customer", id, c.allowed_model_region)] : [], id);
   }
 
   private put(id: string, outcome: RegionPolicy | GatewayError): void {
@@ -167,9 +150,9 @@ export class CustomerService {
   async invalidate(id: string): Promise<void> {
     this.dropLocal(id);
     if (await this.bus.publish(INVALIDATE_CHANNEL, id)) return;
-    throw new GatewayError(
+    throw gatewayError(
       "invalidation_unconfirmed",
-      `The change to customer "${id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${DEAF_BOUND_MS / 1000} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${this.opts.ttlMs / 1000} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+      { id, deafBoundS: DEAF_BOUND_MS / 1000, ttlS: this.opts.ttlMs / 1000 },
       { headers: { "retry-after": "1" } },
     );
   }
@@ -185,10 +168,7 @@ export class CustomerService {
   async create(rawId: string, fields: CustomerFields): Promise<Customer> {
     const userId = normalizeId(rawId);
     const c = await this.guard(() => this.store.createCustomer(userId, fields));
-    if (!c)
-      throw new GatewayError("customer_exists", `Customer already exists: "${userId}".`, {
-        param: "user_id",
-      });
+    if (!c) throw gatewayError("customer_exists", { id: userId }, { param: "user_id" });
     // a cached "unknown" outcome for this id (unrestricted under `open`) must go everywhere
     await this.invalidate(userId);
     return c;
@@ -238,18 +218,20 @@ export class CustomerService {
       return await fn();
     } catch (err) {
       this.opts.onStoreError?.(err, "admin");
-      throw new GatewayError(
+      throw gatewayError(
         "store_unavailable",
-        `The customer store is unavailable (${this.store.kind}); nothing was changed. Retry shortly.`,
-        {
-          headers: { "retry-after": "1" },
-        },
+        { store: this.store.kind },
+        { headers: { "retry-after": "1" } },
       );
     }
   }
 }
 
+/** Unknown end users under `end_user_policy: default_region`. */
+function defaultPolicy(region: Geography | undefined, id: string | undefined): RegionPolicy {
+  return policyOf(region ? [restriction("default", id, region)] : [], id);
+}
+
 function notFound(ids: string[]): GatewayError {
-  const list = ids.map((i) => `"${i}"`).join(", ");
-  return new GatewayError("customer_not_found", `Customer not found: ${list}.`, { param: "user_id" });
+  return gatewayError("customer_not_found", { ids }, { param: "user_id" });
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { loadConfigFile } from "../config/load.js";
 import { createLogger } from "../observability/logger.js";
 import { startServer } from "../server.js";
-import { FakeUpstream } from "../testing/fake-upstream.js";
+import { FakeUpstream } from "./fake-upstream.js";
 
 /**
  * `npm run demo`: two fake Azure/OpenAI upstreams (eu on :4101, us on :4102), the gateway on :4000

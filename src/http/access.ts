@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { MasterKey, presentedKey } from "../auth/keys.js";
-import { GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 import type { Logger } from "../observability/logger.js";
 
 export interface Lifecycle {
@@ -18,11 +18,9 @@ export function accessCheck(
   logger: Logger,
 ): (headers: IncomingHttpHeaders, method: string, url: string) => GatewayError | undefined {
   const master = masterKey ? new MasterKey(masterKey) : undefined;
-  const shuttingDown = new GatewayError(
-    "shutting_down",
-    "The gateway is shutting down; retry on another instance.",
-    { headers: { "retry-after": "1", connection: "close" } },
-  );
+  const shuttingDown = gatewayError("shutting_down", undefined, {
+    headers: { "retry-after": "1", connection: "close" },
+  });
   return (headers, method, url) => {
     if (lifecycle.shuttingDown) return shuttingDown;
     if (!master) return undefined;
@@ -34,11 +32,9 @@ export function accessCheck(
       { call_id: callId, method, url: url.split("?")[0], status: 401, key_sent: key !== undefined },
       "auth failed",
     );
-    return new GatewayError(
+    return gatewayError(
       "invalid_api_key",
-      key !== undefined
-        ? "Authentication Error: invalid API key."
-        : "Authentication Error: no API key passed (use Authorization: Bearer <key>).",
+      { sent: key !== undefined },
       { headers: { "x-litellm-call-id": callId } },
     );
   };

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 
 /**
  * Loopback peers: 127.0.0.0/8, ::1 and IPv4-mapped 127.x. Anything unparsable (or a missing
@@ -43,17 +43,13 @@ export function adminGuard(
   return (method, headers, peer) => {
     if (!openToAll) {
       const forwarded = headers.forwarded !== undefined || headers["x-forwarded-for"] !== undefined;
-      if (forwarded || !isLoopback(peer))
-        return new GatewayError(
-          "admin_remote_forbidden",
-          "Admin routes answer only loopback callers when no master key is set; set general_settings.master_key (or general_settings.allow_remote_admin_without_key: true).",
-        );
+      if (forwarded || !isLoopback(peer)) return gatewayError("admin_remote_forbidden");
     }
     if (method !== "GET" && method !== "HEAD" && !isJsonContentType(headers["content-type"]))
-      return new GatewayError(
-        "unsupported_media_type",
-        `Admin routes take only Content-Type: application/json (got ${describe(headers["content-type"])}).`,
-      );
+      return gatewayError("unsupported_media_type", {
+        reason: "admin",
+        got: describe(headers["content-type"]),
+      });
     return undefined;
   };
 }

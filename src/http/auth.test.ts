@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, type Harness, post, startHarness } from "../testing/harness.js";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
 
 const MODELS = `
 model_list:

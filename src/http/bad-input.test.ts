@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../testing/harness.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
 
 const YAML = (extra = "") => `
 model_list:

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../testing/harness.js";
+import { type Harness, startHarness } from "../../test/harness.js";
 import { classifyClientError } from "./client-error.js";
 
 /** Send raw bytes, read until the server closes (bounded): status, headers, parsed body. */

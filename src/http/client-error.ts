@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { type ErrorCode, GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 import { sendFailure } from "./errors.js";
 
 /** node's HTTP parser codes (llhttp), by what the client got wrong. */
@@ -15,27 +15,16 @@ const HEADER_ERRORS = new Set([
   "HPE_CR_EXPECTED",
 ]);
 
-const MESSAGES: Partial<Record<ErrorCode, string>> = {
-  header_too_large: "Request headers are larger than the server accepts.",
-  request_timeout: "The request was not received in time.",
-  invalid_url: "The request line has an invalid URL.",
-};
-
 /** The envelope for a parser error, or undefined when nobody is left to answer. */
 export function classifyClientError(code: string | undefined, reason?: string): GatewayError | undefined {
   if (code === "ECONNRESET" || code === "EPIPE") return undefined;
-  let c: ErrorCode = "invalid_request";
-  if (code === "HPE_HEADER_OVERFLOW") c = "header_too_large";
-  else if (code === "ERR_HTTP_REQUEST_TIMEOUT") c = "request_timeout";
-  else if (code === "HPE_INVALID_URL") c = "invalid_url";
-  else if (code !== undefined && HEADER_ERRORS.has(code)) c = "invalid_header";
+  if (code === "HPE_HEADER_OVERFLOW") return gatewayError("header_too_large");
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return gatewayError("request_timeout");
+  if (code === "HPE_INVALID_URL") return gatewayError("invalid_url", { reason: "request_line" });
   // llhttp's reason ("Invalid header value char") is a fixed string, never the client's bytes
-  const detail = reason && /^[\w ,.:'-]{1,100}$/.test(reason) ? ` (${reason})` : "";
-  const message =
-    c === "invalid_header"
-      ? `Malformed request header or framing${detail}.`
-      : (MESSAGES[c] ?? `Malformed HTTP request${detail}.`);
-  return new GatewayError(c, message);
+  const detail = reason && /^[\w ,.:'-]{1,100}$/.test(reason) ? reason : undefined;
+  if (code !== undefined && HEADER_ERRORS.has(code)) return gatewayError("invalid_header", { detail });
+  return gatewayError("invalid_request", { reason: "malformed_http", detail });
 }
 
 /**
@@ -67,14 +56,14 @@ export function clientErrorHandler(err: Error & { code?: string; reason?: string
 /** Fastify's frameworkErrors: errors its router raises before any route or hook runs. */
 export function frameworkErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   let e: GatewayError;
-  if (err.code === "FST_ERR_BAD_URL")
-    e = new GatewayError("invalid_url", "The request URL has an invalid percent-encoding.");
+  if (err.code === "FST_ERR_BAD_URL") e = gatewayError("invalid_url", { reason: "percent_encoding" });
   else if (err.code === "FST_ERR_MAX_PARAM_LENGTH")
-    e = new GatewayError("invalid_url", "A path segment of the request URL is too long.", { status: 414 });
+    e = gatewayError("invalid_url", { reason: "segment_too_long" }, { status: 414 });
   else
-    e = new GatewayError(
-      "internal_error",
-      `Internal error while routing ${req.method} ${(req.url ?? "").split("?")[0].slice(0, 200)}.`,
-    );
+    e = gatewayError("internal_error", {
+      reason: "routing",
+      method: req.method,
+      path: (req.url ?? "").split("?")[0].slice(0, 200),
+    });
   sendFailure(reply, e);
 }

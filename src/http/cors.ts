@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import { writeFailure } from "./failure.js";
 
 /**
@@ -115,13 +115,7 @@ export function applyCors(policy: CorsPolicy, req: IncomingMessage, res: ServerR
     // Only a preflight is refused outright; a plain cross-origin request is answered without
     // allow headers, so the browser withholds the response from the page (as Starlette does).
     if (!isPreflight) return false;
-    writeFailure(
-      res,
-      new GatewayError(
-        "cors_origin_not_allowed",
-        `Origin ${origin} is not allowed on ${path} (general_settings.${isClientPath(path) ? "cors_allow_origins" : "admin_cors_allow_origins"}).`,
-      ),
-    );
+    writeFailure(res, gatewayError("cors_origin_not_allowed", { origin, path, admin: !isClientPath(path) }));
     return true;
   }
   if (d.kind === "allow") {

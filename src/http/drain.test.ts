@@ -1,9 +1,9 @@
 import { Agent, request } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../config/load.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 import { silentLogger } from "../observability/logger.js";
 import { type RunningServer, startServer } from "../server.js";
-import { FakeUpstream } from "../testing/fake-upstream.js";
 
 /**
  * Shutdown as SIGTERM runs it (RunningServer.shutdown), on a real listening server under load:

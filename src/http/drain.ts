@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import { failureReply } from "./failure.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -21,11 +21,9 @@ const REAP_EVERY_MS = 100;
 /** Quiet over this many reaps too: a busy event loop reads waiting bytes between two reaps, not during a lag. */
 const DRAIN_IDLE_REAPS = DRAIN_IDLE_MS / REAP_EVERY_MS;
 
-export const SHUTTING_DOWN = new GatewayError(
-  "shutting_down",
-  "The gateway is shutting down; retry on another instance.",
-  { headers: { "retry-after": "1", connection: "close" } },
-);
+export const SHUTTING_DOWN = gatewayError("shutting_down", undefined, {
+  headers: { "retry-after": "1", connection: "close" },
+});
 
 /**
  * The connections of one HTTP server, for a shutdown that answers instead of resetting: while
@@ -38,9 +36,11 @@ export class ConnectionDrain {
   private draining = false;
   private reaper: NodeJS.Timeout | undefined;
   private waiters: Array<() => void> = [];
+  private lastOpenedAt = 0;
 
   constructor(server: Server) {
     server.on("connection", (socket: Tracked) => {
+      this.lastOpenedAt = Date.now();
       this.open.add(socket);
       socket.once("close", () => {
         this.open.delete(socket);
@@ -67,6 +67,22 @@ export class ConnectionDrain {
     this.draining = true;
     this.reaper = setInterval(() => this.reap(Date.now()), REAP_EVERY_MS);
     this.reaper.unref();
+  }
+
+  /**
+   * Resolves once no connection is open and none has opened for `quietMs`, or after `maxMs`. Closing
+   * the listener the instant the last connection closes races clients that reconnect at once: a
+   * connection the kernel has accepted but node has not yet taken is reset when the listener goes.
+   * A quiet spell first makes that window empty in practice.
+   */
+  async quiet(quietMs: number, maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    for (;;) {
+      const now = Date.now();
+      if (now >= until) return;
+      if (this.open.size === 0 && now - this.lastOpenedAt >= quietMs) return;
+      await new Promise((r) => setTimeout(r, Math.min(25, until - now)));
+    }
   }
 
   /** Resolves true once no connection is open, false if `ms` pass first. */

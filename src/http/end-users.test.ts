@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, type Harness, post, startHarness } from "../testing/harness.js";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
 import { MAX_METADATA_BYTES, MAX_METADATA_DEPTH } from "./end-users.js";
 
 const PG_BASE = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import { geographyOf, listGeographies } from "../regions/table.js";
 import type { CustomerFields } from "../store/customers.js";
 import type { Gateway } from "./gateway.js";
@@ -69,7 +69,7 @@ const idsSchema = z.object({ user_ids: z.array(userId).min(1, "must list at leas
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new GatewayError("invalid_request", "Request body must be a JSON object.");
+    throw gatewayError("invalid_request", { reason: "not_object" });
   }
   const r = schema.safeParse(body);
   if (!r.success) {
@@ -77,9 +77,9 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
     const param = i.path.map(String).join(".") || null;
     const code = param === "allowed_model_region" ? "invalid_region" : "invalid_request";
     const missing = i.code === "invalid_type" && /received undefined$/.test(i.message);
-    throw new GatewayError(
+    throw gatewayError(
       code,
-      missing ? `Missing required parameter: ${param}.` : `Invalid ${param ?? "body"}: ${i.message}.`,
+      missing ? { reason: "missing", param } : { reason: "invalid", param, why: i.message },
       { param },
     );
   }
@@ -106,17 +106,17 @@ export function registerEndUserRoutes(app: FastifyInstance, gw: Gateway): void {
       const q = req.query as Record<string, string | undefined>;
       const id = q.end_user_id ?? q.customer_id ?? q.user_id;
       if (!id)
-        throw new GatewayError("invalid_request", "Missing required query parameter: end_user_id.", {
-          param: "end_user_id",
-        });
+        throw gatewayError(
+          "invalid_request",
+          { reason: "missing_query", param: "end_user_id" },
+          { param: "end_user_id" },
+        );
       const checked = userId.safeParse(id);
       if (!checked.success)
-        throw new GatewayError(
+        throw gatewayError(
           "invalid_request",
-          `Invalid end_user_id: ${checked.error.issues[0].message}.`,
-          {
-            param: "end_user_id",
-          },
+          { reason: "invalid", param: "end_user_id", why: checked.error.issues[0].message },
+          { param: "end_user_id" },
         );
       return gw.customers.get(checked.data);
     });
@@ -155,9 +155,7 @@ function clampInt(v: string | undefined, dflt: number, min: number, max: number,
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new GatewayError("invalid_request", `Invalid ${name}: expected an integer from ${min} to ${max}.`, {
-      param: name,
-    });
+    throw gatewayError("invalid_request", { reason: "not_integer", param: name, min, max }, { param: name });
   return n;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { get, type Harness, post, startHarness } from "../testing/harness.js";
-import { litellmHeaderProblems } from "../testing/litellm-headers.js";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
+import { litellmHeaderProblems } from "../../test/litellm-headers.js";
 
 /** Every route alias against a real gateway and fake upstreams; what the client sees and what upstream got. */
 const ENDPOINTS_YAML = `

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { GatewayError } from "../errors.js";
+import { GatewayError, gatewayError } from "../errors.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import { failureReply } from "./failure.js";
 
@@ -24,44 +24,25 @@ export function errorHandler(log: { error: (o: object, m: string) => void }) {
     switch (fe.code) {
       case "FST_ERR_CTP_INVALID_JSON_BODY":
       case "FST_ERR_CTP_EMPTY_JSON_BODY":
-        return sendFailure(
-          reply,
-          new GatewayError("invalid_json", `Request body is not valid JSON: ${fe.message}`),
-        );
+        return sendFailure(reply, gatewayError("invalid_json", { detail: fe.message }));
       case "FST_ERR_CTP_BODY_TOO_LARGE":
-        return sendFailure(
-          reply,
-          new GatewayError(
-            "body_too_large",
-            "Request body is larger than the configured limit (general_settings.max_request_size_mb).",
-          ),
-        );
+        return sendFailure(reply, gatewayError("body_too_large", { limit: true }));
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-        return sendFailure(
-          reply,
-          new GatewayError("unsupported_media_type", "Unsupported content type; send application/json."),
-        );
+        return sendFailure(reply, gatewayError("unsupported_media_type", { reason: "parser" }));
       case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-        return sendFailure(
-          reply,
-          new GatewayError("invalid_request", "Content-Length does not match the body."),
-        );
+        return sendFailure(reply, gatewayError("invalid_request", { reason: "content_length" }));
     }
     if (err instanceof SyntaxError || fe.statusCode === 400) {
-      return sendFailure(
-        reply,
-        new GatewayError("invalid_json", `Request body is not valid JSON: ${err.message}`),
-      );
+      return sendFailure(reply, gatewayError("invalid_json", { detail: err.message }));
     }
-    if (fe.statusCode === 413)
-      return sendFailure(reply, new GatewayError("body_too_large", "Request body is too large."));
+    if (fe.statusCode === 413) return sendFailure(reply, gatewayError("body_too_large", { limit: false }));
     log.error({ err, url: req.url, method: req.method }, "unhandled error");
     return sendFailure(
       reply,
-      new GatewayError(
-        "internal_error",
-        `Internal error while handling ${req.method} ${req.routeOptions.url ?? req.url}; see the gateway log.`,
-      ),
+      gatewayError("internal_error", {
+        reason: "handling",
+        what: `${req.method} ${req.routeOptions.url ?? req.url}`,
+      }),
     );
   };
 }

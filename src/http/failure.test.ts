@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import { failureReply, retryAdvice } from "./failure.js";
 
@@ -31,7 +31,11 @@ describe("retryAdvice (x-should-retry)", () => {
     const limited = failure("rate_limit", 429, 2_000);
     expect(retryAdvice(limited, 3)).toBeUndefined();
     expect(failureReply(limited).headers["retry-after"]).toBe("2");
-    const capacity = new GatewayError("region_capacity_exhausted", "x", { headers: { "retry-after": "1" } });
+    const capacity = gatewayError(
+      "region_capacity_exhausted",
+      { group: "g", allowed: 'region "eu"', blocked: "cooling", retryAfter: 1 },
+      { headers: { "retry-after": "1" } },
+    );
     expect(retryAdvice(capacity, 2)).toBeUndefined();
   });
 

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 
 /**
  * Deepest nesting of arrays/objects a request body may have. V8's JSON.parse accepts 200,000 levels
@@ -33,10 +33,7 @@ export function parseJsonBody(text: string): { value: unknown; lenient: boolean 
     lenient = true;
   }
   if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
-    throw new GatewayError(
-      "nesting_too_deep",
-      `Request body nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep; the limit is ${MAX_JSON_DEPTH}.`,
-    );
+    throw gatewayError("nesting_too_deep", { limit: MAX_JSON_DEPTH });
   }
   return { value, lenient };
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { GatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import { type Deployment, describeDeployment } from "../router/deployment.js";
 import type { Gateway } from "./gateway.js";
 import { accessGroups, modelGroupInfo, modelInfoV2 } from "./model-group-info.js";
@@ -46,10 +46,7 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
     if (asked === undefined) return { data: groups };
     const group = gw.router.resolveGroup(asked) ?? asked;
     const found = groups.filter((g) => g.model_group === group);
-    if (found.length === 0)
-      throw new GatewayError("model_not_found", `The model group '${asked}' does not exist`, {
-        param: "model_group",
-      });
+    if (found.length === 0) throw gatewayError("model_not_found", { group: asked }, { param: "model_group" });
     return { data: found };
   };
   app.get("/model_group/info", groupHandler);
@@ -58,10 +55,7 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
 
 function indexOfId(deployments: readonly Deployment[], id: string): number {
   const i = deployments.findIndex((d) => d.id === id);
-  if (i < 0)
-    throw new GatewayError("model_not_found", `Model id = ${id} not found on the gateway`, {
-      param: "litellm_model_id",
-    });
+  if (i < 0) throw gatewayError("model_not_found", { modelId: id }, { param: "litellm_model_id" });
   return i;
 }
 
@@ -71,7 +65,7 @@ function flag(v: string | undefined): boolean {
 
 function modelOne(gw: Gateway, model: string, created: number) {
   if (gw.router.resolveGroup(model) === undefined) {
-    throw new GatewayError("model_not_found", `The model '${model}' does not exist`, { param: "model" });
+    throw gatewayError("model_not_found", { model }, { param: "model" });
   }
   return { id: model, object: "model", created, owned_by: "meridian" };
 }

@@ -1,7 +1,7 @@
 import Fastify from "fastify";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
 import { LocalRouterState } from "../router/state.js";
-import { get, type Harness, post, startHarness } from "../testing/harness.js";
 import { checkAll, mapLimited, registerOpsHealthRoute } from "./ops-health.js";
 
 const YAML = `

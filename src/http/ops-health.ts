@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { GatewayError } from "../errors.js";
-import { PROVIDERS } from "../providers/index.js";
+import { gatewayError } from "../errors.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import { callDeployment } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
@@ -63,13 +62,12 @@ function selectDeployments(
   if (modelId !== undefined) {
     list = list.filter((d) => d.id === modelId);
     if (list.length === 0)
-      throw new GatewayError("not_found", `No deployment with model id '${modelId}'`, { param: "model_id" });
+      throw gatewayError("not_found", { reason: "deployment", modelId }, { param: "model_id" });
   }
   if (model !== undefined) {
     const group = gw.router.resolveGroup(model) ?? model;
     list = list.filter((d) => d.modelGroup === group);
-    if (list.length === 0)
-      throw new GatewayError("model_not_found", `The model '${model}' does not exist`, { param: "model" });
+    if (list.length === 0) throw gatewayError("model_not_found", { model }, { param: "model" });
   }
   return list;
 }
@@ -110,16 +108,18 @@ export function probeOf(d: Deployment): { op: Operation; body: Record<string, un
 async function checkOne(gw: Gateway, d: Deployment, ceilingMs: number): Promise<Outcome> {
   // A mock answers from config: there is nothing to reach.
   if (d.mockResponse !== undefined) return { ok: true };
-  const target = gw.targets.get(d.id);
+  const target = gw.upstream.targets.get(d.id);
   if (!target) return { ok: false, error: "no upstream target for this deployment" };
   const limit = Math.min(d.timeoutMs, ceilingMs);
   const probe: Deployment = { ...d, timeoutMs: limit, streamTimeoutMs: limit };
   const { op, body } = probeOf(d);
   try {
-    const r = await callDeployment(probe, target, PROVIDERS[d.provider], gw.pools, {
+    const r = await callDeployment(probe, target, gw.upstream.providers[d.provider], gw.upstream.pools, {
       op,
       body,
       stream: false,
+      wantUsage: false,
+      clientWantsUsage: false,
       signal: new Cancel(),
     });
     if (r.ok) return { ok: true };

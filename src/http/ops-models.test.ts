@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, type Harness, startHarness } from "../testing/harness.js";
+import { get, type Harness, startHarness } from "../../test/harness.js";
 import { supportedParams } from "./model-group-info.js";
 
 /** The ops endpoints LiteLLM's own e2e tests call, checked field by field against a real gateway. */

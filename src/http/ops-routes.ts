@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { proxyPathPatterns } from "./routes.js";
 
 /** One entry of LiteLLM's `GET /routes` (FastAPI's route table: path, methods, function name). */
 export interface RouteInfo {
@@ -9,11 +10,14 @@ export interface RouteInfo {
 }
 
 /**
- * Records every route as it is registered, so call this before any route is added; `GET /routes`
- * then answers from the table. The proxy's fast path serves the same paths as its Fastify routes,
- * so the table is complete.
+ * Records every Fastify route as it is registered, so call this before any route is added; `GET
+ * /routes` then answers from the table, with the proxy adapter's routes (routes.ts) added.
  */
 export function collectRoutes(app: FastifyInstance): () => { routes: RouteInfo[] } {
+  const proxied: RouteInfo[] = proxyPathPatterns().map((path) => {
+    const name = nameOf(path);
+    return { path, methods: ["POST"], name, endpoint: name };
+  });
   const byPath = new Map<string, RouteInfo>();
   app.addHook("onRoute", (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
@@ -26,13 +30,15 @@ export function collectRoutes(app: FastifyInstance): () => { routes: RouteInfo[]
     }
     for (const m of methods) if (!info.methods.includes(m)) info.methods.push(m);
   });
-  return () => ({ routes: [...byPath.values()].map((r) => ({ ...r, methods: [...r.methods].sort() })) });
+  return () => ({
+    routes: [...proxied, ...byPath.values()].map((r) => ({ ...r, methods: [...r.methods].sort() })),
+  });
 }
 
 /** `/v1/chat/completions` -> `v1_chat_completions`: stable, unique per path. */
 export function nameOf(path: string): string {
   const n = path
-    .replace(/:([a-zA-Z_]+)/g, "$1")
+    .replace(/:([a-zA-Z_]+)|\{([a-zA-Z_]+)\}/g, "$1$2")
     .replace(/[^a-zA-Z0-9]+/g, "_")
     .replace(/^_+|_+$/g, "");
   return n || "root";

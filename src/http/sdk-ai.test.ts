@@ -1,7 +1,7 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { APICallError, embed, generateText, streamText } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../testing/harness.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
 
 /** The Vercel AI SDK (ai v5 + @ai-sdk/openai v2), unmodified, against the gateway. */
 const YAML = `

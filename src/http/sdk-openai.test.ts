@@ -1,6 +1,6 @@
 import OpenAI, { type APIError, AzureOpenAI, type PermissionDeniedError } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../testing/harness.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
 
 /** The official openai package, unmodified, pointed at the gateway as any user would. */
 const YAML = `

@@ -1,9 +1,9 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../config/load.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 import { silentLogger } from "../observability/logger.js";
 import { type RunningServer, startServer } from "../server.js";
-import { FakeUpstream } from "../testing/fake-upstream.js";
 
 /** general_settings' client limits on a real listening server: slow clients are cut, the cap holds. */
 let up: FakeUpstream;

@@ -1,63 +1,60 @@
 import type { ServerResponse } from "node:http";
-import type { UpstreamReply } from "../upstream/call.js";
+import type { CommittedStream } from "../upstream/call.js";
 import type { CancelSignal } from "../upstream/cancel.js";
-import type { ChunkSource } from "../upstream/chunks.js";
 import { failureFromError } from "../upstream/errors.js";
+import { StreamErrorEvent } from "../upstream/translated-stream.js";
+import { sseData } from "../wire/sse.js";
+import type { Usage } from "../wire/usage.js";
 
 export type StreamOutcome = "completed" | "client_closed" | "upstream_error";
 
+export interface StreamEnd {
+  outcome: StreamOutcome;
+  usage: Usage | undefined;
+}
+
 /**
- * Pass an upstream SSE stream through chunk by chunk, bytes untouched, honouring backpressure:
- * piped when the body can be (an upstream's), pulled otherwise (a mock_response).
- * The first chunk is already in hand (the stream was committed on it). An upstream failure after
- * that ends the stream with one `data: {"error": …}` event; a client that leaves cancels upstream.
+ * Write a committed stream to the client: its first bytes (already in hand), then the rest piped from
+ * the upstream's handler with backpressure. A failure after the commit ends the stream with one
+ * `data: {"error": …}` event; a client that leaves cancels the upstream.
  */
-export async function pipeStream(
+export async function writeStream(
   res: ServerResponse,
-  up: UpstreamReply,
+  status: number,
   headers: Record<string, string>,
+  stream: CommittedStream,
   signal: CancelSignal,
-): Promise<StreamOutcome> {
-  res.writeHead(up.status, headers);
-  const rest = up.rest as ChunkSource;
+): Promise<StreamEnd> {
+  res.writeHead(status, headers);
+  signal.addEventListener("abort", stream.cancel);
   try {
-    if (up.first && !res.write(up.first)) await drained(res);
-    if (rest.pipeTo && !signal.aborted && !res.destroyed) {
-      // An upstream body: chunks go from its handler straight into the response (a client that
-      // leaves aborts the upstream call, which ends the pipe with an error; see below). A client
-      // already gone falls through to the loop's check.
-      await rest.pipeTo(res);
-      res.end();
-      return "completed";
+    if (stream.first.length > 0 && !res.write(stream.first)) await drained(res);
+    if (signal.aborted || res.destroyed) {
+      stream.cancel();
+      return { outcome: "client_closed", usage: undefined };
     }
-    for (;;) {
-      if (signal.aborted || res.destroyed) {
-        up.cancel();
-        await rest.return?.();
-        return "client_closed";
-      }
-      const r = await rest.next();
-      if (r.done) break;
-      if (!res.write(r.value)) await drained(res);
-    }
+    const usage = await stream.pipe(res);
+    signal.removeEventListener("abort", stream.cancel);
+    if (signal.aborted || res.destroyed) return { outcome: "client_closed", usage };
     res.end();
-    return "completed";
+    return { outcome: "completed", usage };
   } catch (err) {
     if (signal.aborted || res.destroyed) {
-      up.cancel();
-      return "client_closed";
+      stream.cancel();
+      return { outcome: "client_closed", usage: undefined };
     }
-    const f = failureFromError(err, "upstream stream", false);
-    const event = {
-      error: {
-        message: `${f.message} after the stream had started`,
-        type: f.type,
-        param: null,
-        code: f.code,
-      },
-    };
-    res.end(`data: ${JSON.stringify(event)}\n\n`);
-    return "upstream_error";
+    const f = err instanceof StreamErrorEvent ? err.failure : failureFromError(err, "upstream stream", false);
+    res.end(
+      sseData({
+        error: {
+          message: `${f.message} after the stream had started`,
+          type: f.type,
+          param: null,
+          code: f.code,
+        },
+      }),
+    );
+    return { outcome: "upstream_error", usage: undefined };
   }
 }
 

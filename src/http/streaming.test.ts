@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../testing/harness.js";
-import { litellmHeaderProblems } from "../testing/litellm-headers.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
+import { litellmHeaderProblems } from "../../test/litellm-headers.js";
 
 const YAML = `
 model_list:

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 import type { Operation } from "../router/deployment.js";
 
 /**
@@ -11,10 +11,10 @@ export function validateBody(
   pathModel: string | undefined,
 ): Record<string, unknown> {
   if (body === undefined || body === null || body === "") {
-    throw new GatewayError("invalid_request", "Request body is empty; send a JSON object.", { param: null });
+    throw gatewayError("invalid_request", { reason: "empty_body" }, { param: null });
   }
   if (typeof body !== "object" || Array.isArray(body)) {
-    throw new GatewayError("invalid_request", "Request body must be a JSON object.", { param: null });
+    throw gatewayError("invalid_request", { reason: "not_object" }, { param: null });
   }
   const b = body as Record<string, unknown>;
   if (pathModel === undefined) {
@@ -25,15 +25,15 @@ export function validateBody(
     if (b.messages === undefined) throw missing("messages");
     if (!Array.isArray(b.messages)) throw wrongType("messages", "an array", b.messages);
     if (b.messages.length === 0)
-      throw new GatewayError("invalid_request", "messages must contain at least one message.", {
-        param: "messages",
-      });
+      throw gatewayError("invalid_request", { reason: "no_messages" }, { param: "messages" });
     for (let i = 0; i < b.messages.length; i++) {
       const m = b.messages[i] as Record<string, unknown> | null;
       if (!m || typeof m !== "object" || typeof m.role !== "string") {
-        throw new GatewayError("invalid_request", `messages[${i}] must be an object with a string "role".`, {
-          param: `messages[${i}]`,
-        });
+        throw gatewayError(
+          "invalid_request",
+          { reason: "bad_message", index: i },
+          { param: `messages[${i}]` },
+        );
       }
     }
   } else if (op === "completions") {
@@ -53,14 +53,10 @@ export function validateBody(
 }
 
 function missing(param: string): GatewayError {
-  return new GatewayError("invalid_request", `Missing required parameter: ${param}.`, { param });
+  return gatewayError("invalid_request", { reason: "missing", param }, { param });
 }
 
 function wrongType(param: string, expected: string, got: unknown): GatewayError {
   const kind = got === null ? "null" : Array.isArray(got) ? "array" : typeof got;
-  return new GatewayError(
-    "invalid_request",
-    `Invalid type for ${param}: expected ${expected}, got ${kind}.`,
-    { param },
-  );
+  return gatewayError("invalid_request", { reason: "wrong_type", param, expected, got: kind }, { param });
 }

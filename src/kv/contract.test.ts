@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { deleteKeys, TEST_REDIS_URL, uniqueName, waitFor } from "../cluster/testkit.js";
+import { deleteKeys, TEST_REDIS_URL, uniqueName, waitFor } from "../../test/testkit.js";
 import { silentLogger } from "../observability/logger.js";
 import { LocalRouterState, type RouterState } from "../router/state.js";
 import { type Bus, LocalBus } from "./bus.js";

@@ -53,7 +53,7 @@ export class RequestLog {
     const fields: Record<string, unknown> = {
       call_id: r.callId,
       end_user: r.policy.endUserId,
-      allowed_region: r.policy.allowed,
+      allowed_region: r.policy.allowed === null ? null : r.policy.key,
       status,
       ms: round(r.ms),
     };

@@ -1,11 +1,11 @@
 import type { ProviderName } from "../router/deployment.js";
 import { azureProvider } from "./azure.js";
+import type { Provider } from "./contract.js";
 import { openaiProvider } from "./openai.js";
-import type { Provider } from "./types.js";
 
 export const PROVIDERS: Readonly<Record<ProviderName, Provider>> = {
   openai: openaiProvider,
   azure: azureProvider,
 };
 
-export type { Provider, UpstreamTarget } from "./types.js";
+export type { Provider, UpstreamTarget } from "./contract.js";

@@ -1,8 +1,13 @@
-import type { Provider } from "./types.js";
-import { serializeWithModel, splitBase } from "./types.js";
+import { failureFromResponse } from "../upstream/errors.js";
+import type { Provider } from "./contract.js";
+import { ALL_OPERATIONS, openaiBody, splitBase } from "./openai-body.js";
 
-/** OpenAI and every server that speaks its wire format (`api_base` given). */
+/** OpenAI and every server that speaks its wire format (`api_base` given). Passthrough. */
 export const openaiProvider: Provider = {
+  contract: 2,
+  passthrough: true,
+  framing: "sse",
+  operations: ALL_OPERATIONS,
   target(d) {
     const { origin, basePath } = splitBase(d.apiBase);
     const headers: Record<string, string> = { "content-type": "application/json", ...d.extraHeaders };
@@ -17,7 +22,8 @@ export const openaiProvider: Provider = {
       headers,
     };
   },
-  body(d, _op, req) {
-    return serializeWithModel(req, d.upstreamModel, d.requestDefaults);
+  prepare(d, t, a) {
+    return { path: t.paths[a.op] as string, headers: t.headers, body: openaiBody(d, a, true) };
   },
+  mapError: failureFromResponse,
 };

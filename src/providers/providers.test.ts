@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../config/load.js";
-import type { Deployment } from "../router/deployment.js";
+import type { Deployment, Operation } from "../router/deployment.js";
 import { azureProvider } from "./azure.js";
+import type { Provider } from "./contract.js";
 import { openaiProvider } from "./openai.js";
 
 /** Deployments come from real config text, so prefix stripping and defaults are the loader's own. */
@@ -15,6 +16,13 @@ function deployment(params: string): Deployment {
 }
 
 const chatReq = { model: "m", messages: [{ role: "user", content: "hi" }] };
+
+/** The body one non-streaming attempt sends, through the provider's own prepare(). */
+function bodyOf(p: Provider, d: Deployment, op: Operation, body: Record<string, unknown>): string {
+  const r = p.prepare(d, p.target(d), { op, body, stream: false, wantUsage: true });
+  if (r instanceof Promise) throw new Error("passthrough providers prepare synchronously");
+  return String(r.body);
+}
 
 describe("azure provider", () => {
   const variants = [
@@ -74,7 +82,7 @@ describe("azure provider", () => {
     const d = deployment(`
       model: azure/gpt-35-turbo
       api_base: https://r.openai.azure.com`);
-    expect(JSON.parse(azureProvider.body(d, "chat", chatReq)).model).toBe("gpt-35-turbo");
+    expect(JSON.parse(bodyOf(azureProvider, d, "chat", chatReq)).model).toBe("gpt-35-turbo");
   });
 });
 
@@ -88,14 +96,14 @@ describe("openai provider", () => {
     expect(t.paths.chat).toBe("/v1/chat/completions");
     expect(t.headers.authorization).toBe("Bearer sk-upstream");
     expect(t.headers["api-key"]).toBeUndefined();
-    expect(JSON.parse(openaiProvider.body(d, "chat", chatReq)).model).toBe("gpt-4o");
+    expect(JSON.parse(bodyOf(openaiProvider, d, "chat", chatReq)).model).toBe("gpt-4o");
   });
 
   it("keeps everything after the first slash of the model (fine-tunes, org/model names)", () => {
     const d = deployment(`
       model: hosted_vllm/meta-llama/Llama-3-8B
       api_base: http://10.0.0.1:8000/v1`);
-    expect(JSON.parse(openaiProvider.body(d, "chat", chatReq)).model).toBe("meta-llama/Llama-3-8B");
+    expect(JSON.parse(bodyOf(openaiProvider, d, "chat", chatReq)).model).toBe("meta-llama/Llama-3-8B");
   });
 
   for (const [base, prefix] of [
@@ -166,7 +174,7 @@ describe("request bodies", () => {
       [azureProvider, az],
     ] as const) {
       for (const op of ["chat", "completions", "embeddings"] as const) {
-        const sent = JSON.parse(p.body(dep, op, req));
+        const sent = JSON.parse(bodyOf(p, dep, op, req));
         expect(sent).not.toHaveProperty("metadata");
         expect(sent).not.toHaveProperty("litellm_metadata");
         expect(sent).not.toHaveProperty("mock_response");
@@ -181,21 +189,21 @@ describe("request bodies", () => {
 
   it("never forwards client-side credentials or endpoints meant for the gateway", () => {
     const req = { model: "m", input: "x", api_key: "sk-client", api_base: "http://evil", base_url: "x" };
-    const sent = JSON.parse(openaiProvider.body(d, "embeddings", req));
+    const sent = JSON.parse(bodyOf(openaiProvider, d, "embeddings", req));
     expect(sent).toEqual({ model: "gpt-4o", input: "x" });
   });
 
   it("does not mutate the client's body and drops undefined values", () => {
     const req = { model: "m", prompt: "p", suffix: undefined, metadata: { a: 1 } };
     const copy = structuredClone(req);
-    const sent = JSON.parse(openaiProvider.body(d, "completions", req));
+    const sent = JSON.parse(bodyOf(openaiProvider, d, "completions", req));
     expect(sent).toEqual({ model: "gpt-4o", prompt: "p" });
     expect(req).toEqual(copy);
   });
 
   it("preserves unicode and nested values exactly", () => {
     const req = { model: "m", messages: [{ role: "user", content: 'héllo "✓" \n 👋' }], n: 1, stop: null };
-    const sent = JSON.parse(openaiProvider.body(d, "chat", req));
+    const sent = JSON.parse(bodyOf(openaiProvider, d, "chat", req));
     expect(sent.messages[0].content).toBe('héllo "✓" \n 👋');
     expect(sent.stop).toBeNull();
   });

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 import { type CancelSignal, sleepUnlessCancelled } from "../upstream/cancel.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Deployment } from "./deployment.js";
@@ -102,7 +102,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       if (!isAllowed(picked, policy)) {
         if (probing) router.state.endProbe(picked.id);
         // Unreachable by construction; if it ever happens, fail closed rather than send a byte.
-        throw fail(new GatewayError("internal_error", "routing invariant violated; request refused"));
+        throw fail(gatewayError("internal_error", { reason: "invariant" }));
       }
       const d = input.model === undefined ? picked : router.bind(picked, input.model);
       if (retrying) retries++;
@@ -162,7 +162,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
         }
       }
       // No retry here. A malformed request fails the same everywhere: no fallback either.
-      if (f.kind === "bad_request") throw fail(withAttempts(f, attempts));
+      if (f.kind === "bad_request" || f.kind === "gateway") throw fail(withAttempts(f, attempts));
       if (f.kind === "context_window" || f.kind === "content_policy") {
         const map = f.kind === "context_window" ? cfg.contextWindowFallbacks : cfg.contentPolicyFallbacks;
         const specific = map.get(input.group);

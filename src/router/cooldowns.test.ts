@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
-import { chat, deployment, hits, pinnedHarness, resetAll, sleep } from "./testing/gateway.js";
+import type { Harness } from "../../test/harness.js";
+import { chat, deployment, hits, pinnedHarness, resetAll, sleep } from "../../test/router-gateway.js";
 
 const COOLING_STATUSES = [429, 401, 404, 408, 500, 503];
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FakeUpstream } from "../testing/fake-upstream.js";
-import { get, type Harness, post, startHarness } from "../testing/harness.js";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
+import { FakeUpstream } from "../demo/fake-upstream.js";
 import { publicApiBase } from "./deployment.js";
 
 describe("publicApiBase", () => {

@@ -2,6 +2,7 @@ import type { RegionSource } from "../regions/infer.js";
 import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
+/** The built-in providers. */
 export type ProviderName = "openai" | "azure";
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
@@ -10,7 +11,11 @@ export interface Deployment {
   readonly id: string;
   /** model_name: the group clients ask for. */
   readonly modelGroup: string;
-  readonly provider: ProviderName;
+  /**
+   * Key of the provider that serves it: a built-in one, or one registered with build() beside them
+   * (its prefix named to the config loader with `extraProviders`).
+   */
+  readonly provider: ProviderName | (string & {});
   /** Model (Azure: deployment) name sent upstream, without the provider prefix. */
   readonly upstreamModel: string;
   /** As configured, reported in x-litellm-api-base. Empty for mock deployments. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
-import { chat, deployment, hits, pinnedHarness, resetAll } from "./testing/gateway.js";
+import type { Harness } from "../../test/harness.js";
+import { chat, deployment, hits, pinnedHarness, resetAll } from "../../test/router-gateway.js";
 
 const CTX = {
   error: { message: "This model's maximum context length is 10 tokens", code: "context_length_exceeded" },

@@ -1,27 +1,68 @@
 import type { Geography } from "../regions/table.js";
 import type { Deployment } from "./deployment.js";
 
-/**
- * What a request may be served from. `allowed: null` means unrestricted.
- * Built once per request by the customer policy, never changed afterwards.
- */
-export interface RegionPolicy {
-  readonly allowed: Geography | null;
-  /** Why: a customer's own region, the default for unknown end users, or none. */
-  readonly source: "customer" | "default" | "none";
-  readonly endUserId: string | undefined;
+/** Where a region restriction comes from (for error messages and records). */
+export type RestrictionSource = "customer" | "default" | "key" | "team";
+
+/** One restriction that applies to a request: who imposes it and which geographies it allows. */
+export interface RegionRestriction {
+  readonly source: RestrictionSource;
+  /** The customer, key or team id (undefined for the default region of unknown end users). */
+  readonly id: string | undefined;
+  readonly allowed: ReadonlySet<Geography>;
 }
 
-export const UNRESTRICTED: RegionPolicy = Object.freeze({
-  allowed: null,
-  source: "none",
-  endUserId: undefined,
-});
+/**
+ * What a request may be served from: the intersection of every restriction that applies (key, team,
+ * customer, the default for unknown end users). `allowed: null` means unrestricted; an empty set
+ * means the restrictions contradict each other (nothing may serve). Built once per request, never
+ * changed afterwards.
+ */
+export interface RegionPolicy {
+  readonly allowed: ReadonlySet<Geography> | null;
+  readonly sources: readonly RegionRestriction[];
+  readonly endUserId: string | undefined;
+  /** Stable name of `allowed` ("*" when unrestricted, else the sorted geographies): memo keys, logs. */
+  readonly key: string;
+}
+
+export const UNRESTRICTED: RegionPolicy = policyOf([], undefined);
+
+/** The policy of a set of restrictions: their intersection. */
+export function policyOf(
+  restrictions: readonly RegionRestriction[],
+  endUserId: string | undefined,
+): RegionPolicy {
+  let allowed: Set<Geography> | null = null;
+  for (const r of restrictions) {
+    if (allowed === null) allowed = new Set(r.allowed);
+    else for (const g of allowed) if (!r.allowed.has(g)) allowed.delete(g);
+  }
+  const key = allowed === null ? "*" : [...allowed].sort().join(",");
+  return Object.freeze({ allowed, sources: Object.freeze([...restrictions]), endUserId, key });
+}
+
+/** A restriction to one geography (what customers, keys and teams carry today). */
+export function restriction(
+  source: RestrictionSource,
+  id: string | undefined,
+  g: Geography,
+): RegionRestriction {
+  return Object.freeze({ source, id, allowed: new Set([g]) });
+}
+
+/** `region "eu"` or `regions "eu", "uk"`, for messages. */
+export function describeAllowed(policy: RegionPolicy): string {
+  const list = [...(policy.allowed ?? [])].sort();
+  if (list.length === 1) return `region "${list[0]}"`;
+  if (list.length === 0) return "no region (its restrictions do not intersect)";
+  return `regions ${list.map((g) => `"${g}"`).join(", ")}`;
+}
 
 /**
  * THE region filter. Every path that selects a deployment (first attempt, retry, fallback group,
- * cache lookup) goes through this function and nothing else. A pinned policy keeps only
- * deployments whose geography equals it; unassigned deployments never pass a pinned policy.
+ * cache lookup) goes through this function and nothing else. A restricted policy keeps only
+ * deployments whose geography it allows; unassigned deployments never pass a restricted policy.
  */
 export function filterByRegion(
   deployments: readonly Deployment[],
@@ -29,10 +70,11 @@ export function filterByRegion(
 ): readonly Deployment[] {
   const allowed = policy.allowed;
   if (allowed === null) return deployments;
-  return deployments.filter((d) => d.geography === allowed);
+  return deployments.filter((d) => d.geography !== undefined && allowed.has(d.geography));
 }
 
 /** The same rule, for one deployment: the last check before any byte is sent. */
 export function isAllowed(d: Deployment, policy: RegionPolicy): boolean {
-  return policy.allowed === null || d.geography === policy.allowed;
+  const allowed = policy.allowed;
+  return allowed === null || (d.geography !== undefined && allowed.has(d.geography));
 }

@@ -1,14 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Harness } from "../../test/harness.js";
+import { injectInto } from "../../test/inject.js";
+import { dep, routerConfig } from "../../test/router-fixtures.js";
+import { chat, deployment, hits, pinnedHarness, resetAll } from "../../test/router-gateway.js";
 import type { Provider } from "../providers/index.js";
-import type { Harness } from "../testing/harness.js";
 import { callDeployment } from "../upstream/call.js";
 import { Cancel } from "../upstream/cancel.js";
 import { UpstreamPools } from "../upstream/client.js";
 import { runAttempts } from "./attempt.js";
+import { policyOf, restriction } from "./filters.js";
 import { Router } from "./router.js";
 import { LocalRouterState } from "./state.js";
-import { dep, routerConfig } from "./testing/fixtures.js";
-import { chat, deployment, hits, pinnedHarness, resetAll } from "./testing/gateway.js";
 
 /** Remembers every failure and cooldown it is told of, so a test can say "none". */
 class WatchedState extends LocalRouterState {
@@ -80,7 +82,7 @@ general_settings:
   });
 
   it("the same through Fastify's parser (inject)", async () => {
-    const r = await h.built.app.inject({
+    const r = await injectInto(h.built, {
       method: "POST",
       url: "/v1/chat/completions",
       headers: { "content-type": "application/json", ...h.auth },
@@ -92,7 +94,7 @@ general_settings:
   });
 
   it("a body just under the limit is sent and served", async () => {
-    const r = await h.built.app.inject({
+    const r = await injectInto(h.built, {
       method: "POST",
       url: "/v1/chat/completions",
       headers: { "content-type": "application/json", ...h.auth },
@@ -104,7 +106,8 @@ general_settings:
 
 describe("a request the gateway cannot serialise", () => {
   const throwing: Provider = {
-    body() {
+    operations: new Set(["chat"]),
+    prepare() {
       throw new RangeError("Maximum call stack size exceeded");
     },
   } as unknown as Provider;
@@ -114,12 +117,20 @@ describe("a request the gateway cannot serialise", () => {
     headers: {},
   };
 
-  it("rejects from callDeployment instead of becoming a connection failure", async () => {
+  const context = () => ({
+    op: "chat" as const,
+    body: {},
+    stream: false,
+    wantUsage: true,
+    clientWantsUsage: false,
+    signal: new Cancel(),
+  });
+
+  it("is the gateway's failure from callDeployment, not a connection failure", async () => {
     const pools = new UpstreamPools();
-    const ctx = { op: "chat" as const, body: {}, stream: false, signal: new Cancel() };
-    await expect(callDeployment(dep("a", "eu"), target as never, throwing, pools, ctx)).rejects.toThrow(
-      RangeError,
-    );
+    const r = await callDeployment(dep("a", "eu"), target as never, throwing, pools, context());
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.failure).toMatchObject({ kind: "gateway", status: 500, code: "internal_error" });
     await pools.close();
   });
 
@@ -131,10 +142,10 @@ describe("a request the gateway cannot serialise", () => {
     );
     const pools = new UpstreamPools();
     const called: string[] = [];
-    const ctx = { op: "chat" as const, body: {}, stream: false, signal: new Cancel() };
+    const ctx = context();
     const run = runAttempts(router, {
       group: "m",
-      policy: { allowed: "eu", source: "customer", endUserId: "c" },
+      policy: policyOf([restriction("customer", "c", "eu")], "c"),
       signal: ctx.signal,
       estimatedTokens: 0,
       call: (d) => {
@@ -142,7 +153,7 @@ describe("a request the gateway cannot serialise", () => {
         return callDeployment(d, target as never, throwing, pools, ctx);
       },
     });
-    await expect(run).rejects.toThrow(RangeError);
+    await expect(run).rejects.toMatchObject({ error: { kind: "gateway", code: "internal_error" } });
     expect(called).toHaveLength(1);
     expect(state.failures).toEqual([]);
     expect(state.cooldowns).toEqual([]);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Behavior } from "../testing/fake-upstream.js";
-import { type Harness, post, startHarness } from "../testing/harness.js";
-import { seeded } from "./testing/fixtures.js";
-import { deployment } from "./testing/gateway.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
+import { seeded } from "../../test/router-fixtures.js";
+import { deployment } from "../../test/router-gateway.js";
+import type { Behavior } from "../demo/fake-upstream.js";
 
 /** Fake upstream label -> the geography of every deployment on it. */
 const REGION_OF: Record<string, string> = { eu: "eu", eu2: "eu", us: "us", us2: "us", uk: "uk" };

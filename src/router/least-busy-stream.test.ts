@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
-import { chat, deployment, pinnedHarness, until } from "./testing/gateway.js";
+import type { Harness } from "../../test/harness.js";
+import { chat, deployment, pinnedHarness, until } from "../../test/router-gateway.js";
 
 /** least-busy counts an open stream as in flight until it ends, not only until its first chunk. */
 describe("least-busy with streams", () => {

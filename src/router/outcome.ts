@@ -1,7 +1,7 @@
-import { GatewayError } from "../errors.js";
+import { type GatewayError, gatewayError } from "../errors.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Deployment } from "./deployment.js";
-import type { RegionPolicy } from "./filters.js";
+import { describeAllowed, type RegionPolicy } from "./filters.js";
 
 /** One attempt as recorded for headers, logs and the final error message. */
 export interface AttemptRecord {
@@ -42,7 +42,7 @@ export function record(
 }
 
 export function clientClosed(): GatewayError {
-  return new GatewayError("client_closed_request", "client closed the request");
+  return gatewayError("client_closed_request");
 }
 
 /** The last upstream failure, its message extended with every attempt when there was more than one. */
@@ -66,31 +66,32 @@ export function noCapacityError(
   regionsOfGroup: readonly (string | undefined)[],
   now: number,
 ): GatewayError {
-  const who = policy.endUserId ? ` for customer "${policy.endUserId}"` : "";
   if (blocked) {
     const retryAfter = Math.max(1, Math.ceil((blocked.until - now) / 1000));
     const headers = { "retry-after": String(retryAfter) };
-    const why =
-      blocked.reason === "cooling"
-        ? "is cooling down after failures"
-        : "has reached its rpm/tpm limit for this minute";
     if (policy.allowed !== null) {
-      return new GatewayError(
+      return gatewayError(
         "region_capacity_exhausted",
-        `Every deployment of model "${group}" in region "${policy.allowed}"${who} ${why}; retry in ${retryAfter}s. No out-of-region deployment is used.`,
+        {
+          group,
+          allowed: describeAllowed(policy),
+          endUserId: policy.endUserId,
+          blocked: blocked.reason,
+          retryAfter,
+        },
         { headers },
       );
     }
-    return new GatewayError(
+    return gatewayError(
       "no_deployment_available",
-      `Every deployment of model "${group}" ${why}; retry in ${retryAfter}s.`,
+      { group, blocked: blocked.reason, retryAfter },
       { headers },
     );
   }
-  const regions = [...new Set(regionsOfGroup.map((g) => g ?? "unassigned"))].join(", ");
-  return new GatewayError(
+  const regions = [...new Set(regionsOfGroup.map((g) => g ?? "unassigned"))];
+  return gatewayError(
     "no_deployment_in_region",
-    `No deployment of model "${group}" is in region "${policy.allowed}"${who}; its deployments are in: ${regions || "none"}. The request was not sent anywhere.`,
+    { group, allowed: describeAllowed(policy), endUserId: policy.endUserId, regions },
     { param: "model" },
   );
 }

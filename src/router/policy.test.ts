@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { routerConfig, seeded } from "../../test/router-fixtures.js";
 import { failureFromError, failureFromResponse } from "../upstream/errors.js";
 import { backoffMs, cooldownFor, MAX_HONOURED_RETRY_AFTER_MS, retriesFor } from "./policy.js";
-import { routerConfig, seeded } from "./testing/fixtures.js";
 
 const upstream = (status: number, headers: Record<string, string> = {}, body: unknown = {}) =>
   failureFromResponse(status, headers, Buffer.from(JSON.stringify(body)), "d");

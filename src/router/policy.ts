@@ -32,6 +32,7 @@ export function retriesFor(
     case "content_policy":
       return p.ContentPolicyViolationErrorRetries ?? 0;
     case "aborted":
+    case "gateway":
       return 0;
   }
 }
@@ -39,7 +40,11 @@ export function retriesFor(
 /** The failure says something about the request, not the deployment: it never counts against it. */
 export function blamesRequest(kind: FailureKind): boolean {
   return (
-    kind === "bad_request" || kind === "context_window" || kind === "content_policy" || kind === "aborted"
+    kind === "bad_request" ||
+    kind === "context_window" ||
+    kind === "content_policy" ||
+    kind === "aborted" ||
+    kind === "gateway"
   );
 }
 

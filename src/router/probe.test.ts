@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
+import type { Harness } from "../../test/harness.js";
+import { dep, routerConfig } from "../../test/router-fixtures.js";
+import { chat, deployment, hits, pinnedHarness, resetAll, until } from "../../test/router-gateway.js";
+import { policyOf, restriction } from "./filters.js";
 import { Router } from "./router.js";
 import { LocalRouterState } from "./state.js";
-import { dep, routerConfig } from "./testing/fixtures.js";
-import { chat, deployment, hits, pinnedHarness, resetAll, until } from "./testing/gateway.js";
 
-const EU = { allowed: "eu", source: "customer", endUserId: "c" } as const;
+const EU = policyOf([restriction("customer", "c", "eu")], "c");
 
 /** Issue item 6, second half: a cooldown storm must not lock pinned customers out for cooldown_time. */
 describe("half-open probes when every in-region deployment cools", () => {

@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { dep, routerConfig, seeded } from "../../test/router-fixtures.js";
 import type { RoutingStrategy } from "../config/normalize.js";
 import type { Geography } from "../regions/table.js";
 import { type AttemptFailure, failureFromError, failureFromResponse } from "../upstream/errors.js";
 import { LoopFailure, runAttempts } from "./attempt.js";
 import type { Deployment } from "./deployment.js";
-import { filterByRegion, type RegionPolicy } from "./filters.js";
+import { filterByRegion, policyOf, type RegionPolicy } from "./filters.js";
 import { Router } from "./router.js";
 import { LocalRouterState } from "./state.js";
-import { dep, routerConfig, seeded } from "./testing/fixtures.js";
 
 const GEOS: Array<Geography | undefined> = ["eu", "us", "uk", undefined];
 const STRATEGIES: RoutingStrategy[] = [
@@ -34,7 +34,8 @@ const deploymentArb = fc.record({
 
 const scenarioArb = fc.record({
   deps: fc.array(deploymentArb, { minLength: 1, maxLength: 9 }),
-  allowed: fc.constantFrom<Geography | null>(null, "eu", "us", "uk"),
+  // Each restriction (customer, key, team …) allows some geographies; the policy is their intersection.
+  restrictions: fc.array(fc.subarray<Geography>(["eu", "us", "uk"], { minLength: 1 }), { maxLength: 3 }),
   strategy: fc.constantFrom(...STRATEGIES),
   seed: fc.integer(),
   triedMask: fc.integer({ min: 0, max: 511 }),
@@ -55,23 +56,24 @@ function setup(s: Scenario) {
     if (x.latency !== undefined) r.state.recordLatency(`d${i}`, x.latency);
     r.state.recordUsage(`d${i}`, x.used, x.used * 100, now);
   });
-  const policy: RegionPolicy = {
-    allowed: s.allowed,
-    source: s.allowed ? "customer" : "none",
-    endUserId: "c",
-  };
+  const policy: RegionPolicy = policyOf(
+    s.restrictions.map((geos, i) => ({ source: "customer", id: `r${i}`, allowed: new Set(geos) })),
+    "c",
+  );
+  // Stated independently of the filter: every restriction must allow the deployment's geography.
+  const permitted = (d: Deployment) =>
+    s.restrictions.every((geos) => d.geography !== undefined && geos.includes(d.geography));
   const tried = new Set(deployments.filter((_, i) => s.triedMask & (1 << i)).map((d) => d.id));
-  return { r, deployments, policy, now, tried };
+  return { r, deployments, policy, now, tried, permitted };
 }
 
 describe("region invariant (property)", () => {
   it("filterByRegion keeps exactly the deployments of the policy's geography", () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const { deployments, policy } = setup(s);
+        const { deployments, policy, permitted } = setup(s);
         const out = filterByRegion(deployments, policy);
-        const expected =
-          policy.allowed === null ? deployments : deployments.filter((d) => d.geography === policy.allowed);
+        const expected = deployments.filter(permitted);
         expect(out.map((d) => d.id)).toEqual(expected.map((d) => d.id));
       }),
       { numRuns: 500 },
@@ -81,17 +83,17 @@ describe("region invariant (property)", () => {
   it("available + pick only ever choose a deployment in the policy's geography", () => {
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        const { r, policy, now, tried } = setup(s);
+        const { r, policy, now, tried, permitted } = setup(s);
         for (const group of ["m", "f", "g"]) {
           const av = r.available(group, policy, now, tried);
           const inGroup = r.groups.get(group) ?? [];
-          const inRegion = inGroup.filter((d) => policy.allowed === null || d.geography === policy.allowed);
+          const inRegion = inGroup.filter(permitted);
           if (av.kind === "none_in_region") expect(inRegion).toHaveLength(0);
           if (av.kind === "cooling") expect(inRegion.length).toBeGreaterThan(0);
           if (av.kind !== "ok") continue;
-          for (const c of av.candidates) if (policy.allowed) expect(c.geography).toBe(policy.allowed);
+          for (const c of av.candidates) expect(permitted(c)).toBe(true);
           const d = r.pick(av.candidates, now, 50);
-          if (d && policy.allowed) expect(d.geography).toBe(policy.allowed);
+          if (d) expect(permitted(d)).toBe(true);
           if (d) expect(d.modelGroup).toBe(group);
         }
       }),
@@ -106,7 +108,7 @@ describe("region invariant (property)", () => {
     });
     await fc.assert(
       fc.asyncProperty(scenarioArb, outcomes, fc.boolean(), async (s, seq, noCool) => {
-        const { r, policy } = setup({ ...s, deps: s.deps.map((d) => ({ ...d, cooling: false })) });
+        const { r, policy, permitted } = setup({ ...s, deps: s.deps.map((d) => ({ ...d, cooling: false })) });
         (r.settings as { disableCooldowns: boolean }).disableCooldowns = noCool;
         let i = 0;
         const called: Deployment[] = [];
@@ -123,11 +125,11 @@ describe("region invariant (property)", () => {
               return { ok: false, failure: failure(code) };
             },
           });
-          if (policy.allowed) expect(ok.deployment.geography).toBe(policy.allowed);
+          expect(permitted(ok.deployment)).toBe(true);
         } catch (e) {
           expect(e).toBeInstanceOf(LoopFailure);
         }
-        for (const d of called) if (policy.allowed) expect(d.geography).toBe(policy.allowed);
+        for (const d of called) expect(permitted(d)).toBe(true);
       }),
       { numRuns: 300 },
     );

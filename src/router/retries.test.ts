@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
-import { chat, deployment, hits, pinnedHarness, resetAll } from "./testing/gateway.js";
+import type { Harness } from "../../test/harness.js";
+import { chat, deployment, hits, pinnedHarness, resetAll } from "../../test/router-gateway.js";
 
 /** Retries through the real gateway: counts, per-class policy, what is never retried, Retry-After. */
 describe("retries", () => {

@@ -1,7 +1,7 @@
 import OpenAI, { type APIError } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
-import { deployment, pinnedHarness, resetAll } from "./testing/gateway.js";
+import type { Harness } from "../../test/harness.js";
+import { deployment, pinnedHarness, resetAll } from "../../test/router-gateway.js";
 
 /** Issue item 6: the SDK's retries on top of the gateway's multiplied the calls an upstream got. */
 describe("retry amplification through the official openai SDK", () => {

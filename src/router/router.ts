@@ -1,5 +1,4 @@
 import type { GatewayConfig, RouterConfig } from "../config/normalize.js";
-import type { Geography } from "../regions/table.js";
 import type { Deployment } from "./deployment.js";
 import { filterByRegion, type RegionPolicy } from "./filters.js";
 import type { RouterState } from "./state.js";
@@ -12,8 +11,6 @@ export type Availability =
   /** Allowed deployments exist but all are cooling down until `retryAt` (epoch ms). */
   | { kind: "cooling"; retryAt: number };
 
-const ALL = "*";
-
 /** A model group named with one `*` (`openai/*`, `*`): matches any model with its prefix and suffix. */
 interface Wildcard {
   group: string;
@@ -25,7 +22,7 @@ interface Wildcard {
 export class Router {
   readonly groups: ReadonlyMap<string, readonly Deployment[]>;
   readonly settings: RouterConfig;
-  private readonly regional = new Map<string, Map<Geography | typeof ALL, readonly Deployment[]>>();
+  private readonly regional = new Map<string, Map<string, readonly Deployment[]>>();
   private readonly strategy: Strategy;
   private readonly wildcards: Wildcard[] = [];
 
@@ -88,11 +85,10 @@ export class Router {
       byGeo = new Map();
       this.regional.set(group, byGeo);
     }
-    const key = policy.allowed ?? ALL;
-    let list = byGeo.get(key);
+    let list = byGeo.get(policy.key);
     if (!list) {
       list = filterByRegion(all, policy);
-      byGeo.set(key, list);
+      byGeo.set(policy.key, list);
     }
     return list;
   }

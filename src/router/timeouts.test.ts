@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Harness } from "../testing/harness.js";
-import { chat, deployment, hits, pinnedHarness, resetAll, sleep, until } from "./testing/gateway.js";
+import type { Harness } from "../../test/harness.js";
+import { chat, deployment, hits, pinnedHarness, resetAll, sleep, until } from "../../test/router-gateway.js";
 
 /** Timeouts, stream commit on the first chunk, and client aborts, through the real gateway. */
 describe("timeouts, streams and aborts", () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { chat, deployment, hits, pinnedHarness, resetAll } from "../router/testing/gateway.js";
-import type { Harness } from "../testing/harness.js";
+import type { Harness } from "../../test/harness.js";
+import { chat, deployment, hits, pinnedHarness, resetAll } from "../../test/router-gateway.js";
 import { notEventStreamStart, notEventStreamType, notJsonObject } from "./reply-check.js";
 
 const OK = JSON.stringify({ id: "x", object: "chat.completion", choices: [] });

@@ -1,38 +1,27 @@
-import type { IncomingHttpHeaders } from "node:http";
-import type { Provider, UpstreamTarget } from "../providers/index.js";
+import { errorMessage } from "../errors.js";
+import type { Provider, UpstreamRequest, UpstreamTarget } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
-import { Cancel, type CancelSignal } from "./cancel.js";
-import type { ChunkSource } from "./chunks.js";
+import type { CallContext, UpstreamReply } from "./call-types.js";
+import { Cancel } from "./cancel.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
-import { type AttemptFailure, failureFromError, failureFromResponse, isGatewaySide } from "./errors.js";
-import { invalidReply, notEventStreamStart, notEventStreamType, notJsonObject } from "./reply-check.js";
+import { decodeBuffered } from "./decode.js";
+import { type AttemptFailure, failureFromError, gatewayFailure, isGatewaySide } from "./errors.js";
+import { commitStream } from "./stream-commit.js";
 
-export interface UpstreamReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Non-streaming: the whole body, passed through unchanged. */
-  body: Buffer | undefined;
-  /** Streaming: the first chunk (already received: the stream is committed) and the rest. */
-  first: Buffer | undefined;
-  rest: ChunkSource | undefined;
-  /** Stop reading and release the connection (client went away). */
-  cancel: () => void;
-}
-
-export interface CallContext {
-  op: Operation;
-  body: Readonly<Record<string, unknown>>;
-  stream: boolean;
-  signal: CancelSignal;
-}
-
-const noop = () => {};
+export type { CallContext, CommittedStream, UpstreamReply } from "./call-types.js";
 
 /** Below this, undici's coarse timer wheel would be off by more than ~10 %. */
 const PRECISE_BELOW_MS = 5_000;
 
-/** One attempt against one deployment. Upstream trouble becomes a failure value, never a throw. */
+/** Error bodies are only read for their message: a misbehaving upstream cannot make us buffer megabytes. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * One attempt against one deployment, through its provider. Upstream trouble becomes a failure value,
+ * never a throw; so does a failure to build the request, marked as the gateway's own (nothing was
+ * sent, and it never counts against the deployment).
+ */
 export async function callDeployment(
   d: Deployment,
   target: UpstreamTarget,
@@ -40,13 +29,19 @@ export async function callDeployment(
   pools: UpstreamPools,
   ctx: CallContext,
 ): Promise<CallResult<UpstreamReply>> {
+  // The contract's promise: an operation the wire format cannot carry is refused before any byte is sent.
+  if (!provider.operations.has(ctx.op)) return { ok: false, failure: unsupportedOperation(d, ctx.op) };
+  let req: UpstreamRequest;
+  try {
+    const p = provider.prepare(d, target, ctx);
+    req = p instanceof Promise ? await p : p;
+  } catch (err) {
+    return { ok: false, failure: gatewayFailure(err, describe(d)) };
+  }
   // Long non-streaming timeouts (the 600 s default) need no timer or controller of their own: undici's
   // headers/body timeouts bound them (its timer wheel ticks every ~0.5 s, fine at that scale) and the
   // request's signal carries a client abort. Short timeouts need a precise timer, and a stream needs
-  // time-to-first-chunk enforced beyond the headers and its own controller to cancel it after the commit.
-  // Serialising is the gateway's work: if it throws, no byte has left and the deployment is not to
-  // blame. The throw goes to the caller (a 500 and a log line), never into cooldowns or retries.
-  const payload = provider.body(d, ctx.op, ctx.body);
+  // time-to-first-event enforced beyond the headers and its own controller to cancel it after the commit.
   const precise = ctx.stream || d.timeoutMs < PRECISE_BELOW_MS;
   const ctl = precise ? new Cancel() : undefined;
   const onClientAbort = ctl ? () => ctl.abort() : undefined;
@@ -63,37 +58,31 @@ export async function callDeployment(
     if (timer) clearTimeout(timer);
     if (onClientAbort) ctx.signal.removeEventListener("abort", onClientAbort);
   };
+  const opts = {
+    path: req.path,
+    headers: req.headers,
+    body: req.body,
+    signal: ctl ?? ctx.signal,
+    headersTimeoutMs: limit,
+    bodyTimeoutMs: d.timeoutMs,
+  };
+  const pool = pools.get(target.origin);
   try {
-    const opts = {
-      path: target.paths[ctx.op],
-      headers: target.headers,
-      body: payload,
-      signal: ctl ?? ctx.signal,
-      headersTimeoutMs: limit,
-      bodyTimeoutMs: d.timeoutMs,
-    };
-    const pool = pools.get(target.origin);
     if (!ctx.stream) {
       const r = await sendBuffered(pool, opts, MAX_ERROR_BODY);
       done();
       if (r.statusCode >= 400) {
         return {
           ok: false,
-          failure: redactKey(failureFromResponse(r.statusCode, r.headers, r.body, describe(d)), d),
+          failure: redactKey(provider.mapError(r.statusCode, r.headers, r.body, describe(d)), d),
         };
       }
-      const broken = notJsonObject(r.body);
-      if (broken) return { ok: false, failure: invalidReply(describe(d), broken) };
+      const decoded = decodeBuffered(provider, d, ctx, r.body, describe(d));
+      if (!decoded.ok) return decoded;
+      const { body, usage } = decoded.value;
       return {
         ok: true,
-        value: {
-          status: r.statusCode,
-          headers: r.headers,
-          body: r.body,
-          first: undefined,
-          rest: undefined,
-          cancel: noop,
-        },
+        value: { status: r.statusCode, headers: r.headers, body, usage, stream: undefined },
       };
     }
     const res = await sendStreaming(pool, opts);
@@ -102,51 +91,54 @@ export async function callDeployment(
       done();
       return {
         ok: false,
-        failure: redactKey(failureFromResponse(res.statusCode, res.headers, buf, describe(d)), d),
+        failure: redactKey(provider.mapError(res.statusCode, res.headers, buf, describe(d)), d),
       };
     }
-    // Streaming: commit only once the first chunk is here and opens an event stream; until then a
-    // failure may still fall over. A JSON answer to `stream: true` is refused on its content type.
-    const wrongType = notEventStreamType(res.headers);
-    if (wrongType) {
-      res.body.destroy();
+    // Commit only once the first whole event is here (translated, for a translating provider):
+    // until then a failure may still fall over to another deployment.
+    const committed = await commitStream(provider, d, ctx, res, describe(d), () => ctl?.abort());
+    if (timer) clearTimeout(timer);
+    if (!committed.ok) {
       done();
-      return { ok: false, failure: invalidReply(describe(d), wrongType) };
+      return committed;
     }
-    const it: ChunkSource = res.body;
-    const first = await it.next();
-    clearTimeout(timer);
-    if (first.done) {
-      done();
-      return { ok: false, failure: emptyStream(describe(d)) };
-    }
-    const notSse = notEventStreamStart(first.value);
-    if (notSse) {
-      res.body.destroy();
-      done();
-      return { ok: false, failure: invalidReply(describe(d), notSse) };
-    }
-    const cancel = () => {
-      ctl?.abort();
-      res.body.destroy();
-    };
-    // The client-abort link and the timer are released when the stream ends (withRelease).
+    const stream = committed.value;
     return {
       ok: true,
       value: {
         status: res.statusCode,
         headers: res.headers,
         body: undefined,
-        first: first.value,
-        rest: withRelease(it, done),
-        cancel,
+        usage: undefined,
+        stream: {
+          first: stream.first,
+          cancel: stream.cancel,
+          // The client-abort link is released when the stream ends, however it ends.
+          pipe: (sink) => stream.pipe(sink).finally(done),
+        },
       },
     };
   } catch (err) {
     done();
-    if (isGatewaySide(err)) throw err;
+    // undici or node refusing our own arguments before anything was sent is the gateway's failure.
+    if (isGatewaySide(err)) return { ok: false, failure: gatewayFailure(err, describe(d)) };
     return { ok: false, failure: failureFromError(err, describe(d), timedOut) };
   }
+}
+
+/** The request's fault, not the deployment's (bad_request: no retry, no cooldown). */
+function unsupportedOperation(d: Deployment, op: Operation): AttemptFailure {
+  return {
+    kind: "bad_request",
+    status: 400,
+    message: errorMessage("operation_not_supported", { group: d.modelGroup, op, provider: d.provider }),
+    type: "invalid_request_error",
+    code: "operation_not_supported",
+    param: "model",
+    retryAfterMs: undefined,
+    passHeaders: undefined,
+    local: true,
+  };
 }
 
 /** Only built for failures: the success path allocates no description. */
@@ -162,12 +154,9 @@ function redactKey(f: AttemptFailure, d: Deployment): AttemptFailure {
   return f;
 }
 
-/** Error bodies are only read for their message: a misbehaving upstream cannot make us buffer megabytes. */
-const MAX_ERROR_BODY = 64 * 1024;
-
 async function readAll(
   body: AsyncIterable<Buffer> & { destroy?: () => void },
-  limit = Number.POSITIVE_INFINITY,
+  limit: number,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -180,46 +169,4 @@ async function readAll(
     }
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-}
-
-function emptyStream(what: string): AttemptFailure {
-  return {
-    kind: "server",
-    status: 502,
-    message: `${what} closed the stream before sending anything`,
-    type: "api_error",
-    code: "upstream_invalid_response",
-    param: null,
-    retryAfterMs: undefined,
-    passHeaders: undefined,
-  };
-}
-
-/** Runs `release` once the body ends, fails or is returned early, however it is read. */
-function withRelease(it: ChunkSource, release: () => void): ChunkSource {
-  let released = false;
-  const once = () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-  };
-  const pipeTo = it.pipeTo?.bind(it);
-  return {
-    pipeTo: pipeTo && ((sink) => pipeTo(sink).finally(once)),
-    async next() {
-      try {
-        const r = await it.next();
-        if (r.done) once();
-        return r;
-      } catch (e) {
-        once();
-        throw e;
-      }
-    },
-    async return(v?: unknown) {
-      once();
-      return (await it.return?.(v)) ?? { done: true, value: undefined };
-    },
-  };
 }

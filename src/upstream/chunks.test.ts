@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../testing/harness.js";
+import { type Harness, startHarness } from "../../test/harness.js";
 import { ChunkQueue } from "./chunks.js";
 
 function queue(highWater = 10) {
@@ -148,6 +148,7 @@ describe("stream backpressure through the gateway", () => {
     upstream = createServer((req, res) => {
       req.resume();
       res.writeHead(200, { "content-type": "text/event-stream" });
+      const DONE = Buffer.from("data: [DONE]\n\n");
       const line = Buffer.from(
         `data: ${JSON.stringify({ choices: [{ delta: { content: "x".repeat(65_000) } }] })}\n\n`,
       );
@@ -156,7 +157,8 @@ describe("stream backpressure through the gateway", () => {
           written += line.length;
           if (!res.write(line)) return void res.once("drain", pump);
         }
-        res.end();
+        written += DONE.length;
+        res.end(DONE); // as an OpenAI stream ends
       };
       pump();
       res.on("close", () => undefined);

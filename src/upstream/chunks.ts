@@ -1,7 +1,7 @@
 /** Where a piped body goes: node's Writable contract (write() false means wait for "drain"). */
 export interface ChunkSink {
   write(chunk: Buffer): boolean;
-  once(event: "drain", listener: () => void): unknown;
+  once(event: "drain" | "close", listener: () => void): unknown;
 }
 
 /** A streaming body: pulled chunk by chunk, or (when it can) piped straight into a sink. */
@@ -137,6 +137,15 @@ export class ChunkQueue implements ChunkSource {
   async return(): Promise<IteratorResult<Buffer>> {
     this.destroy();
     return { done: true, value: undefined };
+  }
+
+  /** End the body with `err` (the reader or pipe sees it) and abort the upstream response. */
+  fail(err: Error): void {
+    if (this.ended) return;
+    this.queue.length = 0;
+    this.queued = 0;
+    this.finish(err);
+    this.flow.destroy(err);
   }
 
   destroy(): void {

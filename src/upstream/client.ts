@@ -43,8 +43,8 @@ export class UpstreamPools {
 
 export interface SendOptions {
   path: string;
-  headers: Record<string, string>;
-  body: string;
+  headers: Readonly<Record<string, string>>;
+  body: string | Buffer;
   signal: AbortSignal | CancelSignal;
   /** Time allowed until response headers arrive. */
   headersTimeoutMs: number;

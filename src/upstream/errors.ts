@@ -1,4 +1,4 @@
-import { typeForStatus, upstreamCodeFor } from "../errors.js";
+import { errorMessage, typeForStatus, upstreamCodeFor } from "../errors.js";
 
 /** Why an attempt failed, in the terms the retry policy and cooldowns reason about. */
 export type FailureKind =
@@ -11,7 +11,9 @@ export type FailureKind =
   | "bad_request"
   | "context_window"
   | "content_policy"
-  | "aborted";
+  | "aborted"
+  /** The gateway could not build or send the request (nothing reached the upstream): never the deployment's fault. */
+  | "gateway";
 
 export interface AttemptFailure {
   kind: FailureKind;
@@ -31,6 +33,8 @@ export interface AttemptFailure {
    * upstream. Our own timeouts count towards `allowed_fails`; an upstream's 408/504 cools at once.
    */
   local?: boolean;
+  /** For the gateway's log only (kind "gateway"): what went wrong inside. */
+  cause?: unknown;
 }
 
 const TIMEOUT_CODES = new Set([
@@ -65,20 +69,35 @@ export function failureFromError(err: unknown, what: string, timedOut: boolean):
   const name = (err as { name?: string } | null)?.name ?? "";
   let f: AttemptFailure;
   if (timedOut || TIMEOUT_CODES.has(code)) {
-    f = base("timeout", 504, `${what} timed out`, "timeout_error", "upstream_timeout");
+    f = base("timeout", 504, errorMessage("upstream_timeout", { what }), "timeout_error", "upstream_timeout");
   } else if (name === "AbortError" || code === "UND_ERR_ABORTED") {
-    f = base("aborted", 499, "client closed the request", "api_error", "client_closed_request");
+    f = base("aborted", 499, errorMessage("client_closed_request"), "api_error", "client_closed_request");
   } else {
     const detail = code || name || "error";
     f = base(
       "connection",
       502,
-      `${what} could not be reached (${detail})`,
+      errorMessage("upstream_connection_error", { what, detail }),
       "api_error",
       "upstream_connection_error",
     );
   }
   f.local = true;
+  return f;
+}
+
+/** Building the request failed inside the gateway: nothing was sent, the deployment is not to blame. */
+export function gatewayFailure(err: unknown, what: string): AttemptFailure {
+  const tooDeep = err instanceof RangeError;
+  const f = base(
+    "gateway",
+    500,
+    errorMessage("internal_error", { reason: "prepare", what, tooDeep }),
+    "api_error",
+    "internal_error",
+  );
+  f.local = true;
+  f.cause = err;
   return f;
 }
 
@@ -89,7 +108,7 @@ export function failureFromResponse(
   body: Buffer,
   what: string,
 ): AttemptFailure {
-  let message = `${what} returned HTTP ${status}`;
+  let message = errorMessage(upstreamCodeFor(status), { what, status });
   let type = typeForStatus(status);
   let code: string = upstreamCodeFor(status);
   let param: string | null = null;

@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../testing/harness.js";
+import { type Harness, post, startHarness } from "../../test/harness.js";
 
 /** A port nothing listens on: bind one, note it, close it. */
 async function closedPort(): Promise<number> {

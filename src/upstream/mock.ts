@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
+import type { Usage } from "../wire/usage.js";
 import type { UpstreamReply } from "./call.js";
 
 /**
@@ -51,28 +52,40 @@ export function mockReply(d: Deployment, op: Operation, stream: boolean): CallRe
       `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model: d.upstreamModel, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
     );
   const rest = [chunk({ content }, null), chunk({}, "stop"), Buffer.from("data: [DONE]\n\n")];
-  let i = 0;
-  const it: AsyncIterator<Buffer> = {
-    async next() {
-      return i < rest.length ? { done: false, value: rest[i++] } : { done: true, value: undefined };
-    },
-  };
+  let cancelled = false;
   return {
     ok: true,
     value: {
       status: 200,
       headers,
       body: undefined,
-      first: chunk({ role: "assistant", content: "" }, null),
-      rest: it,
-      cancel: () => {},
+      usage: undefined,
+      stream: {
+        first: chunk({ role: "assistant", content: "" }, null),
+        async pipe(sink) {
+          for (const c of rest) {
+            if (cancelled) break;
+            if (!sink.write(c))
+              await new Promise<void>((r) => {
+                sink.once("drain", r);
+                sink.once("close", r);
+              });
+          }
+          return MOCK_USAGE;
+        },
+        cancel: () => {
+          cancelled = true;
+        },
+      },
     },
   };
 }
 
+const MOCK_USAGE: Usage = { prompt: 1, completion: 1, total: 2 };
+
 function ok(headers: Record<string, string>, body: Buffer): CallResult<UpstreamReply> {
   return {
     ok: true,
-    value: { status: 200, headers, body, first: undefined, rest: undefined, cancel: () => {} },
+    value: { status: 200, headers, body, usage: MOCK_USAGE, stream: undefined },
   };
 }

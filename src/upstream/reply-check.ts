@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { errorMessage } from "../errors.js";
 import type { AttemptFailure } from "./errors.js";
 
 /**
@@ -69,7 +70,7 @@ export function invalidReply(what: string, why: string): AttemptFailure {
   return {
     kind: "server",
     status: 502,
-    message: `${what} answered with ${why}`,
+    message: errorMessage("upstream_invalid_response", { what, why }),
     type: "api_error",
     code: "upstream_invalid_response",
     param: null,

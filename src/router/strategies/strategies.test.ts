@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { dep, routerConfig, seeded, shares } from "../../../test/router-fixtures.js";
 import type { RoutingStrategy } from "../../config/normalize.js";
 import type { Deployment } from "../deployment.js";
 import { UNRESTRICTED } from "../filters.js";
 import { Router } from "../router.js";
 import { LocalRouterState } from "../state.js";
-import { dep, routerConfig, seeded, shares } from "../testing/fixtures.js";
 
 const N = 20_000;
 const NONE = new Set<string>();

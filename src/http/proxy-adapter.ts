@@ -1,0 +1,146 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { GatewayError, gatewayError } from "../errors.js";
+import { batchModels, handleBatch } from "../pipeline/batch.js";
+import { handle, type PipelineDeps } from "../pipeline/handle.js";
+import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
+import { Cancel } from "../upstream/cancel.js";
+import { applyCors, type CorsPolicy } from "./cors.js";
+import { writeFailure } from "./failure.js";
+import { parseJsonBody } from "./json-body.js";
+import { matchProxyPath } from "./routes.js";
+import { writeStream } from "./sse.js";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export const LENIENT_WARNING = "request body was not strict JSON: comments and trailing commas were ignored";
+
+export interface AdapterOptions {
+  /** Who is calling, or the refusal (no/wrong key, shutting down). */
+  authenticate: (req: IncomingMessage) => Principal | GatewayError;
+  maxBodyBytes: number;
+  cors: CorsPolicy;
+}
+
+/**
+ * The one adapter of proxy traffic: node's request in, a ProxyResult out and written. Proxy routes
+ * (see routes.ts) are answered here, on node's http server ahead of Fastify — whose per-request
+ * machinery costs more than everything Meridian does per request; every other path goes to
+ * `fallthrough` (Fastify: admin, health, models). Cross-cutting steps run here once, in order:
+ * CORS (for every route, Fastify's included), route, authenticate, body limit, JSON parse (and its
+ * warning), then the pipeline.
+ */
+export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough: Handler): Handler {
+  return (req, res) => {
+    if (req.headers.origin !== undefined || req.method === "OPTIONS") {
+      if (applyCors(o.cors, req, res)) return;
+    }
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const route = matchProxyPath(q < 0 ? url : url.slice(0, q));
+    if (route === undefined) return fallthrough(req, res);
+    if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
+    // Authentication first, as for every route: without a key, even a wrong method is a 401.
+    const principal = o.authenticate(req);
+    if (principal instanceof GatewayError) return writeFailure(res, principal);
+    if (req.method !== "POST") {
+      return writeFailure(
+        res,
+        gatewayError(
+          "method_not_allowed",
+          { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
+          { headers: { allow: "POST" } },
+        ),
+      );
+    }
+    readBody(req, res, o.maxBodyBytes, (text) => {
+      let body: unknown;
+      let extra: Record<string, string> | undefined;
+      if (text !== "") {
+        try {
+          const parsed = parseJsonBody(text);
+          body = parsed.value;
+          if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
+        } catch (err) {
+          if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
+          return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
+        }
+      }
+      const signal = new Cancel();
+      const onClose = () => {
+        if (!res.writableFinished) signal.abort();
+      };
+      res.once("close", onClose);
+      const call: ProxyRequest = {
+        op: route.op,
+        pathModel: route.pathModel,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+        principal,
+        callId: randomUUID(),
+        started: performance.now(),
+        signal,
+        extra,
+      };
+      const batch = batchModels(call);
+      void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
+        writeResult(res, result, signal, onClose),
+      );
+    });
+  };
+}
+
+/** Write what the pipeline answered; tell it once written (for a stream: how it ended). */
+export function writeResult(res: ServerResponse, r: ProxyResult, signal: Cancel, onClose: () => void): void {
+  if (r.stream) {
+    writeStream(res, r.status, r.headers, r.stream, signal).then(
+      (end) => {
+        res.off("close", onClose);
+        r.written?.(end);
+      },
+      () => res.destroy(),
+    );
+    return;
+  }
+  res.off("close", onClose);
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+  } else {
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
+  }
+  // After the answer is on its way: the log line and metrics are not the client's wait.
+  r.written?.(undefined);
+}
+
+/** The whole body as text, within `limit` bytes; an oversized body gets a 413 and its connection closed. */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done: (text: string) => void) {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limit) return tooLarge(req, res);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (c: Buffer) => {
+    size += c.length;
+    if (size > limit) {
+      req.off("data", onData);
+      return tooLarge(req, res);
+    }
+    chunks.push(c);
+  };
+  req.on("data", onData);
+  req.once("end", () => {
+    if (size > limit) return;
+    const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
+    // onData stays registered on a request that lives as long as its response (a stream's minutes)
+    chunks.length = 0;
+    done(text);
+  });
+  // A client that leaves mid-body: nobody to answer.
+  req.once("error", () => res.destroy());
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  writeFailure(res, gatewayError("body_too_large", { limit: true }, { headers: { connection: "close" } }));
+  req.resume(); // drain what is in flight; the connection closes after the answer
+}

@@ -1,0 +1,81 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Provider, UpstreamTarget } from "../providers/contract.js";
+import { clientAskedUsage } from "../providers/openai-body.js";
+import { type LoopSuccess, runAttempts } from "../router/attempt.js";
+import type { Deployment } from "../router/deployment.js";
+import type { RegionPolicy } from "../router/filters.js";
+import type { Router } from "../router/router.js";
+import { type CallContext, callDeployment, type UpstreamReply } from "../upstream/call.js";
+import type { UpstreamPools } from "../upstream/client.js";
+import { mockReply } from "../upstream/mock.js";
+import type { ProxyRequest } from "./types.js";
+
+export interface AttemptDeps {
+  router: Router;
+  pools: UpstreamPools;
+  targets: ReadonlyMap<string, UpstreamTarget>;
+  providers: Readonly<Record<string, Provider>>;
+}
+
+const RELEASED: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * Stage 4: the attempt loop (retries and fallbacks, every candidate through the one region filter),
+ * each attempt through the deployment's provider. Returns the running loop, the time spent upstream,
+ * and `release()`, which lets go of the prompt once a stream has committed.
+ */
+export function attempt(
+  deps: AttemptDeps,
+  req: ProxyRequest,
+  body: Record<string, unknown>,
+  group: string,
+  model: string | undefined,
+  policy: RegionPolicy,
+): {
+  run: Promise<LoopSuccess<UpstreamReply>>;
+  upstreamMs: () => number;
+  release: () => void;
+  stream: boolean;
+} {
+  const stream = req.op !== "embeddings" && body.stream === true;
+  const ctx: CallContext = {
+    op: req.op,
+    body,
+    stream,
+    wantUsage: true,
+    clientWantsUsage: stream && clientAskedUsage(body),
+    signal: req.signal,
+  };
+  let upstreamMs = 0;
+  const run = runAttempts(deps.router, {
+    group,
+    model,
+    policy,
+    signal: req.signal,
+    estimatedTokens: estimateTokens(req.headers),
+    holdUntilRelease: stream,
+    call: async (d: Deployment) => {
+      const t = performance.now();
+      const r =
+        d.mockResponse !== undefined
+          ? mockReply(d, req.op, stream)
+          : await callDeployment(d, deps.targets.get(d.id)!, deps.providers[d.provider], deps.pools, ctx);
+      upstreamMs += performance.now() - t;
+      return r;
+    },
+  });
+  return {
+    run,
+    upstreamMs: () => upstreamMs,
+    release: () => {
+      (ctx as { body: Readonly<Record<string, unknown>> }).body = RELEASED;
+    },
+    stream,
+  };
+}
+
+/** Rough token estimate for usage-based routing: ~4 bytes per token of the request body. */
+function estimateTokens(headers: IncomingHttpHeaders): number {
+  const len = Number(headers["content-length"] ?? 0);
+  return Number.isFinite(len) ? Math.ceil(len / 4) : 0;
+}

@@ -1,0 +1,78 @@
+import type { Deployment, Operation } from "../router/deployment.js";
+import type { AttemptInput } from "./contract.js";
+
+export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set(["chat", "completions", "embeddings"]);
+
+/**
+ * Keys that configure the gateway itself and must never reach an upstream. Client-side
+ * credentials/endpoints (LiteLLM lets a client pass them) are dropped too: the deployment's own
+ * key and base are the only ones an upstream sees, and a customer's secret never leaves for a provider.
+ */
+const GATEWAY_ONLY = new Set([
+  "metadata",
+  "litellm_metadata",
+  "mock_response",
+  "fallbacks",
+  "num_retries",
+  "litellm_logging_obj",
+  "context_window_fallback_dict",
+  "api_key",
+  "api_base",
+  "base_url",
+  "api_version",
+]);
+
+/**
+ * Serialize `req` with `model` replaced, dropping gateway-only keys (and `skip`), without copying
+ * the object first. `defaults` (a deployment's litellm_params temperature, max_tokens, ...) fill
+ * what the client left out; a key the client sent, even as null, is the client's.
+ */
+export function serializeWithModel(
+  req: Readonly<Record<string, unknown>>,
+  model: string,
+  defaults?: Readonly<Record<string, unknown>>,
+  skip?: string,
+): string {
+  let out = `{"model":${JSON.stringify(model)}`;
+  for (const k in req) {
+    if (k === "model" || k === skip || GATEWAY_ONLY.has(k)) continue;
+    const v = req[k];
+    if (v === undefined) continue;
+    out += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+  }
+  if (defaults !== undefined) {
+    for (const k in defaults) {
+      if (req[k] !== undefined || k === skip || GATEWAY_ONLY.has(k)) continue;
+      out += `,${JSON.stringify(k)}:${JSON.stringify(defaults[k])}`;
+    }
+  }
+  return `${out}}`;
+}
+
+/**
+ * The OpenAI request body of one attempt. A stream asks for usage at its end (`stream_options.
+ * include_usage`) when the upstream supports it, whatever the client said: the client's other stream
+ * options are kept, and the extra usage chunk is taken out again for a client that did not ask.
+ */
+export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage: boolean): string {
+  if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || clientAskedUsage(a.body))
+    return serializeWithModel(a.body, d.upstreamModel, d.requestDefaults);
+  const opts = a.body.stream_options;
+  const merged =
+    opts && typeof opts === "object" && !Array.isArray(opts)
+      ? { ...(opts as Record<string, unknown>), include_usage: true }
+      : { include_usage: true };
+  const json = serializeWithModel(a.body, d.upstreamModel, d.requestDefaults, "stream_options");
+  return `${json.slice(0, -1)},"stream_options":${JSON.stringify(merged)}}`;
+}
+
+/** The client asked for the usage chunk itself. */
+export function clientAskedUsage(body: Readonly<Record<string, unknown>>): boolean {
+  const o = body.stream_options as { include_usage?: unknown } | undefined;
+  return typeof o === "object" && o !== null && o.include_usage === true;
+}
+
+export function splitBase(apiBase: string): { origin: string; basePath: string } {
+  const u = new URL(apiBase);
+  return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, "") };
+}
