@@ -130,10 +130,12 @@ export class ConnectionDrain {
         // event boundary they are no event at all.
         const event = `\n\ndata: ${JSON.stringify(SHUTTING_DOWN.toJSON())}\n\n`;
         const chunked = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding;
-        res.write(event, chunked ? undefined : close);
         seal(res);
-        // the chunked body's terminator: the client sees a complete response, not a cut one
-        if (chunked) socket.write("0\r\n\r\n", close);
+        // Framed here, straight to the socket, with the chunked body's terminator: the client sees a
+        // complete response, not a cut one. (res.write followed by a raw terminator interleaved
+        // wrongly on Node 26, whose response writes reach the socket later.)
+        const bytes = Buffer.byteLength(event);
+        socket.write(chunked ? `${bytes.toString(16)}\r\n${event}\r\n0\r\n\r\n` : event, close);
       } else {
         seal(res);
         close();

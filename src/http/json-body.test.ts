@@ -25,9 +25,9 @@ describe("parseJsonBody", () => {
     expect((err as GatewayError).message).toContain(String(MAX_JSON_DEPTH));
   });
 
-  it("refuses the issue's body: 200,000 levels, which JSON.parse takes but JSON.stringify cannot write", () => {
+  it("refuses the issue's body: 200,000 levels (Node 20's JSON.stringify overflows on it; Node 26's does not)", () => {
     const deep = nested(200_000);
-    expect(() => JSON.stringify(JSON.parse(deep))).toThrow(RangeError);
+    expect(() => JSON.parse(deep)).not.toThrow();
     expect(() => parseJsonBody(deep)).toThrow(GatewayError);
   });
 
