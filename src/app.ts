@@ -161,7 +161,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   // form type). Admin routes refuse anything but application/json in onRequest (admin-guard.ts).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "string" }, (req, text, done) => {
-    if (text === "" || text === undefined) return done(null, undefined);
+    // No route: the answer is 404 whatever the body holds.
+    if (text === "" || text === undefined || req.is404) return done(null, undefined);
     try {
       const { value, lenient } = parseJsonBody(text as string);
       if (lenient) (req as unknown as { lenientJson: boolean }).lenientJson = true;
@@ -174,6 +175,13 @@ export async function build(deps: BuildDeps): Promise<Built> {
       done(e, undefined);
     }
   });
+
+  // A form posted to a route Fastify serves (or to none: 404) is never read as JSON; admin routes
+  // refuse it in onRequest, unknown routes answer 404 whatever the body. The proxy routes that take
+  // forms read them in the adapter (multipart/spool.ts).
+  app.addContentTypeParser(/^\s*multipart\//i, { parseAs: "buffer" }, (_req, _body, done) =>
+    done(null, undefined),
+  );
 
   const admin = adminGuard({
     masterKey: config.general.masterKey,

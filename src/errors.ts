@@ -104,10 +104,17 @@ export const ERRORS = {
   unsupported_media_type: {
     status: 415,
     type: "invalid_request_error",
-    message: (v: { reason: "admin"; got: string } | { reason: "parser" }) =>
+    message: (
+      v:
+        | { reason: "admin"; got: string }
+        | { reason: "parser" }
+        | { reason: "route"; path: string; expected: string; got: string },
+    ) =>
       v.reason === "admin"
         ? `Admin routes take only Content-Type: application/json (got ${v.got}).`
-        : "Unsupported content type; send application/json.",
+        : v.reason === "route"
+          ? `${v.path} takes a ${v.expected} body (got Content-Type: ${v.got}).`
+          : "Unsupported content type; send application/json.",
   },
   body_too_large: {
     status: 413,
@@ -151,6 +158,26 @@ export const ERRORS = {
     type: "invalid_request_error",
     message: (v: { group: string; op: string; provider: string }) =>
       `Model group ${v.group} cannot serve ${v.op} requests (provider ${v.provider}).`,
+  },
+  // issue 17 surface: modes, multipart
+  /** The group's model_info.mode says it serves something else (an embedding model asked to chat). */
+  mode_not_supported: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { group: string; op: string; modes: readonly string[]; wanted: readonly string[] }) =>
+      `Model group ${v.group} serves mode ${v.modes.join(", ")} (model_info.mode), not ${v.op}; ${v.op} needs a group with mode ${v.wanted.join(" or ")}.`,
+  },
+  /** A multipart/form-data body that cannot be read (bad framing, missing file, too many parts). */
+  invalid_multipart: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { reason: "malformed" | "no_boundary" | "limits" | "missing_file"; param?: string }) =>
+      ({
+        malformed: "The multipart/form-data body is malformed.",
+        no_boundary: "Content-Type multipart/form-data needs a boundary parameter.",
+        limits: "The multipart/form-data body has too many parts or a field that is too long.",
+        missing_file: `Missing required file part: ${v.param ?? "file"}.`,
+      })[v.reason],
   },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
   invalid_header: {

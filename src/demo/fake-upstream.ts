@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerSurface, parseForm, type ReceivedForm } from "./fake-surface.js";
 
 /**
  * A small OpenAI/Azure-compatible upstream for the demo, the tests and the benchmark. It answers
@@ -52,6 +53,8 @@ export interface RecordedRequest {
   url: string;
   headers: IncomingMessage["headers"];
   body: Record<string, unknown> | undefined;
+  /** A multipart/form-data request's fields and files (sizes and digests). */
+  form?: ReceivedForm | undefined;
   /** The client went away before the response finished. */
   aborted: boolean;
   /** The whole response was handed to the socket (for streams: the last event was written). */
@@ -124,13 +127,29 @@ export class FakeUpstream {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       this.hits++;
-      const raw = Buffer.concat(chunks).toString("utf8");
+      const bytes = Buffer.concat(chunks);
+      if (/^multipart\/form-data/i.test(req.headers["content-type"] ?? "")) {
+        void parseForm(req.headers, bytes).then((form) => this.received(req, res, undefined, form));
+        return;
+      }
+      const raw = bytes.toString("utf8");
       let body: Record<string, unknown> | undefined;
       try {
         body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
       } catch {
         body = undefined;
       }
+      this.received(req, res, body, undefined);
+    });
+  }
+
+  private received(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Record<string, unknown> | undefined,
+    form: ReceivedForm | undefined,
+  ): void {
+    {
       let rec: RecordedRequest | undefined;
       if (this.record) {
         rec = {
@@ -138,6 +157,7 @@ export class FakeUpstream {
           url: req.url ?? "",
           headers: req.headers,
           body,
+          form,
           aborted: false,
           finished: false,
         };
@@ -150,11 +170,11 @@ export class FakeUpstream {
         });
       }
       const b = this.queue.shift() ?? this.always;
-      const go = () => this.respond(req, res, body, b);
+      const go = () => this.respond(req, res, body, b, form);
       if (b.gate) void b.gate.then(go);
       else if (b.delayMs) setTimeout(go, b.delayMs);
       else go();
-    });
+    }
   }
 
   private respond(
@@ -162,6 +182,7 @@ export class FakeUpstream {
     res: ServerResponse,
     body: Record<string, unknown> | undefined,
     given: Behavior,
+    form?: ReceivedForm,
   ): void {
     const b: Behavior =
       given.retryAfterSeconds === undefined
@@ -212,6 +233,7 @@ export class FakeUpstream {
       typeof body?.model === "string" ? body.model : (/deployments\/([^/]+)/.exec(path)?.[1] ?? "fake-model");
     const created = Math.floor(Date.now() / 1000);
     const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    if (answerSurface(res, path, this.label, this.hits, body, form, b.headers)) return;
     if (path.endsWith("/embeddings")) {
       const inputs = Array.isArray(body?.input) ? body.input : [body?.input];
       json(

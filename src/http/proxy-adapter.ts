@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError, gatewayError } from "../errors.js";
+import type { SpooledForm } from "../multipart/spool.js";
+import { spoolMultipart } from "../multipart/spool.js";
 import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
@@ -8,6 +10,7 @@ import { Cancel } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
 import { parseJsonBody } from "./json-body.js";
+import { isMultipart, mediaRefusal } from "./media-type.js";
 import { matchProxyPath } from "./routes.js";
 import { writeStream } from "./sse.js";
 
@@ -53,6 +56,47 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
         ),
       );
     }
+    const go = (body: unknown, extra: Record<string, string> | undefined, form?: SpooledForm) => {
+      const signal = new Cancel();
+      const onClose = () => {
+        if (!res.writableFinished) signal.abort();
+      };
+      res.once("close", onClose);
+      if (form) res.once("close", () => form.dispose());
+      const call: ProxyRequest = {
+        op: route.op,
+        pathModel: route.pathModel,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+        form,
+        principal,
+        callId: randomUUID(),
+        started: performance.now(),
+        signal,
+        extra,
+      };
+      const batch = batchModels(call);
+      void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
+        writeResult(res, result, signal, onClose),
+      );
+    };
+    const media = mediaRefusal(route.op, url.slice(0, q < 0 ? undefined : q), req.headers["content-type"]);
+    if (media) return writeFailure(res, media);
+    if (isMultipart(req.headers["content-type"])) {
+      spoolMultipart(req, o.maxBodyBytes).then(
+        (form) => go(form.fields(), undefined, form),
+        (err: unknown) => {
+          if (err instanceof GatewayError && err.code === "body_too_large") return tooLarge(req, res);
+          if (err instanceof GatewayError) {
+            req.resume();
+            return writeFailure(res, err);
+          }
+          res.destroy();
+        },
+      );
+      return;
+    }
     readBody(req, res, o.maxBodyBytes, (text) => {
       let body: unknown;
       let extra: Record<string, string> | undefined;
@@ -66,27 +110,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
           return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
         }
       }
-      const signal = new Cancel();
-      const onClose = () => {
-        if (!res.writableFinished) signal.abort();
-      };
-      res.once("close", onClose);
-      const call: ProxyRequest = {
-        op: route.op,
-        pathModel: route.pathModel,
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body,
-        principal,
-        callId: randomUUID(),
-        started: performance.now(),
-        signal,
-        extra,
-      };
-      const batch = batchModels(call);
-      void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
-        writeResult(res, result, signal, onClose),
-      );
+      go(body, extra);
     });
   };
 }

@@ -1,4 +1,5 @@
 import type { Operation } from "../router/deployment.js";
+import { SURFACE_OPERATIONS } from "../surface/operations.js";
 
 /**
  * The one route table of proxied traffic: every path an OpenAI or Azure client may call, and its
@@ -9,7 +10,14 @@ export const PROXY_OPERATIONS: ReadonlyArray<{ op: Operation; suffix: string }> 
   { op: "chat", suffix: "chat/completions" },
   { op: "completions", suffix: "completions" },
   { op: "embeddings", suffix: "embeddings" },
+  ...SURFACE_OPERATIONS.map(({ op, suffix }) => ({ op, suffix })),
 ];
+
+/**
+ * Roots before an operation's path: OpenAI's, bare, and Azure's v1 style (`{base}/openai/v1/…`, the
+ * default of @ai-sdk/azure 2+ and of the openai SDK's AzureOpenAI with api-version v1).
+ */
+const ROOTS = ["/", "/v1/", "/openai/v1/"];
 
 /** Prefixes before the model name in Azure-style paths (AzureOpenAI SDK, legacy engines). */
 const MODEL_PREFIXES = ["/openai/deployments/", "/v1/openai/deployments/", "/engines/"];
@@ -21,10 +29,7 @@ export interface ProxyRoute {
 }
 
 const exact = new Map<string, Operation>();
-for (const { op, suffix } of PROXY_OPERATIONS) {
-  exact.set(`/${suffix}`, op);
-  exact.set(`/v1/${suffix}`, op);
-}
+for (const { op, suffix } of PROXY_OPERATIONS) for (const root of ROOTS) exact.set(`${root}${suffix}`, op);
 const bySuffix = new Map(PROXY_OPERATIONS.map(({ op, suffix }) => [`/${suffix}`, op]));
 
 /**
@@ -57,7 +62,7 @@ export function matchProxyPath(path: string): ProxyRoute | "bad_path" | undefine
 export function proxyPathPatterns(): string[] {
   const out: string[] = [];
   for (const { suffix } of PROXY_OPERATIONS) {
-    out.push(`/${suffix}`, `/v1/${suffix}`);
+    for (const root of ROOTS) out.push(`${root}${suffix}`);
     for (const p of MODEL_PREFIXES) out.push(`${p}:model/${suffix}`);
   }
   return out;

@@ -43,6 +43,11 @@ export async function writeStream(
       stream.cancel();
       return { outcome: "client_closed", usage: undefined };
     }
+    // Audio cut mid-way cannot carry an error event: the client sees the connection end early.
+    if (stream.binary) {
+      res.destroy();
+      return { outcome: "upstream_error", usage: undefined };
+    }
     const f = err instanceof StreamErrorEvent ? err.failure : failureFromError(err, "upstream stream", false);
     res.end(
       sseData({

@@ -1,5 +1,7 @@
 import { type GatewayError, gatewayError } from "../errors.js";
-import type { Operation } from "../router/deployment.js";
+import type { Operation, SurfaceOperation } from "../router/deployment.js";
+import { isSurfaceOperation } from "../surface/operations.js";
+import { validateSurface } from "../surface/validate.js";
 
 /**
  * Just enough checking to route safely and give a clear 400; the upstream validates the rest.
@@ -17,7 +19,8 @@ export function validateBody(
     throw gatewayError("invalid_request", { reason: "not_object" }, { param: null });
   }
   const b = body as Record<string, unknown>;
-  if (pathModel === undefined) {
+  // moderations may leave the model out (OpenAI picks its default): pipeline/model.ts chooses a group.
+  if (pathModel === undefined && !(op === "moderations" && b.model === undefined)) {
     if (b.model === undefined || b.model === null || b.model === "") throw missing("model");
     if (typeof b.model !== "string") throw wrongType("model", "a string", b.model);
   }
@@ -40,6 +43,8 @@ export function validateBody(
     if (b.prompt === undefined) throw missing("prompt");
     if (typeof b.prompt !== "string" && !Array.isArray(b.prompt))
       throw wrongType("prompt", "a string or an array", b.prompt);
+  } else if (isSurfaceOperation(op)) {
+    validateSurface(op as SurfaceOperation, b);
   } else {
     if (b.input === undefined) throw missing("input");
     if (typeof b.input !== "string" && !Array.isArray(b.input))

@@ -5,6 +5,7 @@ import { type LoopSuccess, runAttempts } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
 import type { Router } from "../router/router.js";
+import { binaryReply, isSurfaceOperation } from "../surface/operations.js";
 import { type CallContext, callDeployment, type UpstreamReply } from "../upstream/call.js";
 import type { UpstreamPools } from "../upstream/client.js";
 import { mockReply } from "../upstream/mock.js";
@@ -37,14 +38,23 @@ export function attempt(
   release: () => void;
   stream: boolean;
 } {
-  const stream = req.op !== "embeddings" && body.stream === true;
+  // The surface's operations that stream (gpt-image-1 partial images, gpt-4o-transcribe; a multipart
+  // field says "true") and answers that are not JSON (speech, text/srt/vtt transcripts) pass through
+  // as bytes; the rest as before.
+  const surface = isSurfaceOperation(req.op);
+  const asked = body.stream === true || (req.form !== undefined && body.stream === "true");
+  const binary = surface && (binaryReply(req.op, body) || asked);
+  const stream = binary || (!surface && req.op !== "embeddings" && asked);
+  const chatStyle = !surface;
   const ctx: CallContext = {
     op: req.op,
     body,
     stream,
-    wantUsage: true,
-    clientWantsUsage: stream && clientAskedUsage(body),
+    wantUsage: chatStyle,
+    clientWantsUsage: stream && chatStyle && clientAskedUsage(body),
     signal: req.signal,
+    form: req.form,
+    binary,
   };
   let upstreamMs = 0;
   const run = runAttempts(deps.router, {

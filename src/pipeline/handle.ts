@@ -44,7 +44,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   let body: Record<string, unknown>;
   let endUserId: string | undefined;
   try {
-    const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
+    const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel, req.form);
     body = m.body;
     model = m.model;
     group = m.group;

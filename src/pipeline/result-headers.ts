@@ -32,8 +32,11 @@ export function servedHeaders(
     ...answerHeaders(req.callId, result.retries, result.fallbacks, deps.maxRetries),
   };
   const ct = up.headers["content-type"];
-  headers["content-type"] =
-    up.stream && typeof ct === "string" && ct.includes("text/event-stream")
+  headers["content-type"] = up.stream?.binary
+    ? typeof ct === "string"
+      ? ct
+      : "application/octet-stream"
+    : up.stream && typeof ct === "string" && ct.includes("text/event-stream")
       ? ct
       : up.stream || stream
         ? "text/event-stream"

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { StreamEnd } from "../http/sse.js";
+import type { SpooledForm } from "../multipart/spool.js";
 import type { Operation } from "../router/deployment.js";
 import type { RegionRestriction } from "../router/filters.js";
 import type { CommittedStream } from "../upstream/call.js";
@@ -29,6 +30,8 @@ export interface ProxyRequest {
   readonly rawHeaders: readonly string[] | undefined;
   /** The parsed JSON body (undefined when empty). Released once a stream commits. */
   body: unknown;
+  /** A multipart/form-data request's parts (then `body` holds its text fields). */
+  readonly form?: SpooledForm | undefined;
   readonly principal: Principal;
   readonly callId: string;
   /** performance.now() when the request arrived. */

@@ -1,6 +1,6 @@
 import { failureFromResponse } from "../upstream/errors.js";
 import type { Provider } from "./contract.js";
-import { ALL_OPERATIONS, openaiBody, splitBase } from "./openai-body.js";
+import { ALL_OPERATIONS, formRequest, openaiBody, operationPaths, splitBase } from "./openai-body.js";
 
 /**
  * Azure OpenAI: the deployment name is in the path, the version in the query, the key in `api-key`.
@@ -14,23 +14,27 @@ export const azureProvider: Provider = {
   target(d) {
     const { origin, basePath } = splitBase(d.apiBase);
     const root = basePath.endsWith("/openai") ? basePath : `${basePath}/openai`;
-    const dep = `${root}/deployments/${encodeURIComponent(d.upstreamModel)}`;
-    const q = `?api-version=${encodeURIComponent(d.apiVersion ?? "")}`;
     const headers: Record<string, string> = { "content-type": "application/json", ...d.extraHeaders };
     if (d.apiKey) headers["api-key"] = d.apiKey;
+    // Azure's v1 API (api_version v1 / latest / preview): OpenAI's paths under /openai/v1, the
+    // deployment named in the body's `model`, no dated api-version (LiteLLM does the same).
+    const paths = azureV1(d.apiVersion)
+      ? operationPaths(`${root}/v1`, d.apiVersion === "preview" ? "?api-version=preview" : "")
+      : operationPaths(
+          `${root}/deployments/${encodeURIComponent(d.upstreamModel)}`,
+          `?api-version=${encodeURIComponent(d.apiVersion ?? "")}`,
+        );
     return {
       origin,
-      paths: {
-        chat: `${dep}/chat/completions${q}`,
-        completions: `${dep}/completions${q}`,
-        embeddings: `${dep}/embeddings${q}`,
-      },
+      paths,
       headers,
     };
   },
   prepare(d, t, a) {
+    const path = t.paths[a.op] as string;
+    if (a.form) return formRequest(path, t.headers, d, a.form);
     return {
-      path: t.paths[a.op] as string,
+      path,
       headers: t.headers,
       body: openaiBody(d, a, azureStreamsUsage(d.apiVersion)),
     };
@@ -43,5 +47,10 @@ export const azureProvider: Provider = {
  * whole request with a 400, so their streams are not asked for usage (their tokens are estimated).
  */
 export function azureStreamsUsage(apiVersion: string | undefined): boolean {
-  return apiVersion !== undefined && apiVersion.slice(0, 10) >= "2024-09-01";
+  return azureV1(apiVersion) || (apiVersion !== undefined && apiVersion.slice(0, 10) >= "2024-09-01");
+}
+
+/** api_version naming Azure's v1 API rather than a dated version. */
+export function azureV1(apiVersion: string | undefined): boolean {
+  return apiVersion === "v1" || apiVersion === "latest" || apiVersion === "preview";
 }

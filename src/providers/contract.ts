@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
+import type { SpooledForm } from "../multipart/spool.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import type { AttemptFailure } from "../upstream/errors.js";
 import type { Usage } from "../wire/usage.js";
@@ -35,13 +37,19 @@ export interface AttemptInput {
    * or not the client did: tpm routing and accounting count streamed tokens too.
    */
   readonly wantUsage: boolean;
+  /**
+   * A multipart/form-data request (audio transcriptions, image edits): its parts, spooled. `body`
+   * then holds its text fields. Each attempt encodes a fresh body from it.
+   */
+  readonly form?: SpooledForm | undefined;
 }
 
 /** The request one attempt sends. */
 export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | Buffer;
+  /** A stream (multipart uploads) is made anew by each prepare(): a retry never reuses one. */
+  readonly body: string | Buffer | Readable;
 }
 
 /** A non-streaming success, in OpenAI's shape. */

@@ -1,7 +1,37 @@
+import { encodeForm } from "../multipart/encode.js";
+import type { SpooledForm } from "../multipart/spool.js";
 import type { Deployment, Operation } from "../router/deployment.js";
-import type { AttemptInput } from "./contract.js";
+import { OPERATION_SUFFIX, SURFACE_OPERATIONS } from "../surface/operations.js";
+import type { AttemptInput, UpstreamRequest } from "./contract.js";
 
-export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set(["chat", "completions", "embeddings"]);
+export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set([
+  "chat",
+  "completions",
+  "embeddings",
+  ...SURFACE_OPERATIONS.map((s) => s.op),
+]);
+
+/** `{prefix}/{suffix}{query}` for every operation the OpenAI wire format carries. */
+export function operationPaths(prefix: string, query = ""): Partial<Record<Operation, string>> {
+  const out: Partial<Record<Operation, string>> = {};
+  for (const op of ALL_OPERATIONS) out[op] = `${prefix}/${OPERATION_SUFFIX[op]}${query}`;
+  return out;
+}
+
+/** One attempt's multipart request: the client's parts, `model` set to the deployment's. */
+export function formRequest(
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  d: Deployment,
+  form: SpooledForm,
+): UpstreamRequest {
+  const enc = encodeForm(form, { model: d.upstreamModel }, GATEWAY_ONLY);
+  return {
+    path,
+    headers: { ...headers, "content-type": enc.contentType, "content-length": String(enc.length) },
+    body: enc.body,
+  };
+}
 
 /**
  * Keys that configure the gateway itself and must never reach an upstream. Client-side

@@ -1,6 +1,6 @@
 import { failureFromResponse } from "../upstream/errors.js";
 import type { Provider } from "./contract.js";
-import { ALL_OPERATIONS, openaiBody, splitBase } from "./openai-body.js";
+import { ALL_OPERATIONS, formRequest, openaiBody, operationPaths, splitBase } from "./openai-body.js";
 
 /** OpenAI and every server that speaks its wire format (`api_base` given). Passthrough. */
 export const openaiProvider: Provider = {
@@ -12,18 +12,12 @@ export const openaiProvider: Provider = {
     const { origin, basePath } = splitBase(d.apiBase);
     const headers: Record<string, string> = { "content-type": "application/json", ...d.extraHeaders };
     if (d.apiKey) headers.authorization = `Bearer ${d.apiKey}`;
-    return {
-      origin,
-      paths: {
-        chat: `${basePath}/chat/completions`,
-        completions: `${basePath}/completions`,
-        embeddings: `${basePath}/embeddings`,
-      },
-      headers,
-    };
+    return { origin, paths: operationPaths(basePath), headers };
   },
   prepare(d, t, a) {
-    return { path: t.paths[a.op] as string, headers: t.headers, body: openaiBody(d, a, true) };
+    const path = t.paths[a.op] as string;
+    if (a.form) return formRequest(path, t.headers, d, a.form);
+    return { path, headers: t.headers, body: openaiBody(d, a, true) };
   },
   mapError: failureFromResponse,
 };

@@ -120,10 +120,11 @@ describe("openai provider", () => {
           api_base: ${base}`),
       );
       expect(t.origin).toBe("http://127.0.0.1:9000");
-      expect(t.paths).toEqual({
+      expect(t.paths).toMatchObject({
         chat: `${prefix}/chat/completions`,
         completions: `${prefix}/completions`,
         embeddings: `${prefix}/embeddings`,
+        audio_transcriptions: `${prefix}/audio/transcriptions`,
       });
     });
   }

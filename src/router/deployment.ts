@@ -1,7 +1,17 @@
 import type { RegionSource } from "../regions/infer.js";
 import type { Geography } from "../regions/table.js";
 
-export type Operation = "chat" | "completions" | "embeddings";
+export type Operation = "chat" | "completions" | "embeddings" | SurfaceOperation;
+/** The rest of OpenAI's surface (issue 17): see src/surface/operations.ts. */
+export type SurfaceOperation =
+  | "moderations"
+  | "images_generations"
+  | "images_edits"
+  | "images_variations"
+  | "audio_speech"
+  | "audio_transcriptions"
+  | "audio_translations"
+  | "rerank";
 /** The built-in providers. */
 export type ProviderName = "openai" | "azure";
 

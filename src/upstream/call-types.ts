@@ -17,6 +17,8 @@ export interface CommittedStream {
   pipe(sink: ChunkSink): Promise<Usage | undefined>;
   /** Stop reading and release the connection (client went away). */
   cancel(): void;
+  /** Bytes that are not an event stream (audio): a failure after commit can only cut the connection. */
+  readonly binary?: boolean;
 }
 
 export interface UpstreamReply {
@@ -32,4 +34,9 @@ export interface CallContext extends AttemptInput {
   signal: CancelSignal;
   /** The client asked for the usage chunk (`stream_options.include_usage`). */
   clientWantsUsage: boolean;
+  /**
+   * Pass the 2xx answer through as bytes, whatever they are (audio, a non-chat event stream), committed
+   * once the upstream's headers say success. `stream` is true with it.
+   */
+  binary?: boolean;
 }

@@ -2,6 +2,7 @@ import { errorMessage } from "../errors.js";
 import type { Provider, UpstreamRequest, UpstreamTarget } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
+import { commitBinary } from "./binary-commit.js";
 import type { CallContext, UpstreamReply } from "./call-types.js";
 import { Cancel } from "./cancel.js";
 import { sendBuffered, sendStreaming, type UpstreamPools } from "./client.js";
@@ -92,6 +93,20 @@ export async function callDeployment(
       return {
         ok: false,
         failure: redactKey(provider.mapError(res.statusCode, res.headers, buf, describe(d)), d),
+      };
+    }
+    if (ctx.binary) {
+      const stream = await commitBinary(res.body, () => ctl?.abort());
+      if (timer) clearTimeout(timer);
+      return {
+        ok: true,
+        value: {
+          status: res.statusCode,
+          headers: res.headers,
+          body: undefined,
+          usage: undefined,
+          stream: { ...stream, pipe: (sink) => stream.pipe(sink).finally(done) },
+        },
       };
     }
     // Commit only once the first whole event is here (translated, for a translating provider):

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
 import { type Dispatcher, Pool } from "undici";
 import type { CancelSignal } from "./cancel.js";
 import { ChunkQueue } from "./chunks.js";
@@ -44,7 +45,7 @@ export class UpstreamPools {
 export interface SendOptions {
   path: string;
   headers: Readonly<Record<string, string>>;
-  body: string | Buffer;
+  body: string | Buffer | Readable;
   signal: AbortSignal | CancelSignal;
   /** Time allowed until response headers arrive. */
   headersTimeoutMs: number;
