@@ -112,7 +112,7 @@ describe.skipIf(!ROUTED || NODE_MAJOR < 22)(
       const { createOpenAI } = await import("@ai-sdk/openai");
       const { createAzure } = await import("@ai-sdk/azure");
       const openai = createOpenAI({ baseURL: `${h.url}/v1`, apiKey: "sk-1234", headers: CUSTOMER });
-      const azure = createAzure({ baseURL: `${h.url}/openai`, apiKey: "sk-1234", headers: CUSTOMER });
+      const azure = createAzure({ baseURL: `${h.url}/openai/v1`, apiKey: "sk-1234", headers: CUSTOMER });
       return { ai, openai, azure };
     }
 

@@ -57,8 +57,9 @@ describe.skipIf(NODE_MAJOR < 22)(`client libraries over chat completions ${CLIEN
     const { createOpenAI } = await import("@ai-sdk/openai");
     const { createAzure } = await import("@ai-sdk/azure");
     const openai = createOpenAI({ baseURL: `${h.url}/v1`, apiKey: "sk-1234", headers: CUSTOMER });
-    // @ai-sdk/azure 4 calls {baseURL}/v1{path}?api-version=v1 with an api-key header.
-    const azure = createAzure({ baseURL: `${h.url}/openai`, apiKey: "sk-1234", headers: CUSTOMER });
+    // @ai-sdk/azure 4 with a baseURL outside *.openai.azure.com calls {baseURL}{path}, api-key header:
+    // the gateway is given as {gateway}/openai/v1, Azure's v1 URL style.
+    const azure = createAzure({ baseURL: `${h.url}/openai/v1`, apiKey: "sk-1234", headers: CUSTOMER });
     return { ai, openai, azure };
   }
 

@@ -1,6 +1,14 @@
+import { isObjectOperation } from "../surface/operations.js";
 import { failureFromResponse } from "../upstream/errors.js";
 import type { Provider } from "./contract.js";
-import { ALL_OPERATIONS, formRequest, openaiBody, operationPaths, splitBase } from "./openai-body.js";
+import {
+  ALL_OPERATIONS,
+  formRequest,
+  objectRequest,
+  openaiBody,
+  operationPaths,
+  splitBase,
+} from "./openai-body.js";
 
 /**
  * Azure OpenAI: the deployment name is in the path, the version in the query, the key in `api-key`.
@@ -24,14 +32,17 @@ export const azureProvider: Provider = {
           `${root}/deployments/${encodeURIComponent(d.upstreamModel)}`,
           `?api-version=${encodeURIComponent(d.apiVersion ?? "")}`,
         );
-    return {
-      origin,
-      paths,
-      headers,
-    };
+    if (!azureV1(d.apiVersion)) {
+      // Files and batches belong to the resource, not to a deployment.
+      const q = `?api-version=${encodeURIComponent(d.apiVersion ?? "")}`;
+      paths.files = `${root}/files${q}`;
+      paths.batches = `${root}/batches${q}`;
+    }
+    return { origin, paths, headers };
   },
   prepare(d, t, a) {
     const path = t.paths[a.op] as string;
+    if (isObjectOperation(a.op)) return objectRequest(path, t.headers, d, a);
     if (a.form) return formRequest(path, t.headers, d, a.form);
     return {
       path,

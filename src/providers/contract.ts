@@ -42,6 +42,10 @@ export interface AttemptInput {
    * then holds its text fields. Each attempt encodes a fresh body from it.
    */
   readonly form?: SpooledForm | undefined;
+  /** files/batches: HTTP method (default POST), the object path after the operation's (`/file-1/content`), the client's query. */
+  readonly method?: "GET" | "POST" | "DELETE" | undefined;
+  readonly subpath?: string | undefined;
+  readonly query?: string | undefined;
 }
 
 /** The request one attempt sends. */
@@ -50,6 +54,8 @@ export interface UpstreamRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** A stream (multipart uploads) is made anew by each prepare(): a retry never reuses one. */
   readonly body: string | Buffer | Readable;
+  /** Default POST. */
+  readonly method?: "GET" | "POST" | "DELETE";
 }
 
 /** A non-streaming success, in OpenAI's shape. */

@@ -9,6 +9,8 @@ export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set([
   "completions",
   "embeddings",
   ...SURFACE_OPERATIONS.map((s) => s.op),
+  "files",
+  "batches",
 ]);
 
 /** `{prefix}/{suffix}{query}` for every operation the OpenAI wire format carries. */
@@ -24,13 +26,43 @@ export function formRequest(
   headers: Readonly<Record<string, string>>,
   d: Deployment,
   form: SpooledForm,
+  op?: Operation,
 ): UpstreamRequest {
-  const enc = encodeForm(form, { model: d.upstreamModel }, GATEWAY_ONLY);
+  // A file upload names no model upstream: the model only chose the deployment.
+  const enc =
+    op === "files"
+      ? encodeForm(form, {}, OBJECT_DROP)
+      : encodeForm(form, { model: d.upstreamModel }, GATEWAY_ONLY);
   return {
     path,
     headers: { ...headers, "content-type": enc.contentType, "content-length": String(enc.length) },
     body: enc.body,
   };
+}
+
+/**
+ * A files/batches request: the object's path (id, action) and the client's query after the
+ * operation's, its method, and a body without `model` (OpenAI refuses unknown arguments there).
+ */
+export function objectRequest(
+  base: string,
+  headers: Readonly<Record<string, string>>,
+  d: Deployment,
+  a: AttemptInput,
+): UpstreamRequest {
+  const q = base.indexOf("?");
+  const path = q < 0 ? base : base.slice(0, q);
+  const query = [q < 0 ? "" : base.slice(q + 1), a.query ?? ""].filter((x) => x !== "").join("&");
+  const full = `${path}${a.subpath ?? ""}${query ? `?${query}` : ""}`;
+  const method = a.method ?? "POST";
+  if (a.form) return { ...formRequest(full, headers, d, a.form, a.op), method };
+  if (method !== "POST") return { path: full, headers, body: "", method };
+  let body = "{";
+  for (const k in a.body) {
+    if (OBJECT_DROP.has(k) || a.body[k] === undefined) continue;
+    body += `${body === "{" ? "" : ","}${JSON.stringify(k)}:${JSON.stringify(a.body[k])}`;
+  }
+  return { path: full, headers, body: `${body}}`, method };
 }
 
 /**
@@ -51,6 +83,9 @@ const GATEWAY_ONLY = new Set([
   "base_url",
   "api_version",
 ]);
+
+/** Keys a files/batches request never sends upstream: the gateway's, and the routing model. */
+const OBJECT_DROP = new Set([...GATEWAY_ONLY, "model", "target_model_names"]);
 
 /**
  * Serialize `req` with `model` replaced, dropping gateway-only keys (and `skip`), without copying

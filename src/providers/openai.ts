@@ -1,6 +1,14 @@
+import { isObjectOperation } from "../surface/operations.js";
 import { failureFromResponse } from "../upstream/errors.js";
 import type { Provider } from "./contract.js";
-import { ALL_OPERATIONS, formRequest, openaiBody, operationPaths, splitBase } from "./openai-body.js";
+import {
+  ALL_OPERATIONS,
+  formRequest,
+  objectRequest,
+  openaiBody,
+  operationPaths,
+  splitBase,
+} from "./openai-body.js";
 
 /** OpenAI and every server that speaks its wire format (`api_base` given). Passthrough. */
 export const openaiProvider: Provider = {
@@ -16,6 +24,7 @@ export const openaiProvider: Provider = {
   },
   prepare(d, t, a) {
     const path = t.paths[a.op] as string;
+    if (isObjectOperation(a.op)) return objectRequest(path, t.headers, d, a);
     if (a.form) return formRequest(path, t.headers, d, a.form);
     return { path, headers: t.headers, body: openaiBody(d, a, true) };
   },

@@ -1,6 +1,13 @@
 import type { Geography } from "../regions/table.js";
 
-export type Operation = "chat" | "completions" | "embeddings" | SurfaceOperation;
+export type Operation =
+  | "chat"
+  | "completions"
+  | "embeddings"
+  | SurfaceOperation
+  /** /v1/files and /v1/batches: objects that live on the deployment that created them. */
+  | "files"
+  | "batches";
 /** The rest of OpenAI's surface (issue 17): see src/surface/operations.ts. */
 export type SurfaceOperation =
   | "moderations"

@@ -55,7 +55,14 @@ export const OPERATION_SUFFIX: Readonly<Partial<Record<Operation, string>>> = {
     SurfaceOperation,
     string
   >),
+  files: "files",
+  batches: "batches",
 };
+
+/** Operations on stored objects (src/surface/objects.ts): routed by id, any model mode. */
+export function isObjectOperation(op: Operation): boolean {
+  return op === "files" || op === "batches";
+}
 
 /** One of the operations listed here (not chat, completions, embeddings or responses). */
 export function isSurfaceOperation(op: Operation): boolean {

@@ -61,6 +61,7 @@ export async function callDeployment(
   };
   const opts = {
     path: req.path,
+    method: req.method,
     headers: req.headers,
     body: req.body,
     signal: ctl ?? ctx.signal,

@@ -46,6 +46,8 @@ export interface SendOptions {
   path: string;
   headers: Readonly<Record<string, string>>;
   body: string | Buffer | Readable;
+  /** Default POST. */
+  method?: "GET" | "POST" | "DELETE";
   signal: AbortSignal | CancelSignal;
   /** Time allowed until response headers arrive. */
   headersTimeoutMs: number;
@@ -56,10 +58,10 @@ export interface SendOptions {
 /** undici dispatch options for one POST, with the deployment's timeouts. */
 function dispatchOptions(o: SendOptions): Dispatcher.DispatchOptions {
   return {
-    method: "POST",
+    method: o.method ?? "POST",
     path: o.path,
     headers: o.headers,
-    body: o.body,
+    body: o.method === "GET" || o.method === "DELETE" ? null : o.body,
     headersTimeout: o.headersTimeoutMs,
     bodyTimeout: o.bodyTimeoutMs,
   };
