@@ -179,6 +179,26 @@ export const ERRORS = {
         missing_file: `Missing required file part: ${v.param ?? "file"}.`,
       })[v.reason],
   },
+  /** A file or batch id no deployment is known to hold (OpenAI answers 404 for an unknown id too). */
+  object_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { kind: string; id: string }) => `No ${v.kind} with id '${v.id}' is known to this gateway.`,
+  },
+  /** The deployment holding a file or batch is outside the caller's allowed regions: never sent elsewhere. */
+  object_outside_region: {
+    status: 403,
+    type: "permission_error",
+    message: (v: { kind: string; id: string; where: string; allowed: string; endUserId?: string }) =>
+      `The ${v.kind} '${v.id}' is held by a deployment in ${v.where}, outside ${v.allowed}${forCustomer(v.endUserId)}; it can only be used there. The request was not sent anywhere.`,
+  },
+  /** The id -> deployment record could not be read: refused rather than sent to a guess. */
+  object_lookup_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { kind: string }) =>
+      `Where this ${v.kind} lives could not be looked up (store unavailable); the request was refused rather than sent to a guess. Retry shortly.`,
+  },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
   invalid_header: {
     status: 400,

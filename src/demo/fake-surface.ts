@@ -9,6 +9,105 @@ export interface ReceivedForm {
   files: Array<{ name: string; filename: string; contentType: string; size: number; sha256: string }>;
 }
 
+/** File bytes of a parsed form, kept beside it (not in the recorded shape tests compare). */
+const CONTENTS = new WeakMap<ReceivedForm, Buffer[]>();
+
+/**
+ * Files and batches as OpenAI keeps them: per upstream, so an id made on one deployment's upstream is
+ * unknown (404) on every other — the property routing by affinity relies on.
+ */
+export class FakeObjects {
+  private readonly files = new Map<string, { meta: Record<string, unknown>; content: Buffer }>();
+  private readonly batches = new Map<string, Record<string, unknown>>();
+  private n = 0;
+
+  constructor(private readonly label: string) {}
+
+  /** Answers a files/batches request; false when the path is not one. */
+  answer(
+    res: ServerResponse,
+    method: string,
+    path: string,
+    body: Record<string, unknown> | undefined,
+    form: ReceivedForm | undefined,
+  ): boolean {
+    const m = /\/(files|batches)(?:\/([^/]+))?(?:\/(content|cancel))?$/.exec(path);
+    if (!m) return false;
+    const [, kind, rawId, action] = m;
+    const id = rawId ? decodeURIComponent(rawId) : undefined;
+    const created_at = Math.floor(Date.now() / 1000);
+    if (kind === "files") {
+      if (!id && method === "POST") {
+        const f = form?.files[0];
+        const fileId = `file-${this.label}-${++this.n}`;
+        const meta = {
+          id: fileId,
+          object: "file",
+          bytes: f?.size ?? 0,
+          created_at,
+          filename: f?.filename ?? "upload",
+          purpose: form?.fields.purpose ?? "batch",
+          status: "processed",
+        };
+        this.files.set(fileId, { meta, content: CONTENTS.get(form as ReceivedForm)?.[0] ?? Buffer.alloc(0) });
+        send(res, meta);
+        return true;
+      }
+      if (!id) {
+        send(res, { object: "list", data: [...this.files.values()].map((f) => f.meta), has_more: false });
+        return true;
+      }
+      const file = this.files.get(id);
+      if (!file) return notFound(res, `No such File object: ${id}`);
+      if (action === "content") {
+        res.writeHead(200, {
+          "content-type": "application/octet-stream",
+          "content-length": file.content.length,
+        });
+        res.end(file.content);
+      } else if (method === "DELETE") {
+        this.files.delete(id);
+        send(res, { id, object: "file", deleted: true });
+      } else send(res, file.meta);
+      return true;
+    }
+    if (!id && method === "POST") {
+      const input = String(body?.input_file_id ?? "");
+      if (!this.files.has(input)) return notFound(res, `No such File object: ${input}`);
+      const batch = {
+        id: `batch-${this.label}-${++this.n}`,
+        object: "batch",
+        endpoint: body?.endpoint,
+        input_file_id: input,
+        completion_window: body?.completion_window,
+        status: "validating",
+        created_at,
+        request_counts: { total: 0, completed: 0, failed: 0 },
+        metadata: null,
+      };
+      this.batches.set(batch.id, batch);
+      send(res, batch);
+      return true;
+    }
+    if (!id) {
+      send(res, { object: "list", data: [...this.batches.values()], has_more: false });
+      return true;
+    }
+    const batch = this.batches.get(id);
+    if (!batch) return notFound(res, `No such Batch object: ${id}`);
+    if (action === "cancel") batch.status = "cancelling";
+    send(res, batch);
+    return true;
+  }
+}
+
+function notFound(res: ServerResponse, message: string): true {
+  const s = JSON.stringify({ error: { message, type: "invalid_request_error", param: "id", code: null } });
+  res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(s) });
+  res.end(s);
+  return true;
+}
+
 /** Parse a buffered multipart body (the fake may buffer: it stands in for OpenAI, not for Meridian). */
 export function parseForm(headers: IncomingHttpHeaders, raw: Buffer): Promise<ReceivedForm | undefined> {
   return new Promise((resolve) => {
@@ -32,8 +131,11 @@ export function parseForm(headers: IncomingHttpHeaders, raw: Buffer): Promise<Re
             size += c.length;
             hash.update(c);
           });
+          const bytes: Buffer[] = [];
+          file.on("data", (c: Buffer) => bytes.push(c));
           file.on("end", () => {
             form.files.push({ name, filename, contentType, size, sha256: hash.digest("hex") });
+            CONTENTS.set(form, [...(CONTENTS.get(form) ?? []), Buffer.concat(bytes)]);
             done();
           });
         }),

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answerSurface, parseForm, type ReceivedForm } from "./fake-surface.js";
+import { answerSurface, FakeObjects, parseForm, type ReceivedForm } from "./fake-surface.js";
 
 /**
  * A small OpenAI/Azure-compatible upstream for the demo, the tests and the benchmark. It answers
@@ -82,12 +82,14 @@ export class FakeUpstream {
   private server: Server | undefined;
   private readonly record: boolean;
   private readonly streamChunks: number;
+  private objects: FakeObjects;
   url = "";
 
   constructor(private readonly opts: FakeUpstreamOptions) {
     this.label = opts.label;
     this.record = opts.record ?? true;
     this.streamChunks = opts.streamChunks ?? 3;
+    this.objects = new FakeObjects(opts.label);
   }
 
   /** The next `times` requests get `b`. */
@@ -233,6 +235,7 @@ export class FakeUpstream {
       typeof body?.model === "string" ? body.model : (/deployments\/([^/]+)/.exec(path)?.[1] ?? "fake-model");
     const created = Math.floor(Date.now() / 1000);
     const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    if (this.objects.answer(res, req.method ?? "", path, body, form)) return;
     if (answerSurface(res, path, this.label, this.hits, body, form, b.headers)) return;
     if (path.endsWith("/embeddings")) {
       const inputs = Array.isArray(body?.input) ? body.input : [body?.input];

@@ -11,6 +11,7 @@ import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
 import { parseJsonBody } from "./json-body.js";
 import { isMultipart, mediaRefusal } from "./media-type.js";
+import { matchObjectPath, serveObjects } from "./object-routes.js";
 import { matchProxyPath } from "./routes.js";
 import { writeStream } from "./sse.js";
 
@@ -34,6 +35,7 @@ export interface AdapterOptions {
  * warning), then the pipeline.
  */
 export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough: Handler): Handler {
+  const objectOptions = { authenticate: o.authenticate, maxBodyBytes: o.maxBodyBytes, writeResult, tooLarge };
   return (req, res) => {
     if (req.headers.origin !== undefined || req.method === "OPTIONS") {
       if (applyCors(o.cors, req, res)) return;
@@ -41,7 +43,11 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const route = matchProxyPath(q < 0 ? url : url.slice(0, q));
-    if (route === undefined) return fallthrough(req, res);
+    if (route === undefined) {
+      const objects = matchObjectPath(q < 0 ? url : url.slice(0, q));
+      if (objects) return serveObjects(deps, objectOptions, objects, req, res);
+      return fallthrough(req, res);
+    }
     if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
     const principal = o.authenticate(req);

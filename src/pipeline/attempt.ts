@@ -43,7 +43,7 @@ export function attempt(
   // as bytes; the rest as before.
   const surface = isSurfaceOperation(req.op);
   const asked = body.stream === true || (req.form !== undefined && body.stream === "true");
-  const binary = surface && (binaryReply(req.op, body) || asked);
+  const binary = req.binary === true || (surface && (binaryReply(req.op, body) || asked));
   const stream = binary || (!surface && req.op !== "embeddings" && asked);
   const chatStyle = !surface;
   const ctx: CallContext = {
@@ -55,6 +55,9 @@ export function attempt(
     signal: req.signal,
     form: req.form,
     binary,
+    method: req.method,
+    subpath: req.subpath,
+    query: req.query,
   };
   let upstreamMs = 0;
   const run = runAttempts(deps.router, {
@@ -64,6 +67,7 @@ export function attempt(
     signal: req.signal,
     estimatedTokens: estimateTokens(req.headers),
     holdUntilRelease: stream,
+    only: req.pinned?.deploymentId,
     call: async (d: Deployment) => {
       const t = performance.now();
       const r =

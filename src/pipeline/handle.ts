@@ -10,6 +10,7 @@ import type { AttemptFailure } from "../upstream/errors.js";
 import { type Accounting, accountFailure, accountServed } from "./account.js";
 import { type AttemptDeps, attempt } from "./attempt.js";
 import { resolveModel } from "./model.js";
+import { pinnedRefusal } from "./pinned.js";
 import { type PolicyDeps, policyFor } from "./policy.js";
 import { answerHeaders, servedHeaders } from "./result-headers.js";
 import type { ProxyRequest, ProxyResult } from "./types.js";
@@ -54,6 +55,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     const p = policyFor(deps, req, body);
     endUserId = p.endUserId;
     policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+    if (req.pinned !== undefined) pinnedRefusal(deps.router, req, policy);
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one

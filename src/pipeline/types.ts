@@ -32,6 +32,13 @@ export interface ProxyRequest {
   body: unknown;
   /** A multipart/form-data request's parts (then `body` holds its text fields). */
   readonly form?: SpooledForm | undefined;
+  /** files/batches follow-ups: the one deployment that holds the object (retries stay on it). */
+  readonly pinned?: { readonly deploymentId: string; readonly kind: string; readonly id: string } | undefined;
+  /** files/batches: method, object path after the operation's, the client's query; the answer is bytes. */
+  readonly method?: "GET" | "POST" | "DELETE" | undefined;
+  readonly subpath?: string | undefined;
+  readonly query?: string | undefined;
+  readonly binary?: boolean | undefined;
   readonly principal: Principal;
   readonly callId: string;
   /** performance.now() when the request arrived. */

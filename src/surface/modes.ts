@@ -27,7 +27,8 @@ export function modesFor(op: Operation): readonly string[] {
 
 /** Whether a deployment may serve `op` given its declared mode. */
 export function modeServes(mode: string | undefined, op: Operation): boolean {
-  if (mode === undefined || mode === "") return true;
+  // Files and batches hold inputs for any model: every mode may hold them.
+  if (mode === undefined || mode === "" || op === "files" || op === "batches") return true;
   return modesFor(op).includes(mode);
 }
 

@@ -1,0 +1,266 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type AffinityEntry, AffinityUnavailable } from "../affinity/affinity.js";
+import { GatewayError, gatewayError } from "../errors.js";
+import { type SpooledForm, spoolMultipart } from "../multipart/spool.js";
+import { handle, type PipelineDeps } from "../pipeline/handle.js";
+import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
+import { Cancel } from "../upstream/cancel.js";
+import { writeFailure } from "./failure.js";
+import { parseJsonBody } from "./json-body.js";
+import { isMultipart } from "./media-type.js";
+
+type Method = "GET" | "POST" | "DELETE";
+
+/** A /v1/files or /v1/batches route: which collection, which object, which action. */
+export interface ObjectRoute {
+  readonly op: "files" | "batches";
+  readonly id: string | undefined;
+  readonly action: "content" | "cancel" | undefined;
+  readonly methods: readonly Method[];
+}
+
+/** Most specific first: `/openai/v1/files` is not `/{openai}/…`. */
+const ROOTS = ["/openai/v1/", "/openai/", "/v1/", "/"];
+
+/** The files/batches route a path names, or undefined. */
+export function matchObjectPath(path: string): ObjectRoute | undefined {
+  const root = ROOTS.find((r) => path.startsWith(r));
+  if (root === undefined) return undefined;
+  const parts = path.slice(root.length).split("/");
+  const op = parts[0];
+  if (op !== "files" && op !== "batches") return undefined;
+  if (parts.length === 1) return { op, id: undefined, action: undefined, methods: ["GET", "POST"] };
+  const id = safeDecode(parts[1]);
+  if (!id) return undefined;
+  if (parts.length === 2)
+    return { op, id, action: undefined, methods: op === "files" ? ["GET", "DELETE"] : ["GET"] };
+  if (parts.length === 3 && op === "files" && parts[2] === "content")
+    return { op, id, action: "content", methods: ["GET"] };
+  if (parts.length === 3 && op === "batches" && parts[2] === "cancel")
+    return { op, id, action: "cancel", methods: ["POST"] };
+  return undefined;
+}
+
+function safeDecode(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ObjectAdapterOptions {
+  authenticate: (req: IncomingMessage) => Principal | GatewayError;
+  maxBodyBytes: number;
+  writeResult: (res: ServerResponse, r: ProxyResult, signal: Cancel, onClose: () => void) => void;
+  tooLarge: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/**
+ * Files and batches. An object lives on the deployment that created it: creating one picks a
+ * deployment as any request does (region filter, retries, fallbacks) and remembers id -> deployment
+ * (src/affinity/); every follow-up goes to that deployment only, through the same pipeline, and is
+ * refused (403) when the caller may not use it. A batch is created where its input file lives.
+ */
+export function serveObjects(
+  deps: PipelineDeps,
+  o: ObjectAdapterOptions,
+  route: ObjectRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  const principal = o.authenticate(req);
+  if (principal instanceof GatewayError) {
+    writeFailure(res, principal);
+    return;
+  }
+  const method = req.method as Method;
+  if (!route.methods.includes(method)) {
+    const allowed = route.methods;
+    writeFailure(
+      res,
+      gatewayError(
+        "method_not_allowed",
+        { method: req.method, path, allowed },
+        { headers: { allow: allowed.join(", ") } },
+      ),
+    );
+    return;
+  }
+  const fail = (err: unknown) => {
+    if (err instanceof GatewayError && err.code === "body_too_large") return o.tooLarge(req, res);
+    if (err instanceof GatewayError) {
+      req.resume();
+      return writeFailure(res, err);
+    }
+    res.destroy();
+  };
+  readObjectBody(req, method, o.maxBodyBytes)
+    .then(async ({ body, form }) => {
+      if (form) res.once("close", () => form.dispose());
+      const model = routingModel(body, params, req, deps);
+      params.delete("model");
+      let pinned: ProxyRequest["pinned"];
+      let pathModel: string | undefined = model;
+      // A follow-up: the object's own deployment. A new batch: its input file's.
+      const held: { kind: "file" | "batch"; id: string } | undefined =
+        route.id !== undefined
+          ? { kind: route.op === "files" ? "file" : "batch", id: route.id }
+          : route.op === "batches" && method === "POST" && typeof body.input_file_id === "string"
+            ? { kind: "file", id: body.input_file_id }
+            : undefined;
+      if (held) {
+        let entry: AffinityEntry | undefined;
+        try {
+          entry = await deps.affinity.lookup(held.kind, held.id);
+        } catch (err) {
+          if (err instanceof AffinityUnavailable)
+            return writeFailure(
+              res,
+              gatewayError(
+                "object_lookup_unavailable",
+                { kind: held.kind },
+                { headers: { "retry-after": "1" } },
+              ),
+            );
+          throw err;
+        }
+        if (!entry)
+          return writeFailure(
+            res,
+            gatewayError("object_not_found", held, { param: route.id ? null : "input_file_id" }),
+          );
+        pinned = { deploymentId: entry.deploymentId, ...held };
+        pathModel = groupOf(deps, entry.deploymentId) ?? model;
+        if (pathModel === undefined) return writeFailure(res, gatewayError("object_not_found", held));
+      } else if (pathModel === undefined) {
+        return writeFailure(
+          res,
+          gatewayError("invalid_request", { reason: "missing", param: "model" }, { param: "model" }),
+        );
+      }
+      const signal = new Cancel();
+      const onClose = () => {
+        if (!res.writableFinished) signal.abort();
+      };
+      res.once("close", onClose);
+      const query = params.toString();
+      const call: ProxyRequest = {
+        op: route.op,
+        pathModel,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+        form,
+        principal,
+        callId: randomUUID(),
+        started: performance.now(),
+        signal,
+        extra: undefined,
+        pinned,
+        method,
+        subpath:
+          route.id === undefined
+            ? ""
+            : `/${encodeURIComponent(route.id)}${route.action ? `/${route.action}` : ""}`,
+        query: query || undefined,
+        binary: route.action === "content",
+      };
+      const result = await handle(deps, call);
+      await rememberCreated(deps, route, method, result, held);
+      o.writeResult(res, result, signal, onClose);
+    }, fail)
+    .catch(fail);
+}
+
+/** Which model group a create or list goes to: the form/body `model` or `target_model_names`, `?model=`, `x-litellm-model`, else the first group with mode `batch`. */
+function routingModel(
+  body: Record<string, unknown>,
+  params: URLSearchParams,
+  req: IncomingMessage,
+  deps: PipelineDeps,
+): string | undefined {
+  const targets =
+    typeof body.target_model_names === "string" ? body.target_model_names.split(",")[0].trim() : undefined;
+  const header = req.headers["x-litellm-model"];
+  const named =
+    (typeof body.model === "string" && body.model) ||
+    targets ||
+    params.get("model") ||
+    (typeof header === "string" ? header : undefined);
+  if (named) return named;
+  for (const [group, ds] of deps.router.groups) if (ds.some((d) => d.mode === "batch")) return group;
+  return undefined;
+}
+
+function groupOf(deps: PipelineDeps, deploymentId: string): string | undefined {
+  for (const [group, ds] of deps.router.groups) if (ds.some((d) => d.id === deploymentId)) return group;
+  return undefined;
+}
+
+/** After a create: id -> the deployment that answered. After a file delete: forget it. */
+async function rememberCreated(
+  deps: PipelineDeps,
+  route: ObjectRoute,
+  method: Method,
+  result: ProxyResult,
+  held: { kind: string; id: string } | undefined,
+): Promise<void> {
+  if (result.status < 200 || result.status >= 300) return;
+  const deploymentId = result.headers["x-litellm-model-id"];
+  if (!deploymentId) return;
+  try {
+    if (route.id === undefined && method === "POST") {
+      const id = (JSON.parse(String(result.body ?? "")) as { id?: unknown }).id;
+      if (typeof id === "string")
+        await deps.affinity.remember(route.op === "files" ? "file" : "batch", id, deploymentId);
+    } else if (route.op === "files" && method === "DELETE" && held) {
+      await deps.affinity.forget("file", held.id);
+    }
+  } catch (err) {
+    // The upstream has the object; only the gateway's record of it failed. The client still gets
+    // the upstream's answer, and its follow-ups will be refused (404/503), never misrouted.
+    deps.accounting.logger.error({ err, op: route.op }, "could not record where a file/batch lives");
+  }
+}
+
+/** A form (file upload), a JSON body (batch create, cancel), or nothing (GET, DELETE). */
+async function readObjectBody(
+  req: IncomingMessage,
+  method: Method,
+  limit: number,
+): Promise<{ body: Record<string, unknown>; form?: SpooledForm }> {
+  if (method !== "POST") {
+    req.resume();
+    return { body: {} };
+  }
+  if (isMultipart(req.headers["content-type"])) {
+    const form = await spoolMultipart(req, limit);
+    return { body: form.fields(), form };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw gatewayError("body_too_large", { limit: true });
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return { body: {} };
+  let value: unknown;
+  try {
+    value = parseJsonBody(text).value;
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw gatewayError("invalid_json", { detail: (err as Error).message });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw gatewayError("invalid_request", { reason: "not_object" }, { param: null });
+  return { body: value as Record<string, unknown> };
+}
