@@ -65,7 +65,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const bus = deps.bus ?? new LocalBus();
   const state = deps.routerState ?? new LocalRouterState();
   const router = new Router(config, state);
-  const metrics = deps.metrics === false ? undefined : new Metrics();
+  const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
 
   const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();
@@ -109,7 +109,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     maxRetries: String(config.router.numRetries),
     // Tokens are counted per deployment only where a strategy reads them.
     accounting: accountingFor(
-      new RequestLog(logger, metrics),
+      new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d]))),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
     ),

@@ -58,6 +58,10 @@ export function accountServed(
     ms,
     overheadMs,
     stream,
+    principal: req.principal,
+    usage,
+    cost: acc.cost(d, usage),
+    upstreamHeaders: result.value.headers,
   });
 }
 
@@ -86,5 +90,6 @@ export function accountFailure(
     error,
     attempts,
     ms: performance.now() - req.started,
+    principal: req.principal,
   });
 }
