@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { get, type Harness, post, startHarness } from "../../test/harness.js";
 import { MAX_SERIES_PER_METRIC } from "./metrics.js";
@@ -187,6 +188,17 @@ describe("/metrics: LiteLLM names and labels, per-geography series", () => {
     const remaining = samples.find((s) => s.name === "litellm_remaining_requests_metric");
     expect(remaining?.value).toBe(99);
     expect(remaining?.labels.api_base).toBe(h.upstreams.eu.url);
+  });
+
+  it("the Grafana dashboard in examples/ queries only series /metrics exposes", async () => {
+    const dash = readFileSync(
+      new URL("../../examples/grafana/meridian-dashboard.json", import.meta.url),
+      "utf8",
+    );
+    const used = new Set([...dash.matchAll(/\b((?:litellm|meridian)_\w+)(?=[{[)])/g)].map((m) => m[1] as string));
+    const exposed = new Set((await scrape()).map((s) => s.name));
+    expect(used.size).toBeGreaterThan(10);
+    for (const name of used) expect(exposed.has(name), name).toBe(true);
   });
 });
 
