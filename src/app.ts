@@ -6,6 +6,7 @@ import { GatewayError, gatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
+import { registerDocsRoutes } from "./http/docs-routes.js";
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
@@ -22,6 +23,7 @@ import { type Bus, LocalBus } from "./kv/bus.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
+import { collectOpenApi } from "./openapi/document.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
 import { MASTER, OPEN } from "./pipeline/types.js";
@@ -211,11 +213,13 @@ export async function build(deps: BuildDeps): Promise<Built> {
   });
 
   const routeTable = collectRoutes(app);
+  const openApi = collectOpenApi(app);
   registerHealthRoutes(app, gateway, lifecycle);
   registerOpsHealthRoute(app, gateway);
   registerRoutesRoute(app, routeTable);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
+  await registerDocsRoutes(app, openApi);
   if (metrics) {
     // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
     app.get("/metrics", { config: { public: true } }, async (_req, reply) => {

@@ -195,7 +195,9 @@ describe("/metrics: LiteLLM names and labels, per-geography series", () => {
       new URL("../../examples/grafana/meridian-dashboard.json", import.meta.url),
       "utf8",
     );
-    const used = new Set([...dash.matchAll(/\b((?:litellm|meridian)_\w+)(?=[{[)])/g)].map((m) => m[1] as string));
+    const used = new Set(
+      [...dash.matchAll(/\b((?:litellm|meridian)_\w+)(?=[{[)])/g)].map((m) => m[1] as string),
+    );
     const exposed = new Set((await scrape()).map((s) => s.name));
     expect(used.size).toBeGreaterThan(10);
     for (const name of used) expect(exposed.has(name), name).toBe(true);
