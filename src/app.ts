@@ -20,6 +20,7 @@ import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
+import { registerUiRoutes, uiDir } from "./http/ui-routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import type { RedisLink } from "./kv/redis.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
@@ -49,6 +50,8 @@ export interface BuildDeps {
   providers?: Readonly<Record<string, Provider>>;
   /** Redis, when configured: affinity entries are shared through it ahead of the store. */
   redis?: RedisLink;
+  /** Where the built admin page is (default: dist/ui, see http/ui-routes.ts). */
+  uiDir?: string;
 }
 
 export interface Built {
@@ -229,6 +232,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
   await registerDocsRoutes(app, openApi);
+  await registerUiRoutes(app, gateway, deps.uiDir ?? uiDir());
   if (metrics) {
     // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
     app.get("/metrics", { config: { public: true } }, async (_req, reply) => {

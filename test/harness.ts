@@ -36,6 +36,8 @@ export interface HarnessOptions {
   providers?: Record<string, Provider>;
   /** Serve /metrics (off by default: prom-client's default collectors cost every test a little). */
   metrics?: boolean;
+  /** A built admin page to serve at /ui/. */
+  uiDir?: string;
 }
 
 /** A real gateway on an ephemeral port, real SQLite in a temp dir, local fake upstreams. */
@@ -57,6 +59,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     bus: o.bus,
     routerState: o.routerState,
     metrics: o.metrics === true,
+    uiDir: o.uiDir,
     providers: o.providers,
   });
   await built.app.listen({ host: "127.0.0.1", port: 0 });

@@ -64,7 +64,10 @@ export class Metrics {
   private readonly overhead: Histogram<string>;
   private readonly preventedMemo = new Map<string, readonly string[]>();
 
-  constructor(deployments: readonly Deployment[] = [], state?: RouterState) {
+  constructor(
+    deployments: readonly Deployment[] = [],
+    private readonly state?: RouterState,
+  ) {
     collectDefaultMetrics({ register: this.registry });
     for (const d of deployments) {
       this.byId.set(d.id, d);
@@ -85,7 +88,7 @@ export class Metrics {
       const m = name.endsWith("_total")
         ? new Counter({ name, help, labelNames, registers: reg })
         : name === "litellm_deployment_state" || name.startsWith("litellm_remaining_")
-          ? new Gauge({ name, help, labelNames, registers: reg, ...this.stateCollector(name, state) })
+          ? new Gauge({ name, help, labelNames, registers: reg, ...this.stateCollector(name) })
           : new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: reg });
       return new Series(m, labelNames.length, MAX_SERIES_PER_METRIC);
     };
@@ -127,19 +130,40 @@ export class Metrics {
   }
 
   /** litellm_deployment_state is read at scrape time from the router's own state. */
-  private stateCollector(name: LiteLLMMetric, state: RouterState | undefined) {
+  private stateCollector(name: LiteLLMMetric) {
     if (name !== "litellm_deployment_state") return {};
     const labels = this.deploymentLabels;
-    const lastFailed = this.lastFailed;
+    const stateOf = (id: string, now: number) => this.deploymentState(id, now);
     return {
       collect(this: Gauge<string>) {
         const now = Date.now();
-        for (const [id, l] of labels) {
-          const cooling = state !== undefined && state.cooldownUntil(id, now) > now;
-          this.labels(...l).set(cooling ? 2 : lastFailed.has(id) ? 1 : 0);
-        }
+        for (const [id, l] of labels) this.labels(...l).set(stateOf(id, now));
       },
     };
+  }
+
+  /** LiteLLM's deployment state: 0 healthy, 1 partial outage (last call failed), 2 cooling down. */
+  deploymentState(id: string, now: number): 0 | 1 | 2 {
+    if (this.state && this.state.cooldownUntil(id, now) > now) return 2;
+    return this.lastFailed.has(id) ? 1 : 0;
+  }
+
+  /** The per-geography counters as rows (the admin page's traffic view). */
+  async geographyCounts(): Promise<{
+    served: { model_group: string; geography: string; requests: number }[];
+    refusals: { model_group: string; reason: string; requests: number }[];
+  }> {
+    const served = (await this.served.metric.get()).values.map((v) => ({
+      model_group: String(v.labels.model_group),
+      geography: String(v.labels.geography),
+      requests: v.value,
+    }));
+    const refusals = (await this.refusals.metric.get()).values.map((v) => ({
+      model_group: String(v.labels.model_group),
+      reason: String(v.labels.reason),
+      requests: v.value,
+    }));
+    return { served, refusals };
   }
 
   observe(e: MetricsEvent): void {
