@@ -26,6 +26,7 @@ import type { RedisLink } from "./kv/redis.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
+import { Tracing } from "./observability/tracing.js";
 import { collectOpenApi } from "./openapi/document.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
@@ -75,6 +76,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const state = deps.routerState ?? new LocalRouterState();
   const router = new Router(config, state);
   const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
+  const tracing = config.general.otel ? new Tracing(config.general.otel) : undefined;
 
   const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();
@@ -123,7 +125,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     maxRetries: String(config.router.numRetries),
     // Tokens are counted per deployment only where a strategy reads them.
     accounting: accountingFor(
-      new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d]))),
+      new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d])), tracing),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
     ),
@@ -257,6 +259,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       lifecycle.shuttingDown = true;
       await app.close();
       await pipeline.pools.close();
+      await tracing?.close();
     },
   };
 }

@@ -9,6 +9,11 @@ import type { Usage } from "../wire/usage.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 
+/** Something else told of every record (OpenTelemetry, observability/tracing.ts). */
+export interface RecordSink {
+  request(r: RequestRecord, op: string | undefined): void;
+}
+
 export interface RequestRecord {
   callId: string;
   group: string;
@@ -23,6 +28,8 @@ export interface RequestRecord {
   overheadMs?: number;
   stream?: string;
   principal?: Principal;
+  /** The proxied operation (chat, embeddings, ...). */
+  op?: string;
   usage?: Usage;
   cost?: number;
   /** The serving upstream's answer headers (rate-limit gauges). */
@@ -42,6 +49,7 @@ export class RequestLog {
     private readonly logger: Logger,
     private readonly metrics: Metrics | undefined,
     private readonly deployments: ReadonlyMap<string, Deployment> = new Map(),
+    private readonly tracing?: RecordSink,
   ) {
     this.info = logger.isLevelEnabled("info");
   }
@@ -75,6 +83,7 @@ export class RequestLog {
         upstreamHeaders: r.upstreamHeaders,
       });
     }
+    this.tracing?.request(r, r.op);
     if (!this.info) return;
     const fields: Record<string, unknown> = {
       call_id: r.callId,

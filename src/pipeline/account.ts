@@ -59,6 +59,7 @@ export function accountServed(
     overheadMs,
     stream,
     principal: req.principal,
+    op: req.op,
     usage,
     cost: acc.cost(d, usage),
     upstreamHeaders: result.value.headers,
@@ -91,5 +92,6 @@ export function accountFailure(
     attempts,
     ms: performance.now() - req.started,
     principal: req.principal,
+    op: req.op,
   });
 }
