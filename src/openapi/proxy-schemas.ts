@@ -10,6 +10,8 @@ import type { Operation } from "../router/deployment.js";
 const flag = z.boolean().nullable().optional();
 const user = z.string().nullable().optional();
 const textOrList = z.union([z.string(), z.array(z.unknown())]);
+const nonEmpty = z.string().min(1);
+const nonEmptyOrList = z.union([nonEmpty, z.array(z.unknown())]);
 
 const BODIES = {
   chat: {
@@ -20,6 +22,15 @@ const BODIES = {
   },
   completions: { prompt: textOrList },
   embeddings: { input: textOrList },
+  // issue 17 surface (surface/validate.ts): required fields only; forms are documented by their fields
+  moderations: { input: nonEmptyOrList },
+  images_generations: { prompt: nonEmpty },
+  images_edits: { prompt: nonEmpty },
+  images_variations: {},
+  audio_speech: { input: nonEmpty, voice: nonEmpty },
+  audio_transcriptions: {},
+  audio_translations: {},
+  rerank: { query: nonEmpty, documents: nonEmptyOrList },
 } satisfies Partial<Record<Operation, Record<string, z.ZodType>>>;
 
 export type DocumentedOperation = keyof typeof BODIES;
@@ -32,6 +43,8 @@ export function documentedOperations(): DocumentedOperation[] {
 export function proxyBodySchema(op: Operation, pathModel: boolean): z.ZodType | undefined {
   const fields = (BODIES as Partial<Record<Operation, Record<string, z.ZodType>>>)[op];
   if (!fields) return undefined;
-  const model = pathModel ? z.unknown().optional() : z.string().min(1).describe("Model group or alias");
+  const named = z.string().min(1).describe("Model group or alias");
+  // OpenAI's moderations take no model: the first group with mode `moderation` serves them.
+  const model = pathModel ? z.unknown().optional() : op === "moderations" ? named.optional() : named;
   return z.looseObject({ model, ...fields, stream: flag, user });
 }
