@@ -37,6 +37,12 @@ model_list:
   - model_name: whisper-1
     litellm_params: { model: openai/whisper-1, api_base: "{{us}}/v1", region_name: us }
     model_info: { mode: audio_transcription }
+  - model_name: rerank-v1
+    litellm_params: { model: openai/rerank-eu, api_base: "{{eu}}/v1", region_name: eu }
+    model_info: { mode: rerank }
+  - model_name: rerank-v1
+    litellm_params: { model: openai/rerank-us, api_base: "{{us}}/v1", region_name: us }
+    model_info: { mode: rerank }
   - model_name: text-embedding-3-small
     litellm_params: { model: openai/text-embedding-3-small, api_base: "{{eu}}/v1", region_name: eu }
     model_info: { mode: embedding }
@@ -138,6 +144,31 @@ describe("openai SDK: moderations, images, audio through the gateway, eu only", 
     const up = h.upstreams.eu2.requests[0];
     expect(up.url).toBe("/openai/deployments/whisper-eu-b/audio/translations?api-version=2024-10-21");
     expect(up.form?.files[0].sha256).toBe(sha(audio));
+    expect(usHits()).toBe(0);
+  });
+
+  it("images.edit sends the image as multipart to the Azure v1 deployment; rerank passes JSON through", async () => {
+    const png = randomBytes(4096);
+    const r = await client.images.edit({
+      model: "dall-e-3",
+      image: await toFile(png, "in.png", { type: "image/png" }),
+      prompt: "add a hat",
+      response_format: "b64_json",
+    });
+    expect(Buffer.from(r.data?.[0].b64_json ?? "", "base64").toString()).toBe("fake image from eu");
+    const up = h.upstreams.eu.requests[0];
+    expect(up.url).toBe("/openai/v1/images/edits");
+    expect(up.form?.fields).toMatchObject({ model: "dalle3-eu", prompt: "add a hat" });
+    expect(up.form?.files[0]).toMatchObject({ name: "image", filename: "in.png", sha256: sha(png) });
+
+    const rr = await post(
+      `${h.url}/v1/rerank`,
+      { model: "rerank-v1", query: "capital of France", documents: ["Paris", "Berlin"] },
+      { ...h.auth, "x-litellm-customer-id": "cust-eu" },
+    );
+    expect(rr.status, rr.text).toBe(200);
+    expect(rr.json.results).toHaveLength(2);
+    expect(h.upstreams.eu.requests[1].body?.model).toBe("rerank-eu");
     expect(usHits()).toBe(0);
   });
 
