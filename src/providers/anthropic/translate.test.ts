@@ -204,6 +204,52 @@ describe("anthropic stream translation", () => {
     expect(chunks.every((c) => c.usage === undefined)).toBe(true);
   });
 
+  it("JSON mode streams the forced tool's input as content; thinking as reasoning_content", () => {
+    const ev = (data: object) =>
+      `event: ${(data as { type: string }).type}\ndata: ${JSON.stringify(data)}\n\n`;
+    const sse = [
+      ev({
+        type: "message_start",
+        message: { id: "msg_j", model: "m", usage: { input_tokens: 5, output_tokens: 1 } },
+      }),
+      ev({ type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } }),
+      ev({
+        type: "content_block_delta",
+        index: 0,
+        delta: { type: "thinking_delta", thinking: "Paris is a city." },
+      }),
+      ev({
+        type: "content_block_start",
+        index: 1,
+        content_block: { type: "tool_use", id: "t", name: "json_tool_call", input: {} },
+      }),
+      ev({
+        type: "content_block_delta",
+        index: 1,
+        delta: { type: "input_json_delta", partial_json: '{"city":' },
+      }),
+      ev({
+        type: "content_block_delta",
+        index: 1,
+        delta: { type: "input_json_delta", partial_json: '"Paris"}' },
+      }),
+      ev({ type: "message_delta", delta: { stop_reason: "tool_use" }, usage: { output_tokens: 9 } }),
+      ev({ type: "message_stop" }),
+    ].join("");
+    const translator = anthropicProvider.stream?.(
+      d,
+      attempt({ response_format: { type: "json_object" } }, true),
+    );
+    const s = new TranslatedStream(sseDecoder(), translator as never, false);
+    const events = parseEvents(Buffer.from(s.take(Buffer.from(sse)) + s.end()));
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
+    expect(chunks.map((c) => c.choices[0].delta.content ?? "").join("")).toBe('{"city":"Paris"}');
+    expect(chunks[0].choices[0].delta).toEqual({ role: "assistant", reasoning_content: "Paris is a city." });
+    expect(chunks.some((c) => c.choices[0].delta.tool_calls)).toBe(false);
+    expect(chunks.at(-1).choices[0].finish_reason).toBe("stop");
+    expect(s.usage).toMatchObject({ prompt: 5, completion: 9, total: 14 });
+  });
+
   it("an error event before any content fails the attempt before commit, as a retryable 503", () => {
     const s = new TranslatedStream(
       sseDecoder(),
