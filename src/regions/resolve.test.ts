@@ -32,6 +32,7 @@ describe("residency evidence: OpenAI hosts", () => {
     ["au", "au"],
     ["in", "in"],
     ["jp", "jp"],
+    ["ae", "ae"],
   ])("%s.api.openai.com -> %s", (label, geo) => {
     const r = resolveResidency(input({ apiBase: `https://${label}.api.openai.com/v1` }));
     expect(r).toMatchObject({ ok: true, geography: geo, source: "api_base" });
