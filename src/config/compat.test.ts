@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { post, startHarness } from "../../test/harness.js";
+import { SUPPORTED } from "./deployments.js";
 import { ConfigError, parseConfigText } from "./load.js";
 
 function refusal(yaml: string, env: NodeJS.ProcessEnv = {}): string {
@@ -174,7 +175,7 @@ router_settings:
     );
     expect(c.deployments.map((d) => d.modelGroup)).toEqual(["a"]);
     expect(c.warnings).toEqual([
-      'config.yaml:5 model_list[1].litellm_params.model: provider "bedrock" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
+      `config.yaml:5 model_list[1].litellm_params.model: provider "bedrock" is not supported yet (supported: ${Object.keys(SUPPORTED).join(", ")}); this deployment is skipped`,
       'config.yaml:8 router_settings.fallbacks[0].a[0]: fallback model "bedrock-1" has no usable deployment; skipped',
     ]);
   });

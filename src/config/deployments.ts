@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { checkVertexDeployment } from "../providers/vertex/config-check.js";
+import { GEMINI_API_BASE, vertexApiBase, vertexLocationOf } from "../providers/vertex/hosts.js";
 import { resolveDeploymentRegion } from "../regions/infer.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
@@ -16,6 +18,8 @@ export const SUPPORTED: Record<string, ProviderName> = {
   openai_compatible: "openai",
   custom_openai: "openai",
   "text-completion-openai": "openai",
+  vertex_ai: "vertex_ai",
+  gemini: "gemini",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
@@ -46,6 +50,13 @@ export function buildDeployment(
     return undefined;
   }
   const apiBaseRaw = p.api_base ?? p.base_url;
+  if (provider === "vertex_ai") {
+    const v = checkVertexDeployment({ ...p, upstreamModel });
+    if (!v.ok) {
+      (v.skip ? notices : problems).push({ path: at(v.key), message: v.message });
+      return undefined;
+    }
+  }
   if (provider === "azure" && upstreamModel.includes("*")) {
     problems.push({
       path: at("model"),
@@ -61,12 +72,20 @@ export function buildDeployment(
     });
     return undefined;
   }
-  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
+  const vertexLocation = provider === "vertex_ai" ? vertexLocationOf(p.vertex_location) : undefined;
+  const defaultBase = vertexLocation
+    ? vertexApiBase(vertexLocation)
+    : provider === "gemini"
+      ? GEMINI_API_BASE
+      : DEFAULT_OPENAI_BASE;
+  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? defaultBase);
   const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider });
   if (!region.ok) {
     problems.push({
       path: at(region.key),
-      message: `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
+      message: region.plain
+        ? region.message
+        : `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
     });
     return undefined;
   }
@@ -105,6 +124,15 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    ...(vertexLocation
+      ? {
+          vertex: {
+            project: p.vertex_project,
+            location: vertexLocation,
+            credentials: p.vertex_credentials,
+          },
+        }
+      : {}),
   };
 }
 

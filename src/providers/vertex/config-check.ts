@@ -1,0 +1,31 @@
+/** What a `vertex_ai/` deployment needs before it can serve, checked at startup. Pure. */
+export type VertexConfigVerdict =
+  | { readonly ok: true }
+  /** Not the operator's mistake but our limit: the deployment is skipped with a notice. */
+  | { readonly ok: false; readonly skip: true; readonly key: "model"; readonly message: string }
+  /** A configuration error: startup stops. */
+  | { readonly ok: false; readonly skip: false; readonly key: string; readonly message: string };
+
+export function checkVertexDeployment(p: {
+  readonly upstreamModel: string;
+  readonly vertex_credentials?: string;
+  readonly mock_response?: unknown;
+}): VertexConfigVerdict {
+  if (p.mock_response !== undefined) return { ok: true };
+  if (/^claude/i.test(p.upstreamModel))
+    return {
+      ok: false,
+      skip: true,
+      key: "model",
+      message: `Claude on Vertex AI (vertex_ai/${p.upstreamModel}) is not supported yet; this deployment is skipped`,
+    };
+  if (!p.vertex_credentials)
+    return {
+      ok: false,
+      skip: false,
+      key: "vertex_credentials",
+      message:
+        "vertex_ai deployments need vertex_credentials (a service-account key file path or its JSON), here or in VERTEXAI_CREDENTIALS / GOOGLE_APPLICATION_CREDENTIALS",
+    };
+  return { ok: true };
+}

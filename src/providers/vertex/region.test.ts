@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { parseConfigText } from "../../config/load.js";
+import { inferVertexRegion } from "./region.js";
+
+describe("inferVertexRegion (pure)", () => {
+  it.each([
+    ["europe-west4", "eu"],
+    ["europe-west3", "eu"],
+    ["eu", "eu"],
+    ["us", "us"],
+    ["us-central1", "us"],
+    ["europe-west2", "uk"],
+    ["europe-west6", "ch"],
+    ["global", null],
+    ["mars-north1", null],
+  ])("vertex_location %s -> %s", (loc, geo) => {
+    const r = inferVertexRegion({ provider: "vertex_ai", vertex_location: loc });
+    expect(r.geography).toBe(geo);
+    expect(r.evidence).toContain(loc);
+    expect(r.contradiction).toBeUndefined();
+  });
+
+  it("no vertex_location is LiteLLM's default us-central1: us, and the evidence says so", () => {
+    const r = inferVertexRegion({ provider: "vertex_ai" });
+    expect(r).toMatchObject({ geography: "us", location: "us-central1" });
+    expect(r.evidence).toMatch(/unset.*us-central1/);
+  });
+
+  it("AI Studio (gemini/) is unassigned whatever it is called", () => {
+    expect(inferVertexRegion({ provider: "gemini" }).geography).toBeNull();
+    expect(inferVertexRegion({ provider: "gemini", region_name: "eu" }).contradiction).toMatch(/AI Studio/);
+  });
+
+  it("region_name may repeat the evidence, never overrule it", () => {
+    expect(
+      inferVertexRegion({ provider: "vertex_ai", vertex_location: "europe-west4", region_name: "eu" }),
+    ).not.toHaveProperty("contradiction");
+    expect(
+      inferVertexRegion({ provider: "vertex_ai", vertex_location: "global", region_name: "eu" })
+        .contradiction,
+    ).toMatch(/region_name "eu".*global.*no residency/);
+    expect(
+      inferVertexRegion({
+        provider: "vertex_ai",
+        vertex_location: "us-central1",
+        region_name: "europe-west4",
+      }).contradiction,
+    ).toMatch(/contradicts/);
+  });
+});
+
+const KEY = JSON.stringify({ client_email: "sa@p.iam.gserviceaccount.com", private_key: "k" });
+const entry = (name: string, params: string) => `
+  - model_name: ${name}
+    litellm_params: { ${params}, vertex_credentials: '${KEY}' }`;
+
+describe("vertex deployments in a config", () => {
+  it("geography, source and host from the location; gemini/ unassigned on AI Studio's host", () => {
+    const c = parseConfigText(
+      `model_list:${entry("g", "model: vertex_ai/gemini-2.5-flash, vertex_project: p, vertex_location: europe-west4")}${entry("g", "model: vertex_ai/gemini-2.5-flash, vertex_project: p, vertex_location: eu")}${entry("g", "model: vertex_ai/gemini-2.5-flash, vertex_project: p, vertex_location: global")}
+  - model_name: g
+    litellm_params: { model: gemini/gemini-2.5-flash, api_key: k }
+`,
+      "c.yaml",
+      {},
+    );
+    expect(c.deployments.map((d) => [d.provider, d.geography, d.regionSource, d.apiBase])).toEqual([
+      ["vertex_ai", "eu", "vertex_location", "https://europe-west4-aiplatform.googleapis.com"],
+      ["vertex_ai", "eu", "vertex_location", "https://aiplatform.eu.rep.googleapis.com"],
+      ["vertex_ai", undefined, "unassigned", "https://aiplatform.googleapis.com"],
+      ["gemini", undefined, "unassigned", "https://generativelanguage.googleapis.com"],
+    ]);
+  });
+
+  it("region_name eu on the global location stops startup with file, line and reason", () => {
+    const yaml = `model_list:${entry("g", "model: vertex_ai/gemini-2.5-flash, vertex_location: global, region_name: eu")}\n`;
+    expect(() => parseConfigText(yaml, "c.yaml", {})).toThrow(
+      /c\.yaml:3 model_list\[0\]\.litellm_params\.region_name: region_name "eu" \(eu\) contradicts the evidence: vertex_location global/,
+    );
+  });
+
+  it("location, project and credentials fall back to LiteLLM's environment variables", () => {
+    const c = parseConfigText(
+      "model_list:\n  - model_name: g\n    litellm_params: { model: vertex_ai/gemini-2.5-flash }\n",
+      "c.yaml",
+      {
+        VERTEXAI_LOCATION: "europe-west3",
+        VERTEXAI_PROJECT: "proj",
+        GOOGLE_APPLICATION_CREDENTIALS: "/k.json",
+      },
+    );
+    expect(c.deployments[0]).toMatchObject({
+      geography: "eu",
+      vertex: { project: "proj", location: "europe-west3", credentials: "/k.json" },
+    });
+  });
+
+  it("no credentials anywhere is a startup error; Claude on Vertex is skipped with a notice", () => {
+    expect(() =>
+      parseConfigText(
+        "model_list:\n  - model_name: g\n    litellm_params: { model: vertex_ai/gemini-2.5-flash }\n",
+        "c.yaml",
+        {},
+      ),
+    ).toThrow(/vertex_credentials/);
+    const c = parseConfigText(
+      `model_list:${entry("c", "model: vertex_ai/claude-sonnet-4@20250514, vertex_location: europe-west1")}${entry("g", "model: vertex_ai/gemini-2.5-flash")}\n`,
+      "c.yaml",
+      {},
+    );
+    expect(c.deployments.map((d) => d.modelGroup)).toEqual(["g"]);
+    expect(c.warnings.join("\n")).toMatch(/Claude on Vertex AI .* not supported yet/);
+  });
+});
