@@ -8,6 +8,7 @@ interface GoogleError {
   status?: unknown;
 }
 
+const BAD_KEY = /API key not valid|API_KEY_INVALID/i;
 const CONTEXT = /input token count .*exceeds the maximum|exceeds the maximum number of tokens/i;
 
 /**
@@ -32,7 +33,9 @@ export function mapGoogleError(
   if (!e || typeof e.message !== "string") return failureFromResponse(status, headers, body, what);
   const openai: Record<string, unknown> = { message: `${what}: ${e.message}` };
   if (status === 400 && CONTEXT.test(e.message)) openai.code = "context_length_exceeded";
-  return failureFromResponse(status, headers, Buffer.from(JSON.stringify({ error: openai })), what);
+  // AI Studio refuses a bad key with 400 INVALID_ARGUMENT: it is the deployment's key, not the request.
+  const s = status === 400 && BAD_KEY.test(e.message) ? 401 : status;
+  return failureFromResponse(s, headers, Buffer.from(JSON.stringify({ error: openai })), what);
 }
 
 /** An `{"error": …}` event inside a 200 stream: its own code is the status it would have had. */
