@@ -44,6 +44,8 @@ export const litellmParamsSchema = z.object({
   vertex_credentials: z
     .union([z.string(), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o))])
     .optional(),
+  /** Anthropic: "us" keeps inference in the US (sent with each request); default global. */
+  inference_geo: z.string().optional(),
   organization: z.string().optional(),
   rpm: nonNeg.optional(),
   tpm: nonNeg.optional(),
@@ -92,6 +94,8 @@ export const modelInfoSchema = z.object({
   input_cost_per_token: nonNeg.optional(),
   output_cost_per_token: nonNeg.optional(),
   access_groups: z.array(z.string()).optional(),
+  /** Azure: Standard, DataZoneStandard, GlobalStandard, ... (regions/azure-type.ts); the API does not reveal it. */
+  azure_deployment_type: z.string().optional(),
 });
 
 export const modelEntrySchema = z.object({

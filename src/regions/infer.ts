@@ -1,4 +1,3 @@
-import { inferVertexRegion } from "../providers/vertex/region.js";
 import { type Geography, geographyOf, isCloudRegion } from "./table.js";
 
 export type RegionSource =
@@ -18,8 +17,7 @@ export interface RegionInput {
 
 export type RegionResult =
   | { ok: true; geography: Geography | undefined; source: RegionSource; raw: string | undefined }
-  /** `plain`: the message says all (a contradiction), no list of region names is needed. */
-  | { ok: false; key: "region_name"; message: string; plain?: boolean };
+  | { ok: false; key: "region_name"; message: string };
 
 /**
  * Where a deployment's data is processed. An explicit `region_name` must be known; otherwise we infer
@@ -27,7 +25,6 @@ export type RegionResult =
  * (it then never serves a region-pinned customer).
  */
 export function resolveDeploymentRegion(p: RegionInput): RegionResult {
-  if (p.provider === "vertex_ai" || p.provider === "gemini") return vertexRegionResult(p);
   if (p.region_name !== undefined) {
     const g = geographyOf(p.region_name);
     if (!g) return { ok: false, key: "region_name", message: `unknown region "${p.region_name}"` };
@@ -65,14 +62,4 @@ export function azureHostRegion(apiBase: string): string | undefined {
     if (isCloudRegion(label)) return label;
   }
   return undefined;
-}
-
-/** Vertex AI / Gemini: the location decides (providers/vertex/region.ts); region_name may only agree. */
-function vertexRegionResult(p: RegionInput): RegionResult {
-  if (p.region_name !== undefined && !geographyOf(p.region_name))
-    return { ok: false, key: "region_name", message: `unknown region "${p.region_name}"` };
-  const r = inferVertexRegion(p);
-  if (r.contradiction) return { ok: false, key: "region_name", message: r.contradiction, plain: true };
-  if (r.geography === null) return { ok: true, geography: undefined, source: "unassigned", raw: r.location };
-  return { ok: true, geography: r.geography, source: "vertex_location", raw: r.location };
 }

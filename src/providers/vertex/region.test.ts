@@ -67,16 +67,38 @@ describe("vertex deployments in a config", () => {
     expect(c.deployments.map((d) => [d.provider, d.geography, d.regionSource, d.apiBase])).toEqual([
       ["vertex_ai", "eu", "vertex_location", "https://europe-west4-aiplatform.googleapis.com"],
       ["vertex_ai", "eu", "vertex_location", "https://aiplatform.eu.rep.googleapis.com"],
-      ["vertex_ai", undefined, "unassigned", "https://aiplatform.googleapis.com"],
-      ["gemini", undefined, "unassigned", "https://generativelanguage.googleapis.com"],
+      ["vertex_ai", undefined, "vertex_location", "https://aiplatform.googleapis.com"],
+      ["gemini", undefined, "api_base", "https://generativelanguage.googleapis.com"],
+    ]);
+    expect(c.deployments.map((d) => d.evidence)).toEqual([
+      "vertex_location europe-west4: a regional endpoint, processed in eu",
+      "vertex_location eu: the eu multi-region keeps ML processing inside eu",
+      "vertex_location global: the global endpoint gives no residency guarantee (processed in any region)",
+      expect.stringMatching(/^the Gemini API of Google AI Studio .* offers no data residency/),
     ]);
   });
 
-  it("region_name eu on the global location stops startup with file, line and reason", () => {
+  it("region_name eu on the global location (or on AI Studio, or us-central1) stops startup with file, line and reason", () => {
     const yaml = `model_list:${entry("g", "model: vertex_ai/gemini-2.5-flash, vertex_location: global, region_name: eu")}\n`;
     expect(() => parseConfigText(yaml, "c.yaml", {})).toThrow(
-      /c\.yaml:3 model_list\[0\]\.litellm_params\.region_name: region_name "eu" \(eu\) contradicts the evidence: vertex_location global/,
+      /c\.yaml:3 model_list\[0\]\.litellm_params\.region_name: region_name "eu" contradicts the deployment's own settings: vertex_location global: the global endpoint gives no residency guarantee/,
     );
+  });
+
+  it("region_name agreeing with the location is kept; one naming another geography is refused", () => {
+    const ok = parseConfigText(
+      `model_list:${entry("g", "model: vertex_ai/gemini-2.5-flash, vertex_location: europe-west4, region_name: eu")}\n`,
+      "c.yaml",
+      {},
+    );
+    expect(ok.deployments[0]).toMatchObject({ geography: "eu", regionSource: "vertex_location" });
+    for (const params of [
+      "model: vertex_ai/gemini-2.5-flash, vertex_location: us-central1, region_name: eu",
+      "model: gemini/gemini-2.5-flash, api_key: k, region_name: eu",
+    ])
+      expect(() => parseConfigText(`model_list:${entry("g", params)}\n`, "c.yaml", {})).toThrow(
+        /region_name: region_name "eu".* contradicts the deployment's own settings/,
+      );
   });
 
   it("location, project and credentials fall back to LiteLLM's environment variables", () => {

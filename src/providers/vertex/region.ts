@@ -1,3 +1,4 @@
+import type { EvidenceInput, ProviderEvidence } from "../../regions/evidence.js";
 import { type Geography, geographyOf, isCloudRegion } from "../../regions/table.js";
 
 /** The litellm_params that decide where a Vertex AI or Gemini API deployment processes a prompt. */
@@ -78,5 +79,24 @@ function vertexLocation(raw: string | undefined): VertexRegion {
     geography: null,
     location,
     evidence: `${how}: not a Google Cloud region this gateway knows, so no residency is assumed`,
+  };
+}
+
+/**
+ * The residency framework's rule (regions/rules.ts) for `vertex_ai/` and `gemini/`: the facts of
+ * inferVertexRegion; an unknown location proves nothing (the operator's region_name, if any, decides,
+ * as for a new Google region this table does not list yet). The framework judges region_name.
+ */
+export function vertexRegion(input: EvidenceInput): ProviderEvidence {
+  const loc = input.params.vertex_location;
+  const r = inferVertexRegion({
+    provider: input.provider,
+    vertex_location: typeof loc === "string" ? loc : undefined,
+  });
+  const known = r.geography !== null || r.location === "global" || input.provider === "gemini";
+  return {
+    geography: known ? r.geography : undefined,
+    source: input.provider === "gemini" ? "api_base" : "vertex_location",
+    evidence: r.evidence,
   };
 }
