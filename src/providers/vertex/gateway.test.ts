@@ -220,6 +220,40 @@ describe("vertex_ai/ and gemini/ through the gateway", () => {
     expect(fakes.euB.hits + outOfRegion()).toBe(0);
   });
 
+  it("a stream whose body ends before its finishReason is cut: the client gets an error event, not [DONE]", async () => {
+    fakes.euA.next({ kind: "no-finish", pieces: 2 });
+    const r = await chat({ stream: true });
+    const events = parseEvents(Buffer.from(r.text));
+    expect(events.some((e) => e.data === "[DONE]")).toBe(false);
+    expect(JSON.parse(events.at(-1)?.data ?? "{}").error.code).toBe("upstream_invalid_response");
+  });
+
+  it("non-streaming: a 429 with Retry-After is retried in the eu and answered from there", async () => {
+    fakes.euA.next({ kind: "status", status: 429, retryAfterSeconds: 0 });
+    const r = await chat();
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toMatch(/^google (europe-west4|eu) says/);
+    expect(outOfRegion()).toBe(0);
+  });
+
+  it("token-array embeddings are the request's fault: 400 untranslatable_request, nothing sent", async () => {
+    const r = await post(`${h.url}/v1/embeddings`, { model: "emb", user, input: [[1, 2, 3]] }, h.auth);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: "untranslatable_request", param: "input" });
+    expect(fakes.euA.hits + outOfRegion()).toBe(0);
+  });
+
+  it("/model/info shows each Google deployment's provider, geography and evidence", async () => {
+    const r = await fetch(`${h.url}/model/info`, { headers: h.auth });
+    const data = ((await r.json()) as { data: Array<{ model_info: Record<string, unknown> }> }).data;
+    const info = new Map(data.map((d) => [d.model_info.id, d.model_info]));
+    expect(info.get("vx-eu-b")).toMatchObject({ provider: "vertex_ai", geography: "eu" });
+    expect(info.get("vx-eu-b")?.evidence).toMatch(/eu multi-region/);
+    expect(info.get("vx-global")).toMatchObject({ geography: null });
+    expect(info.get("vx-global")?.evidence).toMatch(/no residency guarantee/);
+    expect(info.get("studio")).toMatchObject({ provider: "gemini", geography: null });
+  });
+
   it("fallbacks: the primary group failing falls to the secondary group's eu deployment only", async () => {
     for (let i = 0; i < 5; i++) {
       fakes.euA.next({ kind: "status", status: 500 }, 3);
