@@ -37,6 +37,14 @@ describe("service-account tokens (google-auth-library JWT client against the fak
     expect(tokens.issued.length - before).toBe(1);
   });
 
+  it("concurrent attempts before the first token share one fetch", async () => {
+    const s = new TokenSource(readServiceAccount(JSON.stringify(tokens.serviceAccount())));
+    const before = tokens.issued.length;
+    const got = await Promise.all(Array.from({ length: 10 }, () => s.token("d")));
+    expect(new Set(got).size).toBe(1);
+    expect(tokens.issued.length - before).toBe(1);
+  });
+
   it("a token near its expiry is refreshed before use", async () => {
     tokens.expiresIn = 60; // inside the library's 5-minute early-refresh window
     const s = new TokenSource(readServiceAccount(JSON.stringify(tokens.serviceAccount())));

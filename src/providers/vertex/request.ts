@@ -39,6 +39,8 @@ function toGenerationConfig(b: Record<string, unknown>): Record<string, unknown>
   if (num(b.seed) !== undefined) g.seed = b.seed;
   if (typeof b.stop === "string") g.stopSequences = [b.stop];
   else if (Array.isArray(b.stop) && b.stop.length > 0) g.stopSequences = b.stop;
+  const thinking = thinkingConfig(b.reasoning_effort);
+  if (thinking) g.thinkingConfig = thinking;
   const rf = b.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | undefined;
   if (rf?.type === "json_object") g.responseMimeType = "application/json";
   else if (rf?.type === "json_schema") {
@@ -46,6 +48,17 @@ function toGenerationConfig(b: Record<string, unknown>): Record<string, unknown>
     if (rf.json_schema?.schema) g.responseSchema = toGeminiSchema(rf.json_schema.schema);
   }
   return g;
+}
+
+/** reasoning_effort -> a thinking budget, LiteLLM's constants; "none"/"disable" turn thinking off. */
+const THINKING_BUDGET: Record<string, number> = { minimal: 128, low: 1024, medium: 2048, high: 4096 };
+
+function thinkingConfig(effort: unknown): Record<string, unknown> | undefined {
+  if (typeof effort !== "string") return undefined;
+  if (effort === "none" || effort === "disable") return { thinkingBudget: 0 };
+  const budget = THINKING_BUDGET[effort];
+  if (budget === undefined) throw new BadChatRequest(`unsupported reasoning_effort "${effort}"`);
+  return { thinkingBudget: budget, includeThoughts: true };
 }
 
 function toTools(tools: unknown): unknown[] | undefined {

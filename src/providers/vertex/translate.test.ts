@@ -50,6 +50,15 @@ describe("OpenAI chat request -> generateContent", () => {
     expect(g.generationConfig).toEqual({ temperature: 1, maxOutputTokens: 5 });
   });
 
+  it("reasoning_effort becomes a thinking budget (thoughts returned as reasoning_content); none turns it off", () => {
+    const g = (effort: string) =>
+      toGenerateContent({ messages: [{ role: "user", content: "hi" }], reasoning_effort: effort })
+        .generationConfig;
+    expect(g("low")).toEqual({ thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } });
+    expect(g("none")).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
+    expect(() => g("extreme")).toThrow(/reasoning_effort/);
+  });
+
   it("a named tool_choice forces that function; an unknown role is refused", () => {
     const g = toGenerateContent({
       messages: [{ role: "user", content: "hi" }],
