@@ -1,4 +1,10 @@
-/** What a `vertex_ai/` deployment needs before it can serve, checked at startup. Pure. */
+import { readServiceAccount } from "./auth.js";
+
+/**
+ * What a `vertex_ai/` deployment needs before it can serve, checked at startup: the key is read (a
+ * file that is missing or not a service-account key stops startup, naming the key, never its content)
+ * and a project must be known. Nothing is contacted.
+ */
 export type VertexConfigVerdict =
   | { readonly ok: true }
   /** Not the operator's mistake but our limit: the deployment is skipped with a notice. */
@@ -9,6 +15,7 @@ export type VertexConfigVerdict =
 export function checkVertexDeployment(p: {
   readonly upstreamModel: string;
   readonly vertex_credentials?: string;
+  readonly vertex_project?: string;
   readonly mock_response?: unknown;
 }): VertexConfigVerdict {
   if (p.mock_response !== undefined) return { ok: true };
@@ -26,6 +33,22 @@ export function checkVertexDeployment(p: {
       key: "vertex_credentials",
       message:
         "vertex_ai deployments need vertex_credentials (a service-account key file path or its JSON), here or in VERTEXAI_CREDENTIALS / GOOGLE_APPLICATION_CREDENTIALS",
+    };
+  let projectId: string | undefined;
+  try {
+    projectId = readServiceAccount(p.vertex_credentials).project_id;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const why = typeof code === "string" ? `cannot read the key file (${code})` : (err as Error).message;
+    return { ok: false, skip: false, key: "vertex_credentials", message: why };
+  }
+  if (!p.vertex_project && !projectId)
+    return {
+      ok: false,
+      skip: false,
+      key: "vertex_project",
+      message:
+        "vertex_ai deployments need vertex_project (or VERTEXAI_PROJECT) when the key names no project_id",
     };
   return { ok: true };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfigText } from "../../config/load.js";
 import { inferVertexRegion } from "./region.js";
@@ -49,7 +52,11 @@ describe("inferVertexRegion (pure)", () => {
   });
 });
 
-const KEY = JSON.stringify({ client_email: "sa@p.iam.gserviceaccount.com", private_key: "k" });
+const KEY = JSON.stringify({
+  client_email: "sa@p.iam.gserviceaccount.com",
+  private_key: "k",
+  project_id: "p",
+});
 const entry = (name: string, params: string) => `
   - model_name: ${name}
     litellm_params: { ${params}, vertex_credentials: '${KEY}' }`;
@@ -102,19 +109,37 @@ describe("vertex deployments in a config", () => {
   });
 
   it("location, project and credentials fall back to LiteLLM's environment variables", () => {
-    const c = parseConfigText(
-      "model_list:\n  - model_name: g\n    litellm_params: { model: vertex_ai/gemini-2.5-flash }\n",
-      "c.yaml",
-      {
-        VERTEXAI_LOCATION: "europe-west3",
-        VERTEXAI_PROJECT: "proj",
-        GOOGLE_APPLICATION_CREDENTIALS: "/k.json",
-      },
+    const dir = mkdtempSync(join(tmpdir(), "meridian-sa-"));
+    const file = join(dir, "sa.json");
+    writeFileSync(file, KEY);
+    try {
+      const c = parseConfigText(
+        "model_list:\n  - model_name: g\n    litellm_params: { model: vertex_ai/gemini-2.5-flash }\n",
+        "c.yaml",
+        { VERTEXAI_LOCATION: "europe-west3", VERTEXAI_PROJECT: "proj", GOOGLE_APPLICATION_CREDENTIALS: file },
+      );
+      expect(c.deployments[0]).toMatchObject({
+        geography: "eu",
+        vertex: { project: "proj", location: "europe-west3", credentials: file },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a key file that is missing or not a key, or no project anywhere, stops startup naming the key", () => {
+    const cfg = (params: string) =>
+      `model_list:\n  - model_name: g\n    litellm_params: { model: vertex_ai/gemini-2.5-flash, ${params} }\n`;
+    expect(() => parseConfigText(cfg("vertex_credentials: /nonexistent/sa.json"), "c.yaml", {})).toThrow(
+      /c\.yaml:3 model_list\[0\]\.litellm_params\.vertex_credentials: cannot read the key file \(ENOENT\)/,
     );
-    expect(c.deployments[0]).toMatchObject({
-      geography: "eu",
-      vertex: { project: "proj", location: "europe-west3", credentials: "/k.json" },
-    });
+    expect(() =>
+      parseConfigText(cfg(`vertex_credentials: '{"private_key": "secret-bits"}'`), "c.yaml", {}),
+    ).toThrow(/vertex_credentials: vertex_credentials is not a service-account key/);
+    const noProject = JSON.stringify({ client_email: "a@b", private_key: "k" });
+    expect(() => parseConfigText(cfg(`vertex_credentials: '${noProject}'`), "c.yaml", {})).toThrow(
+      /vertex_project: vertex_ai deployments need vertex_project/,
+    );
   });
 
   it("no credentials anywhere is a startup error; Claude on Vertex is skipped with a notice", () => {
