@@ -15,6 +15,7 @@ describe("inferVertexRegion (pure)", () => {
     ["europe-west2", "uk"],
     ["europe-west6", "ch"],
     ["global", null],
+    ["me-central2", null],
     ["mars-north1", null],
   ])("vertex_location %s -> %s", (loc, geo) => {
     const r = inferVertexRegion({ provider: "vertex_ai", vertex_location: loc });

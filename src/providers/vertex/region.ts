@@ -23,6 +23,12 @@ export interface VertexRegion {
 /** LiteLLM's location when vertex_location (and VERTEXAI_LOCATION) is unset. */
 export const DEFAULT_VERTEX_LOCATION = "us-central1";
 
+/**
+ * Regional endpoints Google's data-residency page does not list for ML processing ("such as those in
+ * the Middle East, there is no guarantee that ML processing occurs at a specific location").
+ */
+const NO_PROCESSING_GUARANTEE = new Set(["me-central1", "me-central2", "me-west1"]);
+
 /** Vertex's multi-region locations: ML processing stays inside the jurisdiction. */
 const MULTI_REGION: Record<string, Geography> = { eu: "eu", us: "us" };
 
@@ -66,6 +72,12 @@ function vertexLocation(raw: string | undefined): VertexRegion {
       location,
       evidence: `${how}: the global endpoint gives no residency guarantee (processed in any region)`,
     };
+  if (NO_PROCESSING_GUARANTEE.has(location))
+    return {
+      geography: null,
+      location,
+      evidence: `${how}: Google gives no guarantee that ML processing stays in this region`,
+    };
   const multi = MULTI_REGION[location];
   if (multi)
     return {
@@ -93,7 +105,11 @@ export function vertexRegion(input: EvidenceInput): ProviderEvidence {
     provider: input.provider,
     vertex_location: typeof loc === "string" ? loc : undefined,
   });
-  const known = r.geography !== null || r.location === "global" || input.provider === "gemini";
+  const known =
+    r.geography !== null ||
+    r.location === "global" ||
+    NO_PROCESSING_GUARANTEE.has(r.location ?? "") ||
+    input.provider === "gemini";
   return {
     geography: known ? r.geography : undefined,
     source: input.provider === "gemini" ? "api_base" : "vertex_location",

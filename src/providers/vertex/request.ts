@@ -20,6 +20,9 @@ export function toGenerateContent(
   if (tools) out.tools = tools;
   const toolConfig = toToolConfig(b.tool_choice);
   if (toolConfig) out.toolConfig = toolConfig;
+  // Gemini-only parameters LiteLLM passes on under these names.
+  if (Array.isArray(b.safety_settings)) out.safetySettings = b.safety_settings;
+  if (typeof b.cached_content === "string") out.cachedContent = b.cached_content;
   return out;
 }
 

@@ -59,6 +59,17 @@ describe("OpenAI chat request -> generateContent", () => {
     expect(() => g("extreme")).toThrow(/reasoning_effort/);
   });
 
+  it("Gemini's own safety_settings and cached_content pass through under Google's names", () => {
+    const safety = [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_ONLY_HIGH" }];
+    const g = toGenerateContent({
+      messages: [{ role: "user", content: "hi" }],
+      safety_settings: safety,
+      cached_content: "projects/p/locations/europe-west4/cachedContents/123",
+    });
+    expect(g.safetySettings).toEqual(safety);
+    expect(g.cachedContent).toBe("projects/p/locations/europe-west4/cachedContents/123");
+  });
+
   it("a named tool_choice forces that function; an unknown role is refused", () => {
     const g = toGenerateContent({
       messages: [{ role: "user", content: "hi" }],
