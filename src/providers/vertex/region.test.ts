@@ -109,6 +109,27 @@ describe("vertex deployments in a config", () => {
       );
   });
 
+  it("an api_base on another Vertex location's host contradicts vertex_location; a proxy host does not", () => {
+    const c = (base: string) =>
+      `model_list:${entry("g", `model: vertex_ai/gemini-2.5-flash, vertex_location: europe-west4, api_base: "${base}"`)}\n`;
+    expect(() => parseConfigText(c("https://us-central1-aiplatform.googleapis.com"), "c.yaml", {})).toThrow(
+      /litellm_params\.api_base: api_base .* is Vertex AI's us-central1 endpoint, but vertex_location is europe-west4/,
+    );
+    expect(() => parseConfigText(c("https://aiplatform.googleapis.com"), "c.yaml", {})).toThrow(
+      /global endpoint/,
+    );
+    expect(
+      parseConfigText(c("https://europe-west4-aiplatform.googleapis.com"), "c.yaml", {}).deployments[0],
+    ).toMatchObject({
+      geography: "eu",
+    });
+    expect(
+      parseConfigText(c("http://vertex-proxy.internal:8080"), "c.yaml", {}).deployments[0],
+    ).toMatchObject({
+      geography: "eu",
+    });
+  });
+
   it("location, project and credentials fall back to LiteLLM's environment variables", () => {
     const dir = mkdtempSync(join(tmpdir(), "meridian-sa-"));
     const file = join(dir, "sa.json");

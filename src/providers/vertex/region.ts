@@ -110,9 +110,33 @@ export function vertexRegion(input: EvidenceInput): ProviderEvidence {
     r.location === "global" ||
     NO_PROCESSING_GUARANTEE.has(r.location ?? "") ||
     input.provider === "gemini";
-  return {
+  const out: ProviderEvidence = {
     geography: known ? r.geography : undefined,
     source: input.provider === "gemini" ? "api_base" : "vertex_location",
     evidence: r.evidence,
   };
+  const hostLocation = input.provider === "vertex_ai" ? googleHostLocation(input.apiBase) : undefined;
+  if (hostLocation !== undefined && hostLocation !== r.location)
+    return {
+      ...out,
+      contradiction: {
+        key: ["litellm_params", "api_base"],
+        message: `api_base ${input.apiBase} is Vertex AI's ${hostLocation} endpoint, but vertex_location is ${r.location}: requests would be processed where the host is`,
+      },
+    };
+  return out;
+}
+
+/** The location a Google Vertex AI host serves; undefined for any other host (a proxy, a test). */
+export function googleHostLocation(apiBase: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(apiBase).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  if (host === "aiplatform.googleapis.com") return "global";
+  const rep = /^aiplatform\.([a-z0-9-]+)\.rep\.googleapis\.com$/.exec(host);
+  if (rep) return rep[1];
+  return /^([a-z0-9-]+)-aiplatform\.googleapis\.com$/.exec(host)?.[1];
 }
