@@ -8,7 +8,8 @@ import type { AddressInfo } from "node:net";
  *    (signature with the public key of a key pair made here, iss, aud, scope, exp) before it issues
  *    an access token, as oauth2.googleapis.com does.
  *  - GoogleFake: one Vertex AI location (…/publishers/google/models/{m}:generateContent,
- *    :streamGenerateContent?alt=sse, :predict; Bearer tokens from a TokenFake) and AI Studio
+ *    :streamGenerateContent?alt=sse, :predict; Claude at …/publishers/anthropic/models/{m}:rawPredict and
+ *    :streamRawPredict, Anthropic's Messages format; Bearer tokens from a TokenFake) and AI Studio
  *    (/v1beta/models/{m}:generateContent, :streamGenerateContent, :batchEmbedContents; x-goog-api-key).
  */
 
@@ -216,7 +217,12 @@ export class GoogleFake {
       return googleError(res, 400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
     }
     this.requests.push({ path, headers: req.headers, body });
+    const claude =
+      /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/anthropic\/models\/[^/:]+:(rawPredict|streamRawPredict)$/.exec(
+        path,
+      );
     const vertex =
+      claude ??
       /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/[^/:]+:(\w+)(\?alt=sse)?$/.exec(
         path,
       );
@@ -243,11 +249,79 @@ export class GoogleFake {
       return googleError(res, b.status, status, `fake ${this.label} refuses with ${b.status}`, h);
     }
     const method = m[1];
+    if (claude) return this.claude(res, body, method === "streamRawPredict", b);
     if (method === "predict") return this.json(res, predictAnswer(body));
     if (method === "batchEmbedContents") return this.json(res, batchEmbedAnswer(body));
     if (method === "generateContent") return this.json(res, this.whole(b));
     if (method === "streamGenerateContent" && m[2]) return this.stream(res, b);
     return googleError(res, 404, "NOT_FOUND", `unknown method ${method}`);
+  }
+
+  /** Claude on Vertex: Anthropic's Messages format, `anthropic_version` in the body, no `model`. */
+  private claude(
+    res: ServerResponse,
+    body: Record<string, unknown>,
+    stream: boolean,
+    b: GoogleBehavior,
+  ): void {
+    if (body.anthropic_version !== "vertex-2023-10-16" || "model" in body) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          type: "error",
+          error: {
+            type: "invalid_request_error",
+            message: "anthropic_version: vertex-2023-10-16 required, model not allowed",
+          },
+        }),
+      );
+      return;
+    }
+    const usage = { input_tokens: 7, output_tokens: 3 };
+    if (!stream)
+      return this.json(res, {
+        id: `msg_vrtx_${this.label}`,
+        type: "message",
+        role: "assistant",
+        model: "claude-sonnet-4",
+        content: [{ type: "text", text: this.text() }],
+        stop_reason: "end_turn",
+        stop_sequence: null,
+        usage,
+      });
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const ev = (name: string, v: object) =>
+      `event: ${name}\ndata: ${JSON.stringify({ type: name, ...v })}\n\n`;
+    const out = [
+      ev("message_start", {
+        message: {
+          id: `msg_vrtx_${this.label}`,
+          type: "message",
+          role: "assistant",
+          model: "claude-sonnet-4",
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 7, output_tokens: 1 },
+        },
+      }),
+      ev("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+    ];
+    if (b.kind === "error-first") {
+      res.end(ev("error", { error: { type: "overloaded_error", message: "Overloaded" } }));
+      return;
+    }
+    for (let i = 0; i < this.pieces; i++)
+      out.push(ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: this.piece(i) } }));
+    out.push(
+      ev("content_block_stop", { index: 0 }),
+      ev("message_delta", {
+        delta: { stop_reason: "end_turn", stop_sequence: null },
+        usage: { output_tokens: 3 },
+      }),
+      ev("message_stop", {}),
+    );
+    res.end(out.join(""));
   }
 
   private json(res: ServerResponse, v: unknown): void {
