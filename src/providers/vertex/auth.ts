@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { JWT } from "google-auth-library";
+import type { JWT } from "google-auth-library";
 import { errorMessage } from "../../errors.js";
 import type { AttemptFailure } from "../../upstream/errors.js";
 import { AttemptRefused } from "../contract.js";
@@ -42,38 +42,44 @@ export function readServiceAccount(credentials: string): ServiceAccountKey {
  * string, shared by every deployment that uses it.
  */
 export class TokenSource {
-  private readonly client: JWT;
+  private client: Promise<JWT> | undefined;
 
-  constructor(readonly key: ServiceAccountKey) {
-    const tokenUrl = key.token_uri;
-    this.client = new JWT({
-      email: key.client_email,
-      key: key.private_key,
-      keyId: key.private_key_id,
-      scopes: [SCOPE],
-    });
-    this.client.transporter.interceptors.request.add({
-      resolved: async (config) => {
-        // The attempt loop owns retries; the library's own three would stall an attempt on a dead endpoint.
-        config.retry = false;
-        if (config.retryConfig) config.retryConfig.retry = 0;
-        if (tokenUrl && tokenUrl !== GOOGLE_TOKEN_URL && String(config.url) === GOOGLE_TOKEN_URL)
-          config.url = new URL(tokenUrl);
-        return config;
-      },
-    });
-  }
+  constructor(readonly key: ServiceAccountKey) {}
 
   /** A valid access token, or AttemptRefused: the deployment's credentials did not get one. */
   async token(what: string): Promise<string> {
     try {
-      const t = await this.client.getAccessToken();
+      this.client ??= makeClient(this.key);
+      const t = await (await this.client).getAccessToken();
       if (!t.token) throw new Error("the token endpoint answered without an access token");
       return t.token;
     } catch (err) {
       throw new AttemptRefused(tokenFailure(err, what));
     }
   }
+}
+
+/** Loaded on first use: a gateway without vertex_ai/ deployments never initialises the library. */
+async function makeClient(key: ServiceAccountKey): Promise<JWT> {
+  const { JWT } = await import("google-auth-library");
+  const client = new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes: [SCOPE],
+  });
+  const tokenUrl = key.token_uri;
+  client.transporter.interceptors.request.add({
+    resolved: async (config) => {
+      // The attempt loop owns retries; the library's own three would stall an attempt on a dead endpoint.
+      config.retry = false;
+      if (config.retryConfig) config.retryConfig.retry = 0;
+      if (tokenUrl && tokenUrl !== GOOGLE_TOKEN_URL && String(config.url) === GOOGLE_TOKEN_URL)
+        config.url = new URL(tokenUrl);
+      return config;
+    },
+  });
+  return client;
 }
 
 const sources = new Map<string, TokenSource>();
