@@ -119,11 +119,11 @@ const sse = Buffer.from(
     `data: ${JSON.stringify({ candidates: [{ content: { role: "model", parts: [{ text: "" }] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 3, totalTokenCount: 10 } })}\r\n\r\n`,
 );
 const openaiSse = Buffer.from(
-  Array.from(
+  `${Array.from(
     { length: EVENTS },
     (_, i) =>
       `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: ` bit ${i}` } }] })}\n\n`,
-  ).join("") + "data: [DONE]\n\n",
+  ).join("")}data: [DONE]\n\n`,
 );
 const M = 20_000;
 let sink = 0;

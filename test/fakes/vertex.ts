@@ -278,8 +278,8 @@ export class GoogleFake {
       return;
     }
     const usage = { input_tokens: 7, output_tokens: 3 };
-    if (!stream)
-      return this.json(res, {
+    if (!stream) {
+      this.json(res, {
         id: `msg_vrtx_${this.label}`,
         type: "message",
         role: "assistant",
@@ -289,6 +289,8 @@ export class GoogleFake {
         stop_sequence: null,
         usage,
       });
+      return;
+    }
     res.writeHead(200, { "content-type": "text/event-stream" });
     const ev = (name: string, v: object) =>
       `event: ${name}\ndata: ${JSON.stringify({ type: name, ...v })}\n\n`;
