@@ -21,8 +21,9 @@ export function embeddingTexts(input: unknown, provider: string): string[] {
 }
 
 export function vertexEmbedRequest(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const task = typeof body.task_type === "string" ? { task_type: body.task_type } : {};
   const out: Record<string, unknown> = {
-    instances: embeddingTexts(body.input, "vertex_ai").map((content) => ({ content })),
+    instances: embeddingTexts(body.input, "vertex_ai").map((content) => ({ content, ...task })),
   };
   if (typeof body.dimensions === "number") out.parameters = { outputDimensionality: body.dimensions };
   return out;
@@ -32,7 +33,10 @@ export function geminiEmbedRequest(
   body: Readonly<Record<string, unknown>>,
   model: string,
 ): Record<string, unknown> {
-  const dims = typeof body.dimensions === "number" ? { outputDimensionality: body.dimensions } : {};
+  const dims = {
+    ...(typeof body.dimensions === "number" ? { outputDimensionality: body.dimensions } : {}),
+    ...(typeof body.task_type === "string" ? { taskType: body.task_type } : {}),
+  };
   return {
     requests: embeddingTexts(body.input, "gemini").map((text) => ({
       model: `models/${model}`,

@@ -75,6 +75,9 @@ export function toContents(messages: unknown): {
         throw new BadChatRequest(`unsupported message role ${JSON.stringify(m.role)}`);
     }
   }
+  // Gemini refuses a request without contents: a system-only conversation is asked as the user's turn.
+  if (contents.length === 0 && system.length > 0)
+    return { contents: [{ role: "user", parts: system }], systemInstruction: undefined };
   return { contents, systemInstruction: system.length > 0 ? { parts: system } : undefined };
 }
 

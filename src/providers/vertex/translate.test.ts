@@ -70,6 +70,12 @@ describe("OpenAI chat request -> generateContent", () => {
     expect(g.cachedContent).toBe("projects/p/locations/europe-west4/cachedContents/123");
   });
 
+  it("a system-only conversation becomes the user's turn (Gemini refuses empty contents)", () => {
+    expect(toGenerateContent({ messages: [{ role: "system", content: "Say hi" }] })).toEqual({
+      contents: [{ role: "user", parts: [{ text: "Say hi" }] }],
+    });
+  });
+
   it("a named tool_choice forces that function; an unknown role is refused", () => {
     const g = toGenerateContent({
       messages: [{ role: "user", content: "hi" }],
@@ -198,6 +204,9 @@ describe("embeddings", () => {
     expect(vertexEmbedRequest({ input: ["a", "b"], dimensions: 3 })).toEqual({
       instances: [{ content: "a" }, { content: "b" }],
       parameters: { outputDimensionality: 3 },
+    });
+    expect(vertexEmbedRequest({ input: "q", task_type: "RETRIEVAL_QUERY" })).toEqual({
+      instances: [{ content: "q", task_type: "RETRIEVAL_QUERY" }],
     });
     const { body, usage } = toEmbeddingList(
       raw("predict-embeddings.response.json"),
