@@ -18,11 +18,17 @@ export const SUPPORTED: Record<string, ProviderName> = {
   openai_compatible: "openai",
   custom_openai: "openai",
   "text-completion-openai": "openai",
+  anthropic: "anthropic",
   vertex_ai: "vertex_ai",
   gemini: "gemini",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
+/** Where a provider is reached when api_base is not set (OpenAI's for every OpenAI-compatible prefix). */
+const DEFAULT_BASE: Readonly<Partial<Record<ProviderName, string>>> = {
+  anthropic: "https://api.anthropic.com",
+  gemini: GEMINI_API_BASE,
+};
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
 export function buildDeployment(
@@ -75,9 +81,7 @@ export function buildDeployment(
   const vertexLocation = provider === "vertex_ai" ? vertexLocationOf(p.vertex_location) : undefined;
   const defaultBase = vertexLocation
     ? vertexApiBase(vertexLocation)
-    : provider === "gemini"
-      ? GEMINI_API_BASE
-      : DEFAULT_OPENAI_BASE;
+    : (DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
   const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? defaultBase);
   const info = entry.model_info ?? {};
   const region = resolveResidency({
@@ -143,7 +147,13 @@ export function buildDeployment(
           },
         }
       : {}),
+    providerParams: withoutKey(p),
   };
+}
+
+function withoutKey(p: ModelEntry["litellm_params"]): Record<string, unknown> {
+  const { api_key: _secret, ...rest } = p;
+  return rest;
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */

@@ -90,6 +90,7 @@ const ENV_FALLBACKS: Record<string, Record<string, readonly string[]>> = {
     vertex_credentials: ["VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"],
   },
   gemini: { api_key: ["GEMINI_API_KEY"], api_base: ["GEMINI_API_BASE"] },
+  anthropic: { api_key: ["ANTHROPIC_API_KEY"], api_base: ["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"] },
 };
 
 /**

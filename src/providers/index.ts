@@ -1,4 +1,5 @@
 import type { ProviderName } from "../router/deployment.js";
+import { anthropicProvider } from "./anthropic/index.js";
 import { azureProvider } from "./azure.js";
 import type { Provider } from "./contract.js";
 import { openaiProvider } from "./openai.js";
@@ -9,6 +10,7 @@ export const PROVIDERS: Readonly<Record<ProviderName, Provider>> = {
   azure: azureProvider,
   vertex_ai: vertexProvider,
   gemini: geminiProvider,
+  anthropic: anthropicProvider,
 };
 
 export type { Provider, UpstreamTarget } from "./contract.js";

@@ -2,7 +2,7 @@ import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure" | "vertex_ai" | "gemini";
+export type ProviderName = "openai" | "azure" | "anthropic" | "vertex_ai" | "gemini";
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
 export interface Deployment {
@@ -58,6 +58,11 @@ export interface Deployment {
     readonly location: string;
     readonly credentials: string | undefined;
   };
+  /**
+   * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
+   * inference_geo, ...) that a translating provider reads in prepare().
+   */
+  readonly providerParams?: Readonly<Record<string, unknown>>;
 }
 
 /** Public view for /model/info: never includes the api key. */
