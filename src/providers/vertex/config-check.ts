@@ -8,7 +8,7 @@ import { readServiceAccount } from "./auth.js";
 export type VertexConfigVerdict =
   | { readonly ok: true }
   /** Not the operator's mistake but our limit: the deployment is skipped with a notice. */
-  | { readonly ok: false; readonly skip: true; readonly key: "model"; readonly message: string }
+  | { readonly ok: false; readonly skip: true; readonly key: string; readonly message: string }
   /** A configuration error: startup stops. */
   | { readonly ok: false; readonly skip: false; readonly key: string; readonly message: string };
 
@@ -19,13 +19,6 @@ export function checkVertexDeployment(p: {
   readonly mock_response?: unknown;
 }): VertexConfigVerdict {
   if (p.mock_response !== undefined) return { ok: true };
-  if (/^claude/i.test(p.upstreamModel))
-    return {
-      ok: false,
-      skip: true,
-      key: "model",
-      message: `Claude on Vertex AI (vertex_ai/${p.upstreamModel}) is not supported yet; this deployment is skipped`,
-    };
   if (!p.vertex_credentials)
     return {
       ok: false,

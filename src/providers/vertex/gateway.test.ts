@@ -49,6 +49,7 @@ model_list:${vx("vx-eu-a", "gem", "europe-west4", fakes.euA, 1)}${vx("vx-us", "g
 ${vx("p-eu-a", "primary", "europe-west4", fakes.euA, 1)}${vx("s-us", "secondary", "us-central1", fakes.us, 1)}${vx("s-global", "secondary", "global", fakes.global, 1)}${vx("s-eu-b", "secondary", "eu", fakes.euB, 2)}${vx("emb-eu", "emb", "europe-west4", fakes.euA, 1, "text-embedding-005")}${vx("emb-us", "emb", "us-central1", fakes.us, 1, "text-embedding-005")}
   - model_name: studio-emb
     litellm_params: { model: gemini/gemini-embedding-001, api_key: studio-key, api_base: "${fakes.studio.url}" }
+${vx("claude-eu", "claude", "europe-west4", fakes.euA, 1, "claude-sonnet-4@20250514")}${vx("claude-us", "claude", "us-central1", fakes.us, 1, "claude-sonnet-4@20250514")}${vx("claude-eu-b", "claude", "eu", fakes.euB, 2, "claude-sonnet-4@20250514")}
   - model_name: us-only
 ${vx("only-us", "us-only", "us-central1", fakes.us, 1).split("\n").slice(2).join("\n")}
 router_settings:
@@ -252,6 +253,48 @@ describe("vertex_ai/ and gemini/ through the gateway", () => {
     expect(info.get("vx-global")).toMatchObject({ geography: null });
     expect(info.get("vx-global")?.evidence).toMatch(/no residency guarantee/);
     expect(info.get("studio")).toMatchObject({ provider: "gemini", geography: null });
+  });
+
+  it("Claude on Vertex via the SDK: the Messages body with anthropic_version at :rawPredict in europe-west4", async () => {
+    const r = await client.chat.completions.create({
+      model: "claude",
+      user,
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: "hi claude" },
+      ],
+    });
+    expect(r.choices[0].message.content).toBe(fakes.euA.text());
+    expect(r.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
+    const sent = fakes.euA.requests[0];
+    expect(sent.path).toBe(
+      "/v1/projects/my-project/locations/europe-west4/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict",
+    );
+    expect(sent.headers.authorization).toMatch(/^Bearer ya29\.fake-\d+$/);
+    expect(sent.body).toMatchObject({
+      anthropic_version: "vertex-2023-10-16",
+      system: [{ type: "text", text: "be brief" }],
+      max_tokens: 4096,
+    });
+    expect(sent.body).not.toHaveProperty("model");
+    expect(outOfRegion()).toBe(0);
+  });
+
+  it("Claude on Vertex streaming: an overloaded error event first falls over to the eu multi-region, never us", async () => {
+    fakes.euA.next({ kind: "error-first" });
+    const stream = await client.chat.completions.create({
+      model: "claude",
+      user,
+      messages: [{ role: "user", content: "hi claude" }],
+      stream: true,
+    });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    expect(text).toBe(fakes.euB.text());
+    expect(fakes.euB.requests[0].path).toMatch(
+      /publishers\/anthropic\/models\/claude-sonnet-4@20250514:streamRawPredict$/,
+    );
+    expect([fakes.euA.hits, fakes.euB.hits, outOfRegion()]).toEqual([1, 1, 0]);
   });
 
   it("fallbacks: the primary group failing falls to the secondary group's eu deployment only", async () => {

@@ -2,6 +2,7 @@ import type { Deployment } from "../../router/deployment.js";
 import type { AttemptInput, Provider } from "../contract.js";
 import { splitBase } from "../openai-body.js";
 import { tokenSourceFor } from "./auth.js";
+import { claudeBody, claudeDecode, claudeStream, isClaude, vertexError } from "./claude.js";
 import { geminiEmbedRequest, toEmbeddingList, vertexEmbedRequest } from "./embeddings.js";
 import { mapGoogleError } from "./errors.js";
 import { BadChatRequest } from "./messages.js";
@@ -42,15 +43,24 @@ const googleWire = {
 } as const;
 
 /**
- * `vertex_ai/<model>`: Gemini on Vertex AI. The location is in both host and path; every request
- * carries an OAuth token of the deployment's service account, fetched (and refreshed) in prepare.
+ * `vertex_ai/<model>`: Gemini on Vertex AI, and Claude (`vertex_ai/claude-…`, Anthropic's Messages API
+ * at publishers/anthropic). The location is in both host and path; every request carries an OAuth
+ * token of the deployment's service account, fetched (and refreshed) in prepare.
  */
 export const vertexProvider: Provider = {
   ...googleWire,
+  decode(d, a, raw) {
+    return isClaude(d.upstreamModel) ? claudeDecode(d, a, raw) : googleWire.decode(d, a, raw);
+  },
+  stream(d, a) {
+    return isClaude(d.upstreamModel) ? claudeStream(d, a) : googleWire.stream(d);
+  },
+  mapError: vertexError,
   target(d) {
     const { origin, basePath } = splitBase(d.apiBase);
+    const publisher = isClaude(d.upstreamModel) ? "anthropic" : "google";
     // The project may come from the key file, read on first use: a placeholder until then.
-    const model = `${basePath}/v1/projects/{project}/locations/${d.vertex?.location}/publishers/google/models/${d.upstreamModel}`;
+    const model = `${basePath}/v1/projects/{project}/locations/${d.vertex?.location}/publishers/${publisher}/models/${d.upstreamModel}`;
     return {
       origin,
       paths: { chat: model, embeddings: model },
@@ -64,10 +74,23 @@ export const vertexProvider: Provider = {
     const project = v.project ?? tokens.key.project_id;
     if (!project)
       throw new Error(`deployment ${d.id}: vertex_project is not set and the key names no project_id`);
-    const body =
-      a.op === "embeddings" ? JSON.stringify(vertexEmbedRequest(a.body)) : chatBody(d, a, "vertex_ai");
-    const method =
-      a.op === "embeddings" ? "predict" : a.stream ? "streamGenerateContent?alt=sse" : "generateContent";
+    const claude = isClaude(d.upstreamModel);
+    if (claude && a.op !== "chat")
+      throw untranslatable("Claude on Vertex AI", "only chat completions are supported");
+    const body = claude
+      ? claudeBody(d, a)
+      : a.op === "embeddings"
+        ? JSON.stringify(vertexEmbedRequest(a.body))
+        : chatBody(d, a, "vertex_ai");
+    const method = claude
+      ? a.stream
+        ? "streamRawPredict"
+        : "rawPredict"
+      : a.op === "embeddings"
+        ? "predict"
+        : a.stream
+          ? "streamGenerateContent?alt=sse"
+          : "generateContent";
     const path = `${(t.paths[a.op] as string).replace("{project}", encodeURIComponent(project))}:${method}`;
     const token = await tokens.token(describe(d));
     return { path, headers: { ...t.headers, authorization: `Bearer ${token}` }, body };

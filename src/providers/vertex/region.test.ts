@@ -164,7 +164,7 @@ describe("vertex deployments in a config", () => {
     );
   });
 
-  it("no credentials anywhere is a startup error; Claude on Vertex is skipped with a notice", () => {
+  it("no credentials anywhere is a startup error; Claude on Vertex is placed by its location like Gemini", () => {
     expect(() =>
       parseConfigText(
         "model_list:\n  - model_name: g\n    litellm_params: { model: vertex_ai/gemini-2.5-flash }\n",
@@ -177,7 +177,9 @@ describe("vertex deployments in a config", () => {
       "c.yaml",
       {},
     );
-    expect(c.deployments.map((d) => d.modelGroup)).toEqual(["g"]);
-    expect(c.warnings.join("\n")).toMatch(/Claude on Vertex AI .* not supported yet/);
+    expect(c.deployments.map((d) => [d.modelGroup, d.provider, d.geography])).toEqual([
+      ["c", "vertex_ai", "eu"],
+      ["g", "vertex_ai", "us"],
+    ]);
   });
 });

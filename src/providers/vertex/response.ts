@@ -52,7 +52,15 @@ export function usageOfMetadata(u: UsageMetadata | undefined): Usage | undefined
   if (!u) return undefined;
   const prompt = u.promptTokenCount ?? 0;
   const completion = (u.candidatesTokenCount ?? 0) + (u.thoughtsTokenCount ?? 0);
-  return { prompt, completion, total: u.totalTokenCount ?? prompt + completion };
+  const details: Record<string, unknown> = {};
+  if (u.cachedContentTokenCount !== undefined)
+    details.prompt_tokens_details = { cached_tokens: u.cachedContentTokenCount };
+  if (u.thoughtsTokenCount !== undefined)
+    details.completion_tokens_details = { reasoning_tokens: u.thoughtsTokenCount };
+  const total = u.totalTokenCount ?? prompt + completion;
+  return Object.keys(details).length > 0
+    ? { prompt, completion, total, details }
+    : { prompt, completion, total };
 }
 
 /** OpenAI's usage object, with the cached and reasoning token details Gemini reports. */

@@ -101,7 +101,7 @@ describe("generateContent answer -> chat.completion", () => {
       prompt_tokens_details: { cached_tokens: 1024 },
       completion_tokens_details: { reasoning_tokens: 18 },
     });
-    expect(usage).toEqual({ prompt: 1290, completion: 22, total: 1312 });
+    expect(usage).toMatchObject({ prompt: 1290, completion: 22, total: 1312 });
   });
 
   it("function calls become tool_calls with ids and JSON arguments; finish_reason tool_calls", () => {
@@ -143,7 +143,13 @@ describe("streamGenerateContent (SSE, CRLF framed) -> chunks", () => {
     expect(chunks.at(-1)?.choices[0].finish_reason).toBe("stop");
     const last = steps.at(-1);
     expect(last && "done" in last && last.done).toBe(true);
-    expect(last && "usage" in last && last.usage).toEqual({ prompt: 1290, completion: 4, total: 1294 });
+    // the streamed usage chunk carries the cached tokens too (Usage.details)
+    expect(last && "usage" in last && last.usage).toEqual({
+      prompt: 1290,
+      completion: 4,
+      total: 1294,
+      details: { prompt_tokens_details: { cached_tokens: 1024 } },
+    });
     expect(steps.slice(0, -1).every((s) => !("done" in s))).toBe(true);
   });
 
