@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { bedrockSettings } from "../providers/bedrock/settings.js";
 import { resolveDeploymentRegion } from "../regions/infer.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
@@ -11,6 +12,7 @@ import { KNOWN_MODES, type ModelEntry } from "./schema.js";
 export const SUPPORTED: Record<string, ProviderName> = {
   openai: "openai",
   azure: "azure",
+  bedrock: "bedrock",
   // openai-compatible servers LiteLLM configs commonly name this way
   hosted_vllm: "openai",
   openai_compatible: "openai",
@@ -61,12 +63,23 @@ export function buildDeployment(
     });
     return undefined;
   }
-  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
-  const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider });
+  const bedrock =
+    provider === "bedrock" && p.mock_response === undefined ? bedrockSettings(upstreamModel, p) : undefined;
+  if (bedrock && !bedrock.ok) {
+    // Like an unsupported provider: the rest of the config still serves, the operator is told where.
+    notices.push({ path: at(bedrock.key), message: bedrock.message });
+    return undefined;
+  }
+  const apiBase =
+    bedrock?.apiBase ??
+    (p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE));
+  const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider, model: upstreamModel });
   if (!region.ok) {
     problems.push({
       path: at(region.key),
-      message: `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
+      message: region.contradiction
+        ? region.message
+        : `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
     });
     return undefined;
   }
@@ -105,12 +118,18 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    ...(bedrock ? { aws: bedrock.aws } : {}),
   };
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */
 function stableId(entry: ModelEntry): string {
-  const { api_key: _secret, ...params } = entry.litellm_params;
+  const {
+    api_key: _secret,
+    aws_secret_access_key: _aws,
+    aws_session_token: _token,
+    ...params
+  } = entry.litellm_params;
   const basis = JSON.stringify([entry.model_name, params]);
   return createHash("sha256").update(basis).digest("hex").slice(0, 16);
 }

@@ -140,7 +140,7 @@ router_settings:
     expect(c.router.fallbacks.get("gpt")).toEqual([]);
     expect(c.router.aliases.has("sonnet")).toBe(false);
     expect(c.warnings).toEqual([
-      'config.yaml:3 model_list[0].litellm_params.model: provider "anthropic" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
+      'config.yaml:3 model_list[0].litellm_params.model: provider "anthropic" is not supported yet (supported: openai, azure, bedrock, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
       'config.yaml:8 router_settings.model_group_alias.sonnet: alias target "claude" has no usable deployment; skipped',
       'config.yaml:7 router_settings.fallbacks[0].gpt[0]: fallback model "claude" has no usable deployment; skipped',
     ]);

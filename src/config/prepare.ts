@@ -84,6 +84,13 @@ const ENV_FALLBACKS: Record<string, Record<string, readonly string[]>> = {
     api_version: ["AZURE_API_VERSION"],
   },
   hosted_vllm: { api_key: ["HOSTED_VLLM_API_KEY"], api_base: ["HOSTED_VLLM_API_BASE"] },
+  bedrock: {
+    aws_access_key_id: ["AWS_ACCESS_KEY_ID"],
+    aws_secret_access_key: ["AWS_SECRET_ACCESS_KEY"],
+    aws_session_token: ["AWS_SESSION_TOKEN"],
+    aws_region_name: ["AWS_REGION_NAME", "AWS_REGION"],
+    aws_bedrock_runtime_endpoint: ["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+  },
 };
 
 /**

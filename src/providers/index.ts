@@ -1,11 +1,13 @@
 import type { ProviderName } from "../router/deployment.js";
 import { azureProvider } from "./azure.js";
+import { bedrockProvider } from "./bedrock/index.js";
 import type { Provider } from "./contract.js";
 import { openaiProvider } from "./openai.js";
 
 export const PROVIDERS: Readonly<Record<ProviderName, Provider>> = {
   openai: openaiProvider,
   azure: azureProvider,
+  bedrock: bedrockProvider,
 };
 
 export type { Provider, UpstreamTarget } from "./contract.js";

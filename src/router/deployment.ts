@@ -3,7 +3,16 @@ import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure";
+export type ProviderName = "openai" | "azure" | "bedrock";
+
+/** A Bedrock deployment's AWS settings (LiteLLM's aws_* litellm_params, env fallbacks applied). */
+export interface AwsSettings {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+  /** The region requests are signed for (and sent to, without an endpoint override). */
+  readonly region: string;
+}
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
 export interface Deployment {
@@ -50,6 +59,8 @@ export interface Deployment {
    * client does not set its own; undefined when the deployment has none.
    */
   readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
+  /** Bedrock only. */
+  readonly aws?: AwsSettings;
 }
 
 /** Public view for /model/info: never includes the api key. */

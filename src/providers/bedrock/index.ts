@@ -1,0 +1,79 @@
+import type { SignatureV4 } from "@smithy/signature-v4";
+import type { Deployment } from "../../router/deployment.js";
+import type { Provider } from "../contract.js";
+import { splitBase } from "../openai-body.js";
+import { embeddingRequest, embeddingResponse } from "./embeddings.js";
+import { mapBedrockError } from "./errors.js";
+import { modelIdOf } from "./region.js";
+import { converseRequest } from "./request.js";
+import { chatCompletion } from "./response.js";
+import { signedHeaders, signer } from "./sign.js";
+import { ConverseTranslator } from "./stream.js";
+
+/**
+ * `bedrock/<model>`: chat over Converse / ConverseStream, embeddings over InvokeModel, each request
+ * signed with SigV4 (service `bedrock`). The model id may be a foundation model, an inference
+ * profile (`eu.anthropic.…`) or an ARN; it travels URL-encoded in the path.
+ */
+
+/** Signers per deployment: derived signing keys are cached inside, once per day and region. */
+const signers = new WeakMap<Deployment, SignatureV4>();
+
+function signerFor(d: Deployment): SignatureV4 {
+  let s = signers.get(d);
+  if (!s) {
+    if (!d.aws) throw new Error(`deployment ${d.id} has no AWS settings`);
+    s = signer(d.aws);
+    signers.set(d, s);
+  }
+  return s;
+}
+
+function describe(d: Deployment): string {
+  return `deployment ${d.id} (${d.modelGroup}${d.geography ? `, ${d.geography}` : ""})`;
+}
+
+export const bedrockProvider: Provider = {
+  contract: 2,
+  passthrough: false,
+  framing: "eventstream",
+  operations: new Set(["chat", "embeddings"]),
+  target(d) {
+    const { origin, basePath } = splitBase(d.apiBase);
+    const model = `${basePath}/model/${encodeURIComponent(modelIdOf(d.upstreamModel))}`;
+    return {
+      origin,
+      paths: { chat: `${model}/converse`, embeddings: `${model}/invoke` },
+      headers: { "content-type": "application/json", accept: "application/json", ...d.extraHeaders },
+    };
+  },
+  async prepare(d, t, a) {
+    let path = t.paths[a.op] as string;
+    let body: string;
+    if (a.op === "embeddings") body = JSON.stringify(embeddingRequest(d, a.body));
+    else {
+      body = JSON.stringify(converseRequest(d, a.body));
+      if (a.stream) path = `${path}-stream`;
+    }
+    const headers = a.stream
+      ? { ...t.headers, accept: "application/vnd.amazon.eventstream" }
+      : (t.headers as Record<string, string>);
+    const signed = await signedHeaders(signerFor(d), {
+      method: "POST",
+      origin: t.origin,
+      path,
+      headers,
+      body,
+    });
+    return { path, headers: signed, body };
+  },
+  decode(d, a, raw) {
+    const out =
+      a.op === "embeddings" ? embeddingResponse(d, a.body, raw) : chatCompletion(raw, d.upstreamModel);
+    return { body: Buffer.from(JSON.stringify(out.body)), usage: out.usage };
+  },
+  stream(d) {
+    return new ConverseTranslator(d, describe(d));
+  },
+  mapError: mapBedrockError,
+};
