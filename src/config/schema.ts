@@ -43,6 +43,8 @@ export const litellmParamsSchema = z.object({
   aws_session_token: z.string().optional(),
   aws_bedrock_runtime_endpoint: z.string().url().optional(),
   vertex_location: z.string().optional(),
+  /** Anthropic: "us" keeps inference in the US (sent with each request); default global. */
+  inference_geo: z.string().optional(),
   organization: z.string().optional(),
   rpm: nonNeg.optional(),
   tpm: nonNeg.optional(),
@@ -91,6 +93,8 @@ export const modelInfoSchema = z.object({
   input_cost_per_token: nonNeg.optional(),
   output_cost_per_token: nonNeg.optional(),
   access_groups: z.array(z.string()).optional(),
+  /** Azure: Standard, DataZoneStandard, GlobalStandard, ... (regions/azure-type.ts); the API does not reveal it. */
+  azure_deployment_type: z.string().optional(),
 });
 
 export const modelEntrySchema = z.object({

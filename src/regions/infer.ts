@@ -1,4 +1,3 @@
-import { bedrockRegion } from "../providers/bedrock/region.js";
 import { type Geography, geographyOf, isCloudRegion } from "./table.js";
 
 export type RegionSource =
@@ -6,7 +5,6 @@ export type RegionSource =
   | "aws_region_name"
   | "vertex_location"
   | "azure_host"
-  | "bedrock_profile"
   | "unassigned";
 
 export interface RegionInput {
@@ -15,13 +13,11 @@ export interface RegionInput {
   vertex_location?: string;
   api_base?: string;
   provider: string;
-  /** The model id after the provider prefix (Bedrock: a profile id or ARN decides the region). */
-  model?: string;
 }
 
 export type RegionResult =
   | { ok: true; geography: Geography | undefined; source: RegionSource; raw: string | undefined }
-  | { ok: false; key: "region_name"; message: string; contradiction?: true };
+  | { ok: false; key: "region_name"; message: string };
 
 /**
  * Where a deployment's data is processed. An explicit `region_name` must be known; otherwise we infer
@@ -29,16 +25,9 @@ export type RegionResult =
  * (it then never serves a region-pinned customer).
  */
 export function resolveDeploymentRegion(p: RegionInput): RegionResult {
-  if (p.region_name !== undefined && !geographyOf(p.region_name))
-    return { ok: false, key: "region_name", message: `unknown region "${p.region_name}"` };
-  if (p.provider === "bedrock" && p.model !== undefined) {
-    const r = bedrockRegion({ ...p, model: p.model });
-    if (r.contradiction)
-      return { ok: false, key: "region_name", message: r.contradiction, contradiction: true };
-    return { ok: true, geography: r.geography ?? undefined, source: r.source, raw: r.raw };
-  }
   if (p.region_name !== undefined) {
     const g = geographyOf(p.region_name);
+    if (!g) return { ok: false, key: "region_name", message: `unknown region "${p.region_name}"` };
     return { ok: true, geography: g, source: "region_name", raw: p.region_name };
   }
   if (p.aws_region_name) {

@@ -141,16 +141,21 @@ describe("bedrock through the gateway", () => {
 
   it("/model/info: the eu. profile is eu, us. is us, global. is unassigned though called from eu-west-1", async () => {
     const r = await get(`${h.url}/model/info`, h.auth);
-    const geo = Object.fromEntries(
+    const info = Object.fromEntries(
       (
-        r.json.data as Array<{ model_info: { id: string; geography: string | null; region_source: string } }>
-      ).map((d) => [d.model_info.id, [d.model_info.geography, d.model_info.region_source]]),
+        r.json.data as Array<{
+          model_info: { id: string; geography: string | null; region_source: string; evidence: string };
+        }>
+      ).map((d) => [d.model_info.id, d.model_info]),
     );
-    expect(geo["br-eu-a"]).toEqual(["eu", "bedrock_profile"]);
-    expect(geo["br-us"]).toEqual(["us", "bedrock_profile"]);
-    expect(geo["br-global"]).toEqual([null, "unassigned"]);
-    expect(geo["br-primary"]).toEqual(["eu", "aws_region_name"]);
-    expect(geo["br-arn"]).toEqual(["eu", "bedrock_profile"]);
+    const geo = (id: string) => [info[id].geography, info[id].region_source];
+    expect(geo("br-eu-a")).toEqual(["eu", "model"]);
+    expect(geo("br-us")).toEqual(["us", "model"]);
+    expect(geo("br-global")).toEqual([null, "model"]);
+    expect(geo("br-primary")).toEqual(["eu", "aws_region_name"]);
+    expect(geo("br-arn")).toEqual(["eu", "model"]);
+    expect(info["br-eu-a"].evidence).toMatch(/inference profile "eu\." keeps processing in eu/);
+    expect(info["br-global"].evidence).toMatch(/"global\." routes to any commercial AWS region/);
   });
 
   it("non-streaming via the openai SDK: a signed Converse request out, an OpenAI completion with usage back", async () => {

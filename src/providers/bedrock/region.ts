@@ -1,34 +1,18 @@
+import type { EvidenceInput, Located, ProviderEvidence } from "../../regions/evidence.js";
 import { type Geography, geographyOf } from "../../regions/table.js";
 
 /**
  * Where a Bedrock deployment really processes a request (RESIDENCY.md): the model id decides first.
  * A cross-region inference profile (`eu.anthropic.…`) keeps processing inside its geography whatever
  * region it is called from; `global.` routes to any commercial region. A plain model id is served
- * in the region it is called in. Pure: litellm_params in, geography and the evidence for it out.
+ * in the region it is called in (aws_region_name, or the region of its ARN). Pure: the deployment's
+ * settings in, the provider's facts out; resolve.ts weighs them against region_name (a region_name
+ * on a `global.` profile, or one that names another geography, stops startup).
  */
-export interface BedrockRegionInput {
-  /** The model id after `bedrock/`: a model id, a profile id, or an ARN (maybe with a route prefix). */
-  readonly model: string;
-  readonly aws_region_name?: string;
-  readonly region_name?: string;
-}
-
-export interface BedrockRegion {
-  /** null: unassigned, never serves a region-pinned customer. */
-  readonly geography: Geography | null;
-  readonly evidence: string;
-  readonly source: "bedrock_profile" | "aws_region_name" | "region_name" | "unassigned";
-  /** The cloud region called (aws_region_name or the ARN's), or region_name when that decided. */
-  readonly raw: string | undefined;
-  /** The inference profile prefix of the model id (`eu.`, `global.` …), if it has one. */
-  readonly profile?: string;
-  /** region_name says something the model id or region refutes: a startup error. */
-  readonly contradiction?: string;
-}
 
 /**
  * System-defined inference profile prefixes and where they keep processing. `apac.` spans several
- * countries (Tokyo, Seoul, Mumbai, Singapore, Sydney…), none of Meridian's geographies holds it all.
+ * countries (Tokyo, Seoul, Mumbai, Singapore, Sydney…): none of Meridian's geographies holds it all.
  */
 const PROFILE_PREFIXES: Readonly<Record<string, Geography | null>> = {
   eu: "eu",
@@ -51,89 +35,74 @@ export function modelIdOf(model: string): string {
 
 /** The region field of a Bedrock ARN, or undefined when `id` is not an ARN. */
 export function arnRegion(id: string): string | undefined {
-  const m = /^arn:aws[a-z-]*:bedrock:([a-z0-9-]+):/.exec(id);
-  return m?.[1];
+  return /^arn:aws[a-z-]*:bedrock:([a-z0-9-]+):/.exec(id)?.[1];
 }
 
-/** What the model id alone says, before region_name is compared with it. */
-function fromModel(input: BedrockRegionInput): BedrockRegion {
-  const id = modelIdOf(input.model);
-  const arnAt = arnRegion(id);
-  // An ARN's resource: foundation-model/<id>, inference-profile/<profile id>, application-inference-profile/<opaque>.
-  const resource = arnAt !== undefined ? id.slice(id.indexOf("/") + 1) : id;
-  const kind = arnAt !== undefined ? id.split(":")[5]?.split("/")[0] : undefined;
-  if (kind === "application-inference-profile")
-    return {
-      geography: null,
-      evidence: `application inference profile ARN: its routing is not visible in the id`,
-      source: "unassigned",
-      raw: undefined,
-    };
+/** The inference profile prefix of a model id (`eu`, `global` …), if it is a system-defined profile. */
+export function profilePrefix(model: string): string | undefined {
+  const id = modelIdOf(model);
+  const resource = arnRegion(id) !== undefined ? id.slice(id.indexOf("/") + 1) : id;
   const dot = resource.indexOf(".");
   const prefix = dot > 0 ? resource.slice(0, dot) : "";
-  if (Object.hasOwn(PROFILE_PREFIXES, prefix)) {
-    const g = PROFILE_PREFIXES[prefix];
-    return g
-      ? {
-          geography: g,
-          evidence: `inference profile "${prefix}." keeps processing in ${g} regions`,
-          source: "bedrock_profile",
-          raw: arnAt ?? input.aws_region_name,
-          profile: `${prefix}.`,
-        }
-      : {
-          geography: null,
-          evidence:
-            prefix === "global"
-              ? `inference profile "global." routes to any commercial AWS region`
-              : `inference profile "${prefix}." routes across several countries`,
-          source: "unassigned",
-          raw: arnAt ?? input.aws_region_name,
-          profile: `${prefix}.`,
-        };
-  }
-  const region = arnAt ?? input.aws_region_name;
-  if (region) {
-    const g = geographyOf(region);
-    if (g)
-      return {
-        geography: g,
-        evidence: `model served in ${region} (${arnAt ? "the ARN's region" : "aws_region_name"})`,
-        source: "aws_region_name",
-        raw: region,
-      };
-    return {
-      geography: null,
-      evidence: `region "${region}" is not in Meridian's region table`,
-      source: "unassigned",
-      raw: region,
-    };
-  }
-  return {
-    geography: null,
-    evidence: "no aws_region_name and no inference profile",
-    source: "unassigned",
-    raw: undefined,
-  };
+  return Object.hasOwn(PROFILE_PREFIXES, prefix) ? prefix : undefined;
 }
 
-export function bedrockRegion(input: BedrockRegionInput): BedrockRegion {
-  const inferred = fromModel(input);
-  if (input.region_name === undefined) return inferred;
-  const declared = geographyOf(input.region_name);
-  if (!declared) return inferred; // an unknown region_name is refused by the generic check
-  const refuted =
-    inferred.geography !== null ? inferred.geography !== declared : inferred.profile !== undefined; // global. / apac.: processed outside any one geography
-  if (refuted)
+const AWS_REGION = ["litellm_params", "aws_region_name"] as const;
+
+export function bedrockRegion(input: EvidenceInput): ProviderEvidence {
+  const id = modelIdOf(input.upstreamModel);
+  const arnAt = arnRegion(id);
+  const called = typeof input.params.aws_region_name === "string" ? input.params.aws_region_name : undefined;
+  if (arnAt !== undefined && id.split(":")[5]?.startsWith("application-inference-profile/"))
     return {
-      ...inferred,
-      contradiction: `region_name "${input.region_name}" contradicts the model: ${inferred.evidence}`,
+      geography: undefined,
+      source: "model",
+      evidence: "an application inference profile ARN: where it routes is not visible in the id",
     };
-  if (inferred.geography !== null) return inferred;
+  const prefix = profilePrefix(id);
+  if (prefix !== undefined) {
+    const g = PROFILE_PREFIXES[prefix] ?? null;
+    if (g === null)
+      return {
+        geography: null,
+        source: "model",
+        evidence:
+          prefix === "global"
+            ? `inference profile "global." routes to any commercial AWS region, whichever region it is called from`
+            : `inference profile "${prefix}." routes across several countries`,
+      };
+    const from = arnAt ?? called;
+    const fromGeo = from ? geographyOf(from) : undefined;
+    // AWS only offers a geography's profile from source regions inside it; say so before the first 400.
+    const warnings: Located[] =
+      from && fromGeo && fromGeo !== g
+        ? [
+            {
+              key: AWS_REGION,
+              message: `inference profile "${prefix}." is called from ${from} (${fromGeo}); Bedrock offers it only from ${g} regions`,
+            },
+          ]
+        : [];
+    return {
+      geography: g,
+      source: "model",
+      evidence: `inference profile "${prefix}." keeps processing in ${g} regions`,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  }
+  const region = arnAt ?? called;
+  const g = region ? geographyOf(region) : undefined;
+  if (region && g)
+    return {
+      geography: g,
+      source: arnAt ? "model" : "aws_region_name",
+      evidence: `model served in ${region}, ${arnAt ? "the region of its ARN" : "its aws_region_name"} (${g})`,
+    };
   return {
-    geography: declared,
-    evidence: `declared by region_name "${input.region_name}" (${inferred.evidence})`,
-    source: "region_name",
-    raw: input.region_name,
+    geography: undefined,
+    source: "model",
+    evidence: region
+      ? `region "${region}" is not in Meridian's region table`
+      : "a model id without an inference profile, and no aws_region_name (LiteLLM then calls us-west-2)",
   };
 }
