@@ -208,12 +208,13 @@ export class BedrockFake {
   }
 
   private converse(res: ServerResponse, body: Record<string, unknown>): void {
-    const content: object[] = wantsTool(body)
-      ? [
-          { text: "Let me look." },
-          { toolUse: { toolUseId: "tooluse_fake1", name: toolName(body), input: { city: "Paris" } } },
-        ]
-      : [{ text: this.text() }];
+    const use = { toolUse: { toolUseId: "tooluse_fake1", name: toolName(body), input: { city: "Paris" } } };
+    // As Claude does: a forced tool choice (`any` / `tool`) is answered with the call alone.
+    const content: object[] = forced(body)
+      ? [use]
+      : wantsTool(body)
+        ? [{ text: "Let me look." }, use]
+        : [{ text: this.text() }];
     json(res, 200, {
       output: { message: { role: "assistant", content } },
       stopReason: wantsTool(body) ? "tool_use" : "end_turn",
@@ -229,7 +230,7 @@ export class BedrockFake {
       frames.push(exceptionFrame(b.exception, `fake ${this.label}: ${b.exception}`));
       return void this.write(res, frames);
     }
-    const n = b.kind === "ok" || b.kind === "status" ? this.deltas : b.deltas;
+    const n = forced(body) ? 0 : b.kind === "ok" || b.kind === "status" ? this.deltas : b.deltas;
     for (let i = 0; i < n; i++)
       frames.push(eventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: this.piece(i) } }));
     if (b.kind === "exception-after")
@@ -239,24 +240,25 @@ export class BedrockFake {
         corrupt(eventFrame("contentBlockDelta", { contentBlockIndex: 0, delta: { text: " corrupted" } })),
       );
     if (b.kind === "ok" || b.kind === "bad-crc") {
-      frames.push(eventFrame("contentBlockStop", { contentBlockIndex: 0 }));
+      if (n > 0) frames.push(eventFrame("contentBlockStop", { contentBlockIndex: 0 }));
+      const at = n > 0 ? 1 : 0;
       let stop = "end_turn";
       if (wantsTool(body)) {
         stop = "tool_use";
         frames.push(
           eventFrame("contentBlockStart", {
-            contentBlockIndex: 1,
+            contentBlockIndex: at,
             start: { toolUse: { toolUseId: "tooluse_fake1", name: toolName(body) } },
           }),
           eventFrame("contentBlockDelta", {
-            contentBlockIndex: 1,
+            contentBlockIndex: at,
             delta: { toolUse: { input: '{"city":' } },
           }),
           eventFrame("contentBlockDelta", {
-            contentBlockIndex: 1,
+            contentBlockIndex: at,
             delta: { toolUse: { input: '"Paris"}' } },
           }),
-          eventFrame("contentBlockStop", { contentBlockIndex: 1 }),
+          eventFrame("contentBlockStop", { contentBlockIndex: at }),
         );
       }
       frames.push(
@@ -306,8 +308,16 @@ function wantsTool(body: Record<string, unknown>): boolean {
   return body.toolConfig !== undefined;
 }
 
+function forced(body: Record<string, unknown>): boolean {
+  const choice = (body.toolConfig as { toolChoice?: Record<string, unknown> } | undefined)?.toolChoice;
+  return choice !== undefined && (choice.any !== undefined || choice.tool !== undefined);
+}
+
 function toolName(body: Record<string, unknown>): string {
-  const tools = (body.toolConfig as { tools?: Array<{ toolSpec?: { name?: string } }> }).tools;
+  const named = (body.toolConfig as { toolChoice?: { tool?: { name?: string } } } | undefined)?.toolChoice
+    ?.tool?.name;
+  if (named) return named;
+  const tools = (body.toolConfig as { tools?: Array<{ toolSpec?: { name?: string } }> } | undefined)?.tools;
   return tools?.[0]?.toolSpec?.name ?? "tool";
 }
 

@@ -292,6 +292,48 @@ describe("bedrock through the gateway", () => {
     ]);
   });
 
+  it("JSON mode: the schema goes out as a forced tool, its call comes back as the content (buffered and streamed)", async () => {
+    const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
+    const response_format = { type: "json_schema" as const, json_schema: { name: "place", schema } };
+    const r = await client.chat.completions.create({
+      model: "claude",
+      user,
+      messages: [{ role: "user", content: "where?" }],
+      response_format,
+    });
+    expect(r.choices[0].message.content).toBe('{"city":"Paris"}');
+    expect(r.choices[0].message.tool_calls).toBeUndefined();
+    expect(r.choices[0].finish_reason).toBe("stop");
+    expect(fakes.a.requests[0].body.toolConfig).toEqual({
+      tools: [
+        {
+          toolSpec: {
+            name: "json_tool_call",
+            description: "Respond with a JSON object.",
+            inputSchema: { json: schema },
+          },
+        },
+      ],
+      toolChoice: { tool: { name: "json_tool_call" } },
+    });
+    const s = await client.chat.completions.create({
+      model: "claude",
+      user,
+      messages: [{ role: "user", content: "where?" }],
+      response_format,
+      stream: true,
+    });
+    let text = "";
+    let finish: string | null = null;
+    for await (const c of s) {
+      expect(c.choices[0]?.delta.tool_calls).toBeUndefined();
+      text += c.choices[0]?.delta.content ?? "";
+      finish = c.choices[0]?.finish_reason ?? finish;
+    }
+    expect(JSON.parse(text)).toEqual({ city: "Paris" });
+    expect(finish).toBe("stop");
+  });
+
   it("images: a data URL becomes an image block; an image by URL is refused before any byte is sent", async () => {
     const png = Buffer.from("fake png bytes").toString("base64");
     const ok = await chat({

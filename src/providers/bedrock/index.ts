@@ -5,7 +5,7 @@ import { splitBase } from "../openai-body.js";
 import { embeddingRequest, embeddingResponse } from "./embeddings.js";
 import { mapBedrockError } from "./errors.js";
 import { modelIdOf } from "./region.js";
-import { converseRequest } from "./request.js";
+import { converseRequest, jsonModeSchema } from "./request.js";
 import { chatCompletion } from "./response.js";
 import { signedHeaders, signer } from "./sign.js";
 import { ConverseTranslator } from "./stream.js";
@@ -69,11 +69,13 @@ export const bedrockProvider: Provider = {
   },
   decode(d, a, raw) {
     const out =
-      a.op === "embeddings" ? embeddingResponse(d, a.body, raw) : chatCompletion(raw, d.upstreamModel);
+      a.op === "embeddings"
+        ? embeddingResponse(d, a.body, raw)
+        : chatCompletion(raw, d.upstreamModel, jsonModeSchema(a.body) !== undefined);
     return { body: Buffer.from(JSON.stringify(out.body)), usage: out.usage };
   },
-  stream(d) {
-    return new ConverseTranslator(d, describe(d));
+  stream(d, a) {
+    return new ConverseTranslator(d, describe(d), jsonModeSchema(a.body) !== undefined);
   },
   mapError: mapBedrockError,
 };

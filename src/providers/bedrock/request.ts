@@ -78,9 +78,28 @@ function inferenceConfig(p: Json): Json | undefined {
   return Object.keys(c).length > 0 ? c : undefined;
 }
 
+/**
+ * JSON mode as LiteLLM does it on Converse: the schema becomes a tool the model is made to call, and
+ * that call's input is the answer's content (response.ts, stream.ts).
+ */
+export const JSON_TOOL = "json_tool_call";
+
+/** The schema a `response_format` asks for, or undefined when it asks for no JSON. */
+export function jsonModeSchema(body: Readonly<Json>): Json | undefined {
+  const rf = body.response_format as Json | undefined;
+  if (!rf || typeof rf !== "object") return undefined;
+  if (rf.type === "json_schema") {
+    const schema = (rf.json_schema as Json | undefined)?.schema;
+    return schema && typeof schema === "object" ? (schema as Json) : { type: "object" };
+  }
+  return rf.type === "json_object" ? { type: "object" } : undefined;
+}
+
 function toolConfig(p: Json): Json | undefined {
-  if (!Array.isArray(p.tools) || p.tools.length === 0 || p.tool_choice === "none") return undefined;
-  const tools = (p.tools as Json[]).map((t) => {
+  const json = jsonModeSchema(p);
+  const userTools = Array.isArray(p.tools) && p.tools.length > 0 && p.tool_choice !== "none";
+  if (!userTools && !json) return undefined;
+  const tools = (userTools ? (p.tools as Json[]) : []).map((t) => {
     const f = (t.function ?? {}) as Json;
     const spec: Json = {
       name: f.name,
@@ -90,6 +109,15 @@ function toolConfig(p: Json): Json | undefined {
     return { toolSpec: spec };
   });
   const out: Json = { tools };
+  if (json) {
+    tools.push({
+      toolSpec: { name: JSON_TOOL, description: "Respond with a JSON object.", inputSchema: { json } },
+    });
+    if (!userTools) {
+      out.toolChoice = { tool: { name: JSON_TOOL } };
+      return out;
+    }
+  }
   const choice = p.tool_choice;
   if (choice === "auto") out.toolChoice = { auto: {} };
   else if (choice === "required") out.toolChoice = { any: {} };

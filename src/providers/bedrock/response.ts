@@ -1,4 +1,5 @@
 import type { Usage } from "../../wire/usage.js";
+import { JSON_TOOL } from "./request.js";
 
 /** Converse `stopReason` → OpenAI `finish_reason` (as LiteLLM maps them). */
 const FINISH: Record<string, string> = {
@@ -54,7 +55,11 @@ export interface ConverseResponse {
 }
 
 /** A Converse answer → OpenAI chat.completion. Throws when it is not a Converse answer. */
-export function chatCompletion(raw: Buffer, model: string): { body: object; usage: Usage | undefined } {
+export function chatCompletion(
+  raw: Buffer,
+  model: string,
+  jsonMode = false,
+): { body: object; usage: Usage | undefined } {
   const v = JSON.parse(raw.toString("utf8")) as ConverseResponse;
   const content = v.output?.message?.content;
   if (!Array.isArray(content)) throw new Error("a Converse answer without output.message.content");
@@ -63,6 +68,7 @@ export function chatCompletion(raw: Buffer, model: string): { body: object; usag
   const toolCalls: object[] = [];
   for (const b of content) {
     if (typeof b.text === "string") text += b.text;
+    else if (jsonMode && b.toolUse?.name === JSON_TOOL) text += JSON.stringify(b.toolUse.input ?? {});
     else if (b.toolUse)
       toolCalls.push({
         id: b.toolUse.toolUseId,
@@ -85,7 +91,14 @@ export function chatCompletion(raw: Buffer, model: string): { body: object; usag
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model,
-      choices: [{ index: 0, message, finish_reason: finishReason(v.stopReason) }],
+      choices: [
+        {
+          index: 0,
+          message,
+          // The JSON tool's call is the answer, not a call for the client to make.
+          finish_reason: jsonMode && toolCalls.length === 0 ? "stop" : finishReason(v.stopReason),
+        },
+      ],
       ...(usage && v.usage ? { usage: openaiUsage(v.usage, usage) } : {}),
     },
     usage,

@@ -2,6 +2,7 @@ import type { Deployment } from "../../router/deployment.js";
 import type { Usage } from "../../wire/usage.js";
 import type { StreamEvent, StreamTranslator, TranslateStep } from "../contract.js";
 import { streamException } from "./errors.js";
+import { JSON_TOOL } from "./request.js";
 import { type ConverseUsage, finishReason, usageOf } from "./response.js";
 
 /**
@@ -17,10 +18,13 @@ export class ConverseTranslator implements StreamTranslator {
   private roleSent = false;
   /** contentBlockIndex → index among this answer's tool calls (OpenAI numbers tool calls apart). */
   private readonly toolIndex = new Map<number, number>();
+  /** The content block carrying JSON mode's tool call: its input is streamed as content. */
+  private jsonBlock: number | undefined;
 
   constructor(
     private readonly d: Deployment,
     private readonly what: string,
+    private readonly jsonMode = false,
   ) {}
 
   push(e: StreamEvent): TranslateStep {
@@ -33,6 +37,10 @@ export class ConverseTranslator implements StreamTranslator {
       case "contentBlockStart": {
         const tool = (v.start as { toolUse?: { toolUseId?: string; name?: string } } | undefined)?.toolUse;
         if (!tool) return { chunks: [] };
+        if (this.jsonMode && tool.name === JSON_TOOL) {
+          this.jsonBlock = block;
+          return { chunks: [] };
+        }
         const index = this.toolIndex.size;
         this.toolIndex.set(block, index);
         return {
@@ -52,6 +60,8 @@ export class ConverseTranslator implements StreamTranslator {
           reasoningContent?: { text?: string };
         };
         if (typeof delta.text === "string") return { chunks: [this.chunk({ content: delta.text })] };
+        if (typeof delta.toolUse?.input === "string" && block === this.jsonBlock)
+          return { chunks: [this.chunk({ content: delta.toolUse.input })] };
         if (typeof delta.toolUse?.input === "string") {
           const index = this.toolIndex.get(block) ?? 0;
           return {
@@ -62,8 +72,10 @@ export class ConverseTranslator implements StreamTranslator {
           return { chunks: [this.chunk({ reasoning_content: delta.reasoningContent.text })] };
         return { chunks: [] };
       }
-      case "messageStop":
-        return { chunks: [this.chunk({}, finishReason(v.stopReason))] };
+      case "messageStop": {
+        const jsonOnly = this.jsonMode && this.toolIndex.size === 0;
+        return { chunks: [this.chunk({}, jsonOnly ? "stop" : finishReason(v.stopReason))] };
+      }
       case "metadata": {
         const u = v.usage as ConverseUsage | undefined;
         const usage: Usage | undefined = usageOf(u);
