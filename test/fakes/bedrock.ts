@@ -82,6 +82,8 @@ export class BedrockFake {
   url = "";
   /** Stream frames one write each, this far apart (ms); undefined: the whole stream in one write. */
   spacedMs: number | undefined;
+  /** The benchmark turns this off so that the fake's own hashing is not counted as the gateway's. */
+  verifySignatures = true;
   private queue: BedrockBehavior[] = [];
   private server: Server | undefined;
 
@@ -136,7 +138,7 @@ export class BedrockFake {
   private async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     this.hits++;
     const path = req.url ?? "";
-    const signatureOk = await this.verify(req, raw);
+    const signatureOk = this.verifySignatures ? await this.verify(req, raw) : true;
     let body: Record<string, unknown> = {};
     try {
       body = JSON.parse(raw.toString("utf8")) as Record<string, unknown>;
@@ -223,8 +225,13 @@ export class BedrockFake {
     });
   }
 
+  /** The plain answer's frames, encoded once: the benchmark should time the gateway, not the fake. */
+  private plain: Uint8Array[] | undefined;
+
   private converseStream(res: ServerResponse, body: Record<string, unknown>, b: BedrockBehavior): void {
     res.writeHead(200, { "content-type": "application/vnd.amazon.eventstream", "x-amzn-requestid": "fake" });
+    const plain = b.kind === "ok" && !wantsTool(body);
+    if (plain && this.plain) return void this.write(res, this.plain);
     const frames: Uint8Array[] = [eventFrame("messageStart", { role: "assistant" })];
     if (b.kind === "exception-first") {
       frames.push(exceptionFrame(b.exception, `fake ${this.label}: ${b.exception}`));
@@ -266,6 +273,7 @@ export class BedrockFake {
         eventFrame("metadata", { usage: FAKE_USAGE, metrics: { latencyMs: 42 } }),
       );
     }
+    if (plain) this.plain = frames;
     this.write(res, frames);
   }
 

@@ -1,6 +1,6 @@
-import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsSettings } from "../../router/deployment.js";
+import { NodeSha256 } from "./sha256.js";
 
 export interface SignInput {
   readonly method: string;
@@ -23,7 +23,7 @@ export function signer(aws: AwsSettings, service = "bedrock"): SignatureV4 {
     },
     region: aws.region,
     service,
-    sha256: Sha256,
+    sha256: NodeSha256,
     // Bedrock, like every AWS service but S3, signs the path encoded once more.
     uriEscapePath: true,
     // No x-amz-content-sha256 header: only S3 wants it; the payload hash is signed either way.
