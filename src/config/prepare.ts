@@ -106,6 +106,12 @@ export function applyEnvFallbacks(raw: Record<string, unknown>, env: NodeJS.Proc
     for (const [param, names] of Object.entries(table)) {
       // base_url is LiteLLM's other spelling of api_base.
       if (p[param] !== undefined || (param === "api_base" && p.base_url !== undefined)) continue;
+      // A session token belongs to the keys it was issued with: never pair the environment's with keys written in the config.
+      if (
+        param === "aws_session_token" &&
+        !from.has(pathKey(["model_list", i, "litellm_params", "aws_access_key_id"]))
+      )
+        continue;
       const name = names.find((n) => env[n]);
       if (!name) continue;
       p[param] = env[name];

@@ -50,9 +50,8 @@ function build(
   const error: Record<string, string> = {};
   if (message !== undefined) error.message = `${what}: ${exception ? `${exception}: ` : ""}${message}`;
   if (status === 400 && message && CONTEXT.test(message)) error.code = "context_length_exceeded";
-  const f = failureFromResponse(status, headers, Buffer.from(JSON.stringify({ error })), what);
-  // The type of error an OpenAI client expects for the status, whatever Bedrock called it.
-  return f;
+  // Said in OpenAI's terms, then classified like any upstream answer (kind, type and code from the status).
+  return failureFromResponse(status, headers, Buffer.from(JSON.stringify({ error })), what);
 }
 
 export function mapBedrockError(
@@ -67,8 +66,7 @@ export function mapBedrockError(
   const exception = fromHeader || type;
   const mapped = exception ? STATUS_OF[exception.toLowerCase()] : undefined;
   // 424 (ModelErrorException) is not an HTTP status OpenAI clients know; the table says what it means.
-  const effective =
-    mapped !== undefined && (status === 424 || status === 400 || status === 200) ? mapped : status;
+  const effective = mapped !== undefined && (status === 424 || status === 400) ? mapped : status;
   return build(effective, headers, exception, message, what);
 }
 
@@ -76,6 +74,5 @@ export function mapBedrockError(
 export function streamException(exception: string, data: string, what: string): AttemptFailure {
   const { message } = parseMessage(Buffer.from(data));
   const status = STATUS_OF[exception.toLowerCase()] ?? 502;
-  const f = build(status, {}, exception, message ?? "(no message)", what);
-  return f;
+  return build(status, {}, exception, message ?? "(no message)", what);
 }

@@ -98,6 +98,20 @@ ${params}`;
     expect(d.geography).toBe("eu");
   });
 
+  it("AWS_SESSION_TOKEN pairs only with keys from the environment, never with keys written in the config", () => {
+    const env = { AWS_ACCESS_KEY_ID: "AKIDENV", AWS_SECRET_ACCESS_KEY: "s", AWS_SESSION_TOKEN: "env-token" };
+    const fromEnv = parseConfigText(entry("      aws_region_name: eu-central-1\n"), "c.yaml", env);
+    expect(fromEnv.deployments[0].aws?.sessionToken).toBe("env-token");
+    const written = parseConfigText(
+      entry(
+        "      aws_region_name: eu-central-1\n      aws_access_key_id: AKIDCFG\n      aws_secret_access_key: s2\n",
+      ),
+      "c.yaml",
+      env,
+    );
+    expect(written.deployments[0].aws).toMatchObject({ accessKeyId: "AKIDCFG", sessionToken: undefined });
+  });
+
   it("aws_bedrock_runtime_endpoint overrides the endpoint; api_base beats it", () => {
     const base =
       "      aws_access_key_id: A\n      aws_secret_access_key: S\n      aws_region_name: eu-central-1\n";
