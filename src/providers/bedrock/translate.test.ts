@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Deployment } from "../../router/deployment.js";
+import { eventStreamDecoder } from "../../upstream/eventstream.js";
+import { StreamErrorEvent, TranslatedStream } from "../../upstream/translated-stream.js";
+import { parseEvents } from "../../wire/sse.js";
 import { RequestRefused } from "../refusal.js";
 import { mapBedrockError, streamException } from "./errors.js";
 import { converseRequest } from "./request.js";
@@ -111,6 +114,47 @@ describe("ConverseStream events -> OpenAI chunks", () => {
     expect(chunks.map((c) => c.choices[0].finish_reason)).toEqual(f.finish);
     expect(usage).toEqual(f.usage);
     expect(done).toBe(true);
+  });
+
+  it("the recorded binary stream (.bin, frames with their CRCs) through the decoder and translator, as the gateway reads it", () => {
+    const f = fixture("converse-stream.tool.events.json");
+    const bin = readFileSync(join(import.meta.dirname, "fixtures", "converse-stream.tool.bin"));
+    const ts = new TranslatedStream(eventStreamDecoder(), new ConverseTranslator(d, "deployment br-1"), true);
+    // In two uneven pieces: a frame is cut across them.
+    const text = ts.take(bin.subarray(0, 333)) + ts.take(bin.subarray(333)) + ts.end();
+    const events = parseEvents(Buffer.from(text));
+    expect(events.at(-1)?.data).toBe("[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
+    expect(chunks.slice(0, -1).map((c) => c.choices[0].delta)).toEqual(f.deltas);
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 412, completion_tokens: 58, total_tokens: 470 },
+    });
+  });
+
+  it("the same stream with one bad CRC: what came before is delivered, then upstream_invalid_response", () => {
+    const bin = readFileSync(join(import.meta.dirname, "fixtures", "converse-stream.bad-crc.bin"));
+    const ts = new TranslatedStream(
+      eventStreamDecoder(),
+      new ConverseTranslator(d, "deployment br-1"),
+      false,
+      "deployment br-1",
+    );
+    const before = ts.take(bin);
+    expect(parseEvents(Buffer.from(before)).map((e) => JSON.parse(e.data).choices[0].delta.content)).toEqual([
+      "Let me",
+    ]);
+    let thrown: unknown;
+    try {
+      ts.end();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(StreamErrorEvent);
+    expect((thrown as StreamErrorEvent).failure).toMatchObject({
+      code: "upstream_invalid_response",
+      status: 502,
+    });
   });
 
   it("messageStart alone sends nothing: an exception right after it can still fall over", () => {
