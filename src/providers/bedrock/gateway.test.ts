@@ -71,6 +71,13 @@ model_list:
       aws_secret_access_key: not-the-secret
       api_base: {{p}}
     model_info: { id: br-bad }
+  - model_name: "bedrock-eu/*"
+    litellm_params:
+      model: bedrock/*
+      aws_region_name: eu-central-1
+      ${creds}
+      api_base: {{a}}
+    model_info: { id: br-wild }
   - model_name: titan
     litellm_params:
       model: bedrock/amazon.titan-embed-text-v2:0
@@ -457,6 +464,18 @@ describe("bedrock through the gateway", () => {
       `/model/${encodeURIComponent(`arn:aws:bedrock:eu-central-1:123456789012:inference-profile/eu.${MODEL}`)}/converse`,
     );
     expect(sent.headers["x-amz-security-token"]).toBe("session/token+1");
+  });
+
+  it("a wildcard deployment (bedrock/*) sends the client's model, and refuses one that would process outside its geography", async () => {
+    const ok = await chat({}, `bedrock-eu/eu.${MODEL}`);
+    expect(ok.status).toBe(200);
+    expect(fakes.a.requests[0].path).toBe(`${ENCODED}/converse`);
+    for (const model of [`global.${MODEL}`, `us.${MODEL}`]) {
+      const no = await chat({}, `bedrock-eu/${model}`);
+      expect(no.status).toBe(400);
+      expect(no.json.error.code).toBe("bedrock_input_unsupported");
+    }
+    expect(hits()).toEqual([1, 0, 0, 0]);
   });
 
   it("the fake really verifies signatures: a wrong secret is refused (403, auth), and never retried elsewhere", async () => {

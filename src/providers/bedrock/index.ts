@@ -1,10 +1,11 @@
 import type { SignatureV4 } from "@smithy/signature-v4";
 import type { Deployment } from "../../router/deployment.js";
-import type { Provider } from "../contract.js";
+import type { Provider, UpstreamTarget } from "../contract.js";
 import { splitBase } from "../openai-body.js";
 import { embeddingRequest, embeddingResponse } from "./embeddings.js";
 import { mapBedrockError } from "./errors.js";
-import { modelIdOf } from "./region.js";
+import { refuse } from "./refuse.js";
+import { bedrockRegion, modelIdOf } from "./region.js";
 import { converseRequest, jsonModeSchema } from "./request.js";
 import { chatCompletion } from "./response.js";
 import { signedHeaders, signer } from "./sign.js";
@@ -29,6 +30,30 @@ function signerFor(d: Deployment): SignatureV4 {
   return s;
 }
 
+/** Targets of wildcard deployments (`bedrock/*`): the model id, and so the residency, is the client's. */
+const wildcards = new WeakSet<UpstreamTarget>();
+
+function modelPath(basePath: string, model: string): string {
+  return `${basePath}/model/${encodeURIComponent(modelIdOf(model))}`;
+}
+
+/**
+ * A wildcard deployment's geography was judged from its pattern at startup; the client's model may be
+ * a profile that processes elsewhere (`global.…`, `us.…`). Such a model is refused, never sent.
+ */
+function checkWildcardModel(d: Deployment): void {
+  if (d.geography === undefined) return; // unassigned: serves no pinned customer anyway
+  const facts = bedrockRegion({
+    provider: "bedrock",
+    upstreamModel: d.upstreamModel,
+    apiBase: d.apiBase,
+    params: { aws_region_name: d.aws?.region },
+    modelInfo: {},
+  });
+  if (facts.geography !== d.geography)
+    throw refuse(d, `model ${d.upstreamModel} outside ${d.geography} (${facts.evidence})`, "model");
+}
+
 function describe(d: Deployment): string {
   return `deployment ${d.id} (${d.modelGroup}${d.geography ? `, ${d.geography}` : ""})`;
 }
@@ -40,15 +65,22 @@ export const bedrockProvider: Provider = {
   operations: new Set(["chat", "embeddings"]),
   target(d) {
     const { origin, basePath } = splitBase(d.apiBase);
-    const model = `${basePath}/model/${encodeURIComponent(modelIdOf(d.upstreamModel))}`;
-    return {
+    const model = modelPath(basePath, d.upstreamModel);
+    const t = {
       origin,
       paths: { chat: `${model}/converse`, embeddings: `${model}/invoke` },
       headers: { "content-type": "application/json", accept: "application/json", ...d.extraHeaders },
     };
+    if (d.upstreamModel.includes("*")) wildcards.add(t);
+    return t;
   },
   async prepare(d, t, a) {
     let path = t.paths[a.op] as string;
+    if (wildcards.has(t)) {
+      checkWildcardModel(d);
+      const model = modelPath(splitBase(d.apiBase).basePath, d.upstreamModel);
+      path = a.op === "embeddings" ? `${model}/invoke` : `${model}/converse`;
+    }
     let body: string;
     if (a.op === "embeddings") body = JSON.stringify(embeddingRequest(d, a.body));
     else {
