@@ -12,15 +12,20 @@ import { KNOWN_MODES, type ModelEntry } from "./schema.js";
 export const SUPPORTED: Record<string, ProviderName> = {
   openai: "openai",
   azure: "azure",
-  bedrock: "bedrock",
   // openai-compatible servers LiteLLM configs commonly name this way
   hosted_vllm: "openai",
   openai_compatible: "openai",
   custom_openai: "openai",
   "text-completion-openai": "openai",
+  anthropic: "anthropic",
+  bedrock: "bedrock",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
+/** Where a provider is reached when api_base is not set (OpenAI's for every OpenAI-compatible prefix). */
+const DEFAULT_BASE: Readonly<Partial<Record<ProviderName, string>>> = {
+  anthropic: "https://api.anthropic.com",
+};
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
 export function buildDeployment(
@@ -72,7 +77,9 @@ export function buildDeployment(
   }
   const apiBase =
     bedrock?.apiBase ??
-    (p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE));
+    (p.mock_response !== undefined && !apiBaseRaw
+      ? ""
+      : (apiBaseRaw ?? DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE));
   const info = entry.model_info ?? {};
   const region = resolveResidency({
     provider,
@@ -128,8 +135,15 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    providerParams: withoutKey(p),
     ...(bedrock ? { aws: bedrock.aws } : {}),
   };
+}
+
+function withoutKey(p: ModelEntry["litellm_params"]): Record<string, unknown> {
+  // Bedrock's secrets live in Deployment.aws only.
+  const { api_key: _secret, aws_secret_access_key: _aws, aws_session_token: _token, ...rest } = p;
+  return rest;
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */

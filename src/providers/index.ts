@@ -1,4 +1,5 @@
 import type { ProviderName } from "../router/deployment.js";
+import { anthropicProvider } from "./anthropic/index.js";
 import { azureProvider } from "./azure.js";
 import { bedrockProvider } from "./bedrock/index.js";
 import type { Provider } from "./contract.js";
@@ -8,6 +9,7 @@ export const PROVIDERS: Readonly<Record<ProviderName, Provider>> = {
   openai: openaiProvider,
   azure: azureProvider,
   bedrock: bedrockProvider,
+  anthropic: anthropicProvider,
 };
 
 export type { Provider, UpstreamTarget } from "./contract.js";

@@ -2,7 +2,7 @@ import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure" | "bedrock";
+export type ProviderName = "openai" | "azure" | "anthropic" | "bedrock";
 
 /** A Bedrock deployment's AWS settings (LiteLLM's aws_* litellm_params, env fallbacks applied). */
 export interface AwsSettings {
@@ -63,6 +63,11 @@ export interface Deployment {
   readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
   /** Bedrock only. */
   readonly aws?: AwsSettings;
+  /**
+   * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
+   * inference_geo, ...) that a translating provider reads in prepare().
+   */
+  readonly providerParams?: Readonly<Record<string, unknown>>;
 }
 
 /** Public view for /model/info: never includes the api key. */
