@@ -157,6 +157,13 @@ export const ERRORS = {
     message: (v: { group: string; op: string; provider: string }) =>
       `Model group ${v.group} cannot serve ${v.op} requests (provider ${v.provider}).`,
   },
+  // bedrock: a request the deployment's wire format cannot carry, refused before any byte is sent
+  bedrock_input_unsupported: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { group: string; what: string }) =>
+      `Model group ${v.group} (provider bedrock) cannot carry ${v.what}.`,
+  },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
   invalid_header: {
     status: 400,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { bedrockSettings } from "../providers/bedrock/settings.js";
 import { checkVertexDeployment } from "../providers/vertex/config-check.js";
 import { GEMINI_API_BASE, vertexApiBase, vertexLocationOf } from "../providers/vertex/hosts.js";
 import { resolveResidency } from "../regions/resolve.js";
@@ -21,6 +22,7 @@ export const SUPPORTED: Record<string, ProviderName> = {
   anthropic: "anthropic",
   vertex_ai: "vertex_ai",
   gemini: "gemini",
+  bedrock: "bedrock",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
@@ -78,11 +80,19 @@ export function buildDeployment(
     });
     return undefined;
   }
+  const bedrock =
+    provider === "bedrock" && p.mock_response === undefined ? bedrockSettings(upstreamModel, p) : undefined;
+  if (bedrock && !bedrock.ok) {
+    // Like an unsupported provider: the rest of the config still serves, the operator is told where.
+    notices.push({ path: at(bedrock.key), message: bedrock.message });
+    return undefined;
+  }
   const vertexLocation = provider === "vertex_ai" ? vertexLocationOf(p.vertex_location) : undefined;
   const defaultBase = vertexLocation
     ? vertexApiBase(vertexLocation)
     : (DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
-  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? defaultBase);
+  const apiBase =
+    bedrock?.apiBase ?? (p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? defaultBase));
   const info = entry.model_info ?? {};
   const region = resolveResidency({
     provider,
@@ -148,17 +158,24 @@ export function buildDeployment(
         }
       : {}),
     providerParams: withoutKey(p),
+    ...(bedrock ? { aws: bedrock.aws } : {}),
   };
 }
 
 function withoutKey(p: ModelEntry["litellm_params"]): Record<string, unknown> {
-  const { api_key: _secret, ...rest } = p;
+  // Bedrock's secrets live in Deployment.aws only.
+  const { api_key: _secret, aws_secret_access_key: _aws, aws_session_token: _token, ...rest } = p;
   return rest;
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */
 function stableId(entry: ModelEntry): string {
-  const { api_key: _secret, ...params } = entry.litellm_params;
+  const {
+    api_key: _secret,
+    aws_secret_access_key: _aws,
+    aws_session_token: _token,
+    ...params
+  } = entry.litellm_params;
   const basis = JSON.stringify([entry.model_name, params]);
   return createHash("sha256").update(basis).digest("hex").slice(0, 16);
 }

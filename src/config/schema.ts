@@ -38,6 +38,10 @@ export const litellmParamsSchema = z.object({
   api_version: z.string().optional(),
   region_name: z.string().optional(),
   aws_region_name: z.string().optional(),
+  aws_access_key_id: z.string().optional(),
+  aws_secret_access_key: z.string().optional(),
+  aws_session_token: z.string().optional(),
+  aws_bedrock_runtime_endpoint: z.string().url().optional(),
   vertex_location: z.string().optional(),
   vertex_project: z.string().optional(),
   // LiteLLM takes a path or the key's JSON as a string; YAML users also write the object itself.

@@ -1,4 +1,5 @@
 import { anthropicRegion } from "../providers/anthropic/region.js";
+import { bedrockRegion } from "../providers/bedrock/region.js";
 import { vertexRegion } from "../providers/vertex/region.js";
 import { azureRegion } from "./azure-type.js";
 import type { RegionRule } from "./evidence.js";
@@ -14,4 +15,5 @@ export const REGION_RULES: Readonly<Record<string, RegionRule>> = {
   anthropic: anthropicRegion,
   vertex_ai: vertexRegion,
   gemini: vertexRegion,
+  bedrock: bedrockRegion,
 };

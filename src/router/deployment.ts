@@ -2,7 +2,16 @@ import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure" | "anthropic" | "vertex_ai" | "gemini";
+export type ProviderName = "openai" | "azure" | "anthropic" | "vertex_ai" | "gemini" | "bedrock";
+
+/** A Bedrock deployment's AWS settings (LiteLLM's aws_* litellm_params, env fallbacks applied). */
+export interface AwsSettings {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+  /** The region requests are signed for (and sent to, without an endpoint override). */
+  readonly region: string;
+}
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
 export interface Deployment {
@@ -58,6 +67,8 @@ export interface Deployment {
     readonly location: string;
     readonly credentials: string | undefined;
   };
+  /** Bedrock only. */
+  readonly aws?: AwsSettings;
   /**
    * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
    * inference_geo, ...) that a translating provider reads in prepare().
