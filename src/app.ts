@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
+import { accessServices } from "./auth/services.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
-import { accessCheck, type Lifecycle } from "./http/access.js";
+import { authenticator, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { ConnectionDrain } from "./http/drain.js";
@@ -13,18 +14,21 @@ import type { Gateway } from "./http/gateway.js";
 import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { parseJsonBody } from "./http/json-body.js";
+import { registerKeyRoutes } from "./http/key-routes.js";
 import { registerModelRoutes } from "./http/models.js";
 import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
+import { registerTeamRoutes } from "./http/team-routes.js";
+import { registerUserRoutes } from "./http/user-routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
-import { MASTER, OPEN } from "./pipeline/types.js";
+import type { Principal } from "./pipeline/types.js";
 import type { Provider, UpstreamTarget } from "./providers/contract.js";
 import { PROVIDERS } from "./providers/index.js";
 import { Router } from "./router/router.js";
@@ -92,6 +96,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       },
       bus,
     ),
+    access: accessServices(store, bus, {
+      ttlMs: config.general.customerCacheTtlMs,
+      onStoreError: (err, op) => logger.error({ err, op }, "key store error"),
+    }),
     store,
     modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
     upstream: { pools: new UpstreamPools(), targets, providers },
@@ -116,8 +124,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   };
 
   const lifecycle: Lifecycle = { shuttingDown: false };
-  const access = accessCheck(config.general.masterKey, lifecycle, logger);
-  const principal = config.general.masterKey ? MASTER : OPEN;
+  const access = authenticator(config.general.masterKey, gateway.access.keys, lifecycle, logger);
   let handler: Built["handler"] | undefined;
   const limits = config.general.server;
   let drain: ConnectionDrain | undefined;
@@ -146,7 +153,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       handler = proxyAdapter(
         pipeline,
         {
-          authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/") ?? principal,
+          authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/"),
           maxBodyBytes: config.general.maxBodyBytes,
           cors: { client: config.general.corsOrigins, admin: config.general.adminCorsOrigins },
         },
@@ -183,9 +190,18 @@ export async function build(deps: BuildDeps): Promise<Built> {
   app.addHook("onRequest", (req, _reply, done) => {
     const routeConfig = req.routeOptions.config as { public?: boolean; admin?: boolean } | undefined;
     if (routeConfig?.public) return done();
-    const refused = access(req.headers, req.method, req.url);
-    if (refused || !routeConfig?.admin) return done(refused);
-    done(admin(req.method, req.headers, req.socket.remoteAddress));
+    const checked = (who: Principal | GatewayError) => {
+      if (who instanceof GatewayError) return done(who);
+      (req as unknown as { principal: Principal }).principal = who;
+      if (!routeConfig?.admin) return done();
+      // Admin routes are the master key's (LiteLLM: proxy admin); a virtual key may read its own info.
+      if (who.kind === "virtual" && !(req.method === "GET" && req.routeOptions.url === "/key/info"))
+        return done(gatewayError("admin_key_required", { path: req.url.split("?")[0] }));
+      done(admin(req.method, req.headers, req.socket.remoteAddress));
+    };
+    const who = access(req.headers, req.method, req.url);
+    if (who instanceof Promise) who.then(checked, done);
+    else checked(who);
   });
   // Tell the client when its body needed the lenient parse. A hook on every route, yet it costs one
   // property read per request; the proxy's hijacked responses copy the header from the reply.
@@ -216,6 +232,9 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerRoutesRoute(app, routeTable);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
+  registerKeyRoutes(app, gateway);
+  registerTeamRoutes(app, gateway);
+  registerUserRoutes(app, gateway);
   if (metrics) {
     // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
     app.get("/metrics", { config: { public: true } }, async (_req, reply) => {

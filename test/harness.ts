@@ -5,6 +5,7 @@ import { type Built, build } from "../src/app.js";
 import { parseConfigText } from "../src/config/load.js";
 import { FakeUpstream } from "../src/demo/fake-upstream.js";
 import type { Bus } from "../src/kv/bus.js";
+import type { Logger } from "../src/observability/logger.js";
 import type { Provider } from "../src/providers/contract.js";
 import type { RouterState } from "../src/router/state.js";
 import { openStore, type Store } from "../src/store/customers.js";
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   shared?: Record<string, FakeUpstream>;
   /** Test-only providers, by prefix (`toy/...` in the YAML): given to the config loader and build(). */
   providers?: Record<string, Provider>;
+  /** A logger to capture lines (silent otherwise). */
+  logger?: Logger;
 }
 
 /** A real gateway on an ephemeral port, real SQLite in a temp dir, local fake upstreams. */
@@ -56,6 +59,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     routerState: o.routerState,
     metrics: false,
     providers: o.providers,
+    logger: o.logger,
   });
   await built.app.listen({ host: "127.0.0.1", port: 0 });
   const addr = built.app.server.address();

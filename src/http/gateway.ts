@@ -1,3 +1,4 @@
+import type { AccessServices } from "../auth/services.js";
 import type { GatewayConfig } from "../config/normalize.js";
 import type { CustomerService } from "../customers/service.js";
 import type { Logger } from "../observability/logger.js";
@@ -11,6 +12,8 @@ export interface Gateway {
   config: GatewayConfig;
   router: Router;
   customers: CustomerService;
+  /** Virtual keys, teams and internal users. */
+  access: AccessServices;
   store: Store;
   modelNames: readonly string[];
   /** How to reach each deployment (the health checks call them as the pipeline does). */
