@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { accessServices } from "./auth/services.js";
+import { BudgetResetJob } from "./budgets/reset.js";
+import { SpendLedger } from "./budgets/spend.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
@@ -23,6 +25,9 @@ import { matchProxyPath } from "./http/routes.js";
 import { registerTeamRoutes } from "./http/team-routes.js";
 import { registerUserRoutes } from "./http/user-routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
+import type { RedisLink } from "./kv/redis.js";
+import { LocalRateCounters } from "./limits/rate.js";
+import { RedisRateCounters } from "./limits/redis-rate.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
@@ -47,6 +52,10 @@ export interface BuildDeps {
   health?: Gateway["health"];
   /** Providers beyond the built-in ones (tests register a toy translating provider). */
   providers?: Readonly<Record<string, Provider>>;
+  /** Shares rate limits and budget spend between instances, when configured. */
+  redis?: RedisLink;
+  /** How often due budgets are reset (default 60 s). */
+  budgetResetMs?: number;
 }
 
 export interface Built {
@@ -59,6 +68,9 @@ export interface Built {
   drain: ConnectionDrain;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
+  /** Spend in memory on its way to the store, and the periodic budget reset. */
+  ledger: SpendLedger;
+  resets: BudgetResetJob;
   close(): Promise<void>;
 }
 
@@ -108,7 +120,20 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const ledger = new SpendLedger(store.access, {
+    flushMs: config.general.spendFlushMs,
+    redis: deps.redis,
+    onError: (err, what) => logger.error({ err }, `${what} failed; retrying at the next flush`),
+  });
+  const resets = new BudgetResetJob(store.access, gateway.access.keys, gateway.customers, {
+    intervalMs: deps.budgetResetMs ?? 60_000,
+    onError: (err) => logger.error({ err }, "budget reset failed; retrying at the next pass"),
+  });
   const pipeline: PipelineDeps = {
+    limits: {
+      rate: deps.redis ? new RedisRateCounters(deps.redis) : new LocalRateCounters(),
+      ledger,
+    },
     router,
     customers: gateway.customers,
     ...gateway.upstream,
@@ -251,6 +276,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
     pipeline,
     handler: handler as Built["handler"],
     drain: connections,
+    ledger,
+    resets,
     beginShutdown() {
       lifecycle.shuttingDown = true;
       connections.begin();
@@ -259,6 +286,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
       lifecycle.shuttingDown = true;
       await app.close();
       await pipeline.pools.close();
+      resets.close();
+      await ledger.close();
     },
   };
 }
