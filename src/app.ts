@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { accessServices } from "./auth/services.js";
+import { CustomerBudgets } from "./budgets/customer-budgets.js";
 import { BudgetResetJob } from "./budgets/reset.js";
 import { SpendLedger } from "./budgets/spend.js";
 import type { GatewayConfig } from "./config/normalize.js";
@@ -133,6 +134,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     limits: {
       rate: deps.redis ? new RedisRateCounters(deps.redis) : new LocalRateCounters(),
       ledger,
+      customers: new CustomerBudgets((id) => store.getCustomer(id), bus, config.general.customerCacheTtlMs),
     },
     router,
     customers: gateway.customers,

@@ -99,6 +99,24 @@ describe("limits stage", () => {
     expect((await chat(c)).json.error.message).toContain("User=u-budget");
   });
 
+  it("a customer's max_budget stops its requests whoever the caller (master key here)", async () => {
+    await post(`${h.url}/end_user/new`, { user_id: "cust-budget", max_budget: COST * 1.5 }, h.auth);
+    const ask = () =>
+      post(
+        `${h.url}/chat/completions`,
+        { model: "gpt-3.5-turbo", messages: msgs, user: "cust-budget" },
+        h.auth,
+      );
+    expect((await ask()).status).toBe(200);
+    expect((await ask()).status).toBe(200);
+    const r = await ask();
+    expect(r.status).toBe(429);
+    expect(r.json.error.message).toContain("Customer=cust-budget");
+    expect(hits()).toBe(2);
+    await h.built.ledger.flush();
+    expect((await h.store.getCustomer("cust-budget"))?.spend).toBeCloseTo(COST * 2);
+  });
+
   it("rpm: 429 with retry-after and LiteLLM's x-ratelimit headers; success carries remaining counts", async () => {
     const key = await gen({ rpm_limit: 2 });
     const first = await chat(key);

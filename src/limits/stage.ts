@@ -1,4 +1,5 @@
 import type { AccessGrant, LimitScope } from "../auth/grant.js";
+import type { CustomerBudgets } from "../budgets/customer-budgets.js";
 import type { SpendLedger } from "../budgets/spend.js";
 import { type GatewayError, gatewayError } from "../errors.js";
 import type { ProxyRequest } from "../pipeline/types.js";
@@ -9,6 +10,8 @@ import type { Admission, RateCounters } from "./rate.js";
 export interface LimitsDeps {
   rate: RateCounters;
   ledger: SpendLedger;
+  /** End users' max_budget (customers), whoever the caller is. */
+  customers?: CustomerBudgets;
 }
 
 /** What an admitted request carries to its end: headers for the answer, and the settlement. */
@@ -40,22 +43,36 @@ export function admit(
   endUserId: string | undefined,
 ): Ticket | Promise<Ticket> {
   const g = req.principal.grant;
+  if (g) checkModels(g, model, group);
+  const c = endUserId !== undefined && deps.customers ? deps.customers.scope(endUserId) : null;
+  if (c instanceof Promise) return c.then((scope) => admitWith(deps, g, scope, endUserId));
+  return admitWith(deps, g, c, endUserId);
+}
+
+function admitWith(
+  deps: LimitsDeps,
+  g: AccessGrant | undefined,
+  customer: LimitScope | null,
+  endUserId: string | undefined,
+): Ticket | Promise<Ticket> {
+  if (customer) checkBudget(deps, customer);
   if (!g) return endUserId === undefined ? NO_TICKET : spendOnly(deps, endUserId);
-  checkModels(g, model, group);
-  for (const s of g.scopes) {
-    if (s.maxBudget === null) continue;
-    const spent = deps.ledger.spent(s);
-    if (spent >= s.maxBudget)
-      throw gatewayError(
-        "budget_exceeded",
-        { who: s.label, spend: spent, max: s.maxBudget },
-        { headers: { "x-should-retry": "false" } },
-      );
-  }
+  for (const s of g.scopes) checkBudget(deps, s);
   const a = deps.rate.admit(g.scopes, Date.now());
   return a instanceof Promise
     ? a.then((x) => ticketFor(deps, g, x, endUserId))
     : ticketFor(deps, g, a, endUserId);
+}
+
+function checkBudget(deps: LimitsDeps, s: LimitScope): void {
+  if (s.maxBudget === null) return;
+  const spent = deps.ledger.spent(s);
+  if (spent >= s.maxBudget)
+    throw gatewayError(
+      "budget_exceeded",
+      { who: s.label, spend: spent, max: s.maxBudget },
+      { headers: { "x-should-retry": "false" } },
+    );
 }
 
 function checkModels(g: AccessGrant, model: string | undefined, group: string | undefined): void {
