@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Affinity } from "./affinity/affinity.js";
 import { accessServices } from "./auth/services.js";
 import { CustomerBudgets } from "./budgets/customer-budgets.js";
 import { BudgetResetJob } from "./budgets/reset.js";
@@ -10,6 +11,7 @@ import { GatewayError, gatewayError } from "./errors.js";
 import { authenticator, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
+import { registerDocsRoutes } from "./http/docs-routes.js";
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
@@ -24,6 +26,7 @@ import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
 import { registerTeamRoutes } from "./http/team-routes.js";
+import { registerUiRoutes, uiDir } from "./http/ui-routes.js";
 import { registerUserRoutes } from "./http/user-routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import type { RedisLink } from "./kv/redis.js";
@@ -32,6 +35,8 @@ import { RedisRateCounters } from "./limits/redis-rate.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
+import { Tracing } from "./observability/tracing.js";
+import { collectOpenApi } from "./openapi/document.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
 import type { Principal } from "./pipeline/types.js";
@@ -53,8 +58,10 @@ export interface BuildDeps {
   health?: Gateway["health"];
   /** Providers beyond the built-in ones (tests register a toy translating provider). */
   providers?: Readonly<Record<string, Provider>>;
-  /** Shares rate limits and budget spend between instances, when configured. */
+  /** Redis, when configured: affinity entries, rate limits and budget spend are shared through it. */
   redis?: RedisLink;
+  /** Where the built admin page is (default: dist/ui, see http/ui-routes.ts). */
+  uiDir?: string;
   /** How often due budgets are reset (default 60 s). */
   budgetResetMs?: number;
 }
@@ -82,7 +89,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const bus = deps.bus ?? new LocalBus();
   const state = deps.routerState ?? new LocalRouterState();
   const router = new Router(config, state);
-  const metrics = deps.metrics === false ? undefined : new Metrics();
+  const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
+  const tracing = config.general.otel ? new Tracing(config.general.otel) : undefined;
 
   const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();
@@ -114,6 +122,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       onStoreError: (err, op) => logger.error({ err, op }, "key store error"),
     }),
     store,
+    affinity: new Affinity(store.affinity, {
+      redis: deps.redis,
+      onError: (err, op) => logger.error({ err, op }, "affinity store error"),
+    }),
     modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
     upstream: { pools: new UpstreamPools(), targets, providers },
     logger,
@@ -138,13 +150,14 @@ export async function build(deps: BuildDeps): Promise<Built> {
     },
     router,
     customers: gateway.customers,
+    affinity: gateway.affinity,
     ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,
     maxRetries: String(config.router.numRetries),
     // Tokens are counted per deployment only where a strategy reads them.
     accounting: accountingFor(
-      new RequestLog(logger, metrics),
+      new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d])), tracing),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
     ),
@@ -254,6 +267,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   });
 
   const routeTable = collectRoutes(app);
+  const openApi = collectOpenApi(app);
   registerHealthRoutes(app, gateway, lifecycle);
   registerOpsHealthRoute(app, gateway);
   registerRoutesRoute(app, routeTable);
@@ -262,6 +276,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerKeyRoutes(app, gateway);
   registerTeamRoutes(app, gateway);
   registerUserRoutes(app, gateway);
+  await registerDocsRoutes(app, openApi);
+  await registerUiRoutes(app, gateway, deps.uiDir ?? uiDir());
   if (metrics) {
     // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
     app.get("/metrics", { config: { public: true } }, async (_req, reply) => {
@@ -290,6 +306,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await pipeline.pools.close();
       resets.close();
       await ledger.close();
+      await tracing?.close();
     },
   };
 }

@@ -35,6 +35,10 @@ export interface HarnessOptions {
   shared?: Record<string, FakeUpstream>;
   /** Test-only providers, by prefix (`toy/...` in the YAML): given to the config loader and build(). */
   providers?: Record<string, Provider>;
+  /** Serve /metrics (off by default: prom-client's default collectors cost every test a little). */
+  metrics?: boolean;
+  /** A built admin page to serve at /ui/. */
+  uiDir?: string;
   /** A logger to capture lines (silent otherwise). */
   logger?: Logger;
 }
@@ -57,7 +61,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     store,
     bus: o.bus,
     routerState: o.routerState,
-    metrics: false,
+    metrics: o.metrics === true,
+    uiDir: o.uiDir,
     providers: o.providers,
     logger: o.logger,
   });

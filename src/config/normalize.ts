@@ -1,3 +1,4 @@
+import { callbackList, type OtelConfig, otelConfig } from "../observability/otel-config.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
@@ -63,6 +64,8 @@ export interface GeneralConfig {
   /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
   allowRemoteAdminWithoutKey: boolean;
   server: ServerLimits;
+  /** OpenTelemetry traces: off (undefined) unless litellm_settings.callbacks names "otel". */
+  otel: OtelConfig | undefined;
 }
 
 export interface GatewayConfig {
@@ -116,7 +119,7 @@ export function normalize(
       if (d.geography !== undefined || d.mockResponse !== undefined) continue;
       notices.push({
         path: ["model_list", i, "litellm_params"],
-        message: `deployment "${d.id}" has no region (none set, none inferable): it never serves region-pinned customers; set region_name`,
+        message: `deployment "${d.id}" has no region (${d.evidence}): it never serves region-pinned customers${d.regionSource === "unassigned" ? "; set region_name" : ""}`,
       });
     }
   }
@@ -253,6 +256,7 @@ export function normalize(
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
+    otel: otelConfig(callbackList(ls.callbacks, ls.success_callback), env),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

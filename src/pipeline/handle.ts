@@ -1,3 +1,4 @@
+import type { Affinity } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
 import { admit, aliasModel, type LimitsDeps, type Ticket } from "../limits/stage.js";
@@ -19,6 +20,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   modelNames: readonly string[];
   deploymentHeaders: ReadonlyMap<string, Readonly<Record<string, string>>>;
   maxRetries: string;
+  /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
+  affinity: Affinity;
   /** Model allowlists, budgets and rate limits of virtual keys, teams and users; spend. */
   limits?: LimitsDeps;
 }

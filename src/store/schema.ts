@@ -15,8 +15,19 @@ export interface CustomerRow {
   updated_at: string;
 }
 
+/** Which deployment holds an upstream object (src/affinity/). geographies: comma-separated, or null. */
+export interface AffinityRow {
+  kind: string;
+  id: string;
+  deployment_id: string;
+  geographies: string | null;
+  data: string | null;
+  created_at: string;
+}
+
 export interface Database extends AccessTables {
   customers: CustomerRow;
+  affinity: AffinityRow;
   meridian_meta: { key: string; value: string; id?: Generated<number> };
 }
 
