@@ -72,7 +72,7 @@ describe("limits stage", () => {
     expect(over.headers.get("x-should-retry")).toBe("false");
     expect(over.json.error.type).toBe("budget_exceeded");
     expect(over.json.error.message).toMatch(
-      /^Budget has been exceeded! Key=budgeted \(sk-\.\.\.\w{4}\) Current cost: 0\.04/,
+      /^Budget has been exceeded! Key=budgeted \(sk-\.\.\.[\w-]{4}\) Current cost: 0\.04/,
     );
     expect(hits()).toBe(2);
     // the spend reaches the store in the next flush
