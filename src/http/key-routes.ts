@@ -60,13 +60,16 @@ function fieldsOf(b: z.infer<typeof generateSchema>) {
 /** LiteLLM's /key/* admin API. Master key only, except GET /key/info for the caller's own key. */
 export function registerKeyRoutes(app: FastifyInstance, gw: Gateway): void {
   const admin = { config: { admin: true } };
+  const doc = (summary: string, body?: z.ZodType) => ({
+    config: { admin: true, openapi: { summary, tags: ["keys"], body } },
+  });
   const a = gw.access;
-  app.post("/key/generate", admin, async (req, reply) => {
+  app.post("/key/generate", doc("Create a virtual key (shown once)", generateSchema), async (req, reply) => {
     const b = parse(generateSchema, req.body);
     warnUnknown(reply, unknownFields(req.body, generateSchema.shape));
     return a.keyAdmin.generate({ ...fieldsOf(b), key: b.key });
   });
-  app.post("/key/update", admin, async (req, reply) => {
+  app.post("/key/update", doc("Change a key", updateSchema), async (req, reply) => {
     const b = parse(updateSchema, req.body);
     warnUnknown(reply, unknownFields(req.body, updateSchema.shape));
     return a.keyAdmin.update(b.key, fieldsOf({ ...b, key: undefined }));
@@ -78,17 +81,25 @@ export function registerKeyRoutes(app: FastifyInstance, gw: Gateway): void {
     const { new_key, key: _k, ...rest } = b;
     return a.keyAdmin.regenerate(which, { ...fieldsOf(rest), key: new_key });
   };
-  app.post("/key/regenerate", admin, async (req) => regenerate(undefined, req.body));
+  app.post(
+    "/key/regenerate",
+    doc("Replace a key with a new one, same settings", regenerateSchema),
+    async (req) => regenerate(undefined, req.body),
+  );
   app.post("/key/:key/regenerate", admin, async (req) =>
     regenerate((req.params as { key: string }).key, req.body),
   );
-  app.post("/key/delete", admin, async (req) => {
+  app.post("/key/delete", doc("Delete keys by key or alias", deleteSchema), async (req) => {
     const b = parse(deleteSchema, req.body);
     return { deleted_keys: await a.keyAdmin.delete(b.keys ?? [], b.key_aliases ?? []) };
   });
-  app.post("/key/block", admin, async (req) => a.keyAdmin.setBlocked(parse(oneKey, req.body).key, true));
-  app.post("/key/unblock", admin, async (req) => a.keyAdmin.setBlocked(parse(oneKey, req.body).key, false));
-  app.get("/key/info", admin, async (req) => {
+  app.post("/key/block", doc("Block a key", oneKey), async (req) =>
+    a.keyAdmin.setBlocked(parse(oneKey, req.body).key, true),
+  );
+  app.post("/key/unblock", doc("Unblock a key", oneKey), async (req) =>
+    a.keyAdmin.setBlocked(parse(oneKey, req.body).key, false),
+  );
+  app.get("/key/info", doc("A key (the caller's own when no key is given)"), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const caller = principalOf(req);
     const own = caller?.kind === "virtual" ? caller.keyHash : undefined;
@@ -101,7 +112,7 @@ export function registerKeyRoutes(app: FastifyInstance, gw: Gateway): void {
     const info = await a.keyAdmin.info(which);
     return { key: asked ?? info.token, info };
   });
-  app.get("/key/list", admin, async (req) => {
+  app.get("/key/list", doc("Keys, paged"), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const page = clampInt(q.page, 1, 1, 1_000_000, "page");
     const size = clampInt(q.size, 10, 1, 100, "size");

@@ -27,9 +27,11 @@ const idsSchema = z.object({ user_ids: z.array(id).min(1, "must list at least on
  * `auto_create_key: false`, as LiteLLM does; its answer carries that key once.
  */
 export function registerUserRoutes(app: FastifyInstance, gw: Gateway): void {
-  const admin = { config: { admin: true } };
+  const doc = (summary: string, body?: z.ZodType) => ({
+    config: { admin: true, openapi: { summary, tags: ["users"], body } },
+  });
   const u = gw.access.userAdmin;
-  app.post("/user/new", admin, async (req, reply) => {
+  app.post("/user/new", doc("Create an internal user (and a key)", newSchema), async (req, reply) => {
     const b = parse(newSchema, req.body);
     warnUnknown(reply, unknownFields(req.body, newSchema.shape));
     const { user_id, auto_create_key, key_alias, duration, ...f } = b;
@@ -40,20 +42,20 @@ export function registerUserRoutes(app: FastifyInstance, gw: Gateway): void {
     );
     return { ...key, ...user };
   });
-  app.post("/user/update", admin, async (req, reply) => {
+  app.post("/user/update", doc("Change a user", updateSchema), async (req, reply) => {
     const b = parse(updateSchema, req.body);
     warnUnknown(reply, unknownFields(req.body, updateSchema.shape));
     const { user_id, ...f } = b;
     return u.update(user_id, defined(f));
   });
-  app.post("/user/delete", admin, async (req) => ({
+  app.post("/user/delete", doc("Delete users and their keys", idsSchema), async (req) => ({
     deleted_users: await u.delete(parse(idsSchema, req.body).user_ids),
   }));
-  app.get("/user/info", admin, async (req) => {
+  app.get("/user/info", doc("A user, their keys and teams"), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     return u.info(parse(z.object({ user_id: id }), { user_id: q.user_id }).user_id);
   });
-  app.get("/user/list", admin, async (req) => {
+  app.get("/user/list", doc("Users, paged"), async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const page = clampInt(q.page, 1, 1, 1_000_000, "page");
     const size = clampInt(q.page_size, 25, 1, 1000, "page_size");
