@@ -203,6 +203,41 @@ async function main() {
   if (check.headers.get("x-litellm-model-region") !== "eu")
     throw new Error("pinned customer not served in eu");
 
+  // The virtual-key leg: a key under a team, both with a budget and limits far above what the run
+  // uses, so every request passes the key lookup (cached), the allowlist, budgets and rate counters.
+  const team = await fetch(`http://127.0.0.1:${GW}/team/new`, {
+    method: "POST",
+    headers: gwHeaders,
+    body: JSON.stringify({
+      team_id: "bench-team",
+      max_budget: 1e9,
+      rpm_limit: 1e9,
+      tpm_limit: 1e12,
+      max_parallel_requests: 1e6,
+    }),
+  });
+  if (team.status !== 200) throw new Error(`creating the team failed: ${team.status}`);
+  const vk = await fetch(`http://127.0.0.1:${GW}/key/generate`, {
+    method: "POST",
+    headers: gwHeaders,
+    body: JSON.stringify({
+      team_id: "bench-team",
+      max_budget: 1e9,
+      rpm_limit: 1e9,
+      tpm_limit: 1e12,
+      max_parallel_requests: 1e6,
+      budget_duration: "30d",
+    }),
+  });
+  if (vk.status !== 200) throw new Error(`creating the virtual key failed: ${vk.status}`);
+  const vkHeaders = { "content-type": "application/json", authorization: `Bearer ${(await vk.json()).key}` };
+  const vkCheck = await fetch(`http://127.0.0.1:${GW}/chat/completions`, {
+    method: "POST",
+    headers: vkHeaders,
+    body: chatBody,
+  });
+  if (vkCheck.status !== 200) throw new Error(`the virtual key was refused: ${vkCheck.status}`);
+
   const bare = fork(
     join(root, "bench/bare-proxy.mjs"),
     [String(BARE), `http://127.0.0.1:${UP_EU}`, `http://127.0.0.1:${UP_SLOW}`],
@@ -217,6 +252,7 @@ async function main() {
     `cold start ${coldStartMs.toFixed(0)} ms (first ${firstStartMs.toFixed(0)} ms); warming up…\n`,
   );
   await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+  await cannon(gwUrl, chatBody, vkHeaders, CONNECTIONS, Math.min(2, DURATION));
   await cannon(upUrl, directBody, upHeaders, CONNECTIONS, Math.min(2, DURATION));
 
   // Throughput: gateway and direct, alternating, best of two (runs here vary ±15 %).
@@ -225,10 +261,12 @@ async function main() {
   const gwRuns = [];
   const upRuns = [];
   const bareRuns = [];
+  const vkRuns = [];
   for (let i = 0; i < 2; i++) {
     process.stderr.write(`throughput round ${i + 1}/2 (${DURATION}s each)…\n`);
     const load = { loadGenerator: process.pid, upstream: upstream.pid };
     gwRuns.push(await measuredCannon(gwUrl, chatBody, gwHeaders, { ...load, proxy: gw.pid }));
+    vkRuns.push(await measuredCannon(gwUrl, chatBody, vkHeaders, { ...load, proxy: gw.pid }));
     upRuns.push(await measuredCannon(upUrl, directBody, upHeaders, load));
     bareRuns.push(await measuredCannon(bareUrl, directBody, gwHeaders, { ...load, proxy: bare.pid }));
   }
@@ -237,7 +275,8 @@ async function main() {
   const g = best(gwRuns);
   const u = best(upRuns);
   const b = best(bareRuns);
-  const errors = gwRuns.reduce((n, r) => n + r.errors + r.non2xx, 0);
+  const v = best(vkRuns);
+  const errors = [...gwRuns, ...vkRuns].reduce((n, r) => n + r.errors + r.non2xx, 0);
 
   process.stderr.write("latency at concurrency 1…\n");
   const gwProbe = { origin: `http://127.0.0.1:${GW}`, path: "/chat/completions", headers: gwHeaders };
@@ -338,6 +377,14 @@ async function main() {
         (cpus().length * 1e6) / 10_000 - g.cpuUsPerRequest.loadGenerator - g.cpuUsPerRequest.upstream,
       ),
     },
+    // Same run, same process: the master-key leg above against a virtual key under a team with a
+    // budget and rpm/tpm/parallel limits (issue 14: within 10 % CPU per request).
+    virtualKey: {
+      rps: Math.round(v.requests.average),
+      cpuUsPerRequest: v.cpuUsPerRequest.proxy,
+      masterKeyCpuUsPerRequest: g.cpuUsPerRequest.proxy,
+      cpuRatioToMasterKey: +(v.cpuUsPerRequest.proxy / g.cpuUsPerRequest.proxy).toFixed(3),
+    },
     concurrency1: {
       gatewayP50Ms: +p(gLat, 50).toFixed(3),
       gatewayP99Ms: +p(gLat, 99).toFixed(3),
@@ -390,6 +437,7 @@ async function main() {
     ["RSS < 150 MB under load", result.memory.rssUnderLoadMaxMb < 150],
     ["RSS flat across runs (< 10 MB growth)", result.memory.growthFirstToLastMb < 10],
     ["cold start < 300 ms", result.coldStartMs < 300],
+    ["virtual key CPU/request within 10 % of master key", result.virtualKey.cpuRatioToMasterKey <= 1.1],
     [
       "no errors under load",
       errors === 0 &&
@@ -427,6 +475,12 @@ async function main() {
       `${result.cpuUsPerRequest.gateway} µs`,
       "",
       `bare proxy ${result.cpuUsPerRequest.bareProxy} µs`,
+    ],
+    [
+      "virtual key + team, budgets, limits",
+      `${result.virtualKey.rps} rps, ${result.virtualKey.cpuUsPerRequest} µs`,
+      "",
+      `${(result.virtualKey.cpuRatioToMasterKey * 100).toFixed(1)} % of master-key CPU`,
     ],
     [
       "  load generator + upstream",

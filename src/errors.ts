@@ -308,8 +308,102 @@ export const ERRORS = {
   invalidation_unconfirmed: {
     status: 503,
     type: "service_unavailable_error",
-    message: (v: { id: string; deafBoundS: number; ttlS: number }) =>
-      `The change to customer "${v.id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${v.deafBoundS} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${v.ttlS} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+    message: (v: { id: string; deafBoundS: number; ttlS: number; what?: string }) =>
+      `The change to ${v.what ?? "customer"} "${v.id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its ${v.what ?? "customer"} cache within ${v.deafBoundS} s; one that still hears it gets the change when this instance reaches the bus again, and within the ${v.what ?? "customer"} cache TTL (${v.ttlS} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+  },
+  // ---- virtual keys, teams, internal users, budgets, rate limits (issue 14) ----
+  /** LiteLLM's words; `param` carries the abbreviated key. */
+  expired_key: {
+    status: 401,
+    type: "expired_key",
+    message: (v: { expires: string; now: string }) =>
+      `Authentication Error - Expired Key. Key Expiry time ${v.expires} and current time ${v.now}`,
+  },
+  key_blocked: {
+    status: 401,
+    type: "auth_error",
+    message: () => "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
+  },
+  team_blocked: {
+    status: 401,
+    type: "auth_error",
+    message: (v: { teamId: string }) =>
+      `Authentication Error, Team=${v.teamId} is blocked. Update via \`/team/unblock\` if you're an admin.`,
+  },
+  /** A virtual key on a route only the master key may call. */
+  admin_key_required: {
+    status: 403,
+    type: "auth_error",
+    message: (v: { path: string }) =>
+      `Only the master key may call ${v.path}; a virtual key may call GET /key/info for itself.`,
+  },
+  /** The key store could not be read while authenticating: refused, never let through. */
+  auth_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: () => "The key store is unavailable, so the key could not be checked; retry shortly.",
+  },
+  key_model_access_denied: {
+    status: 403,
+    type: "key_model_access_denied",
+    message: (v: { model: string; allowed: readonly string[] }) =>
+      `key not allowed to access model. This key can only access models=${JSON.stringify(v.allowed)}. Tried to access ${v.model}`,
+  },
+  team_model_access_denied: {
+    status: 403,
+    type: "team_model_access_denied",
+    message: (v: { model: string; teamId: string; allowed: readonly string[] }) =>
+      `team not allowed to access model. Team=${v.teamId}, Model=${v.model}. Allowed team models = ${JSON.stringify(v.allowed)}`,
+  },
+  budget_exceeded: {
+    status: 429,
+    type: "budget_exceeded",
+    message: (v: { who: string; spend: number; max: number }) =>
+      `Budget has been exceeded! ${v.who} Current cost: ${v.spend}, Max budget: ${v.max}`,
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    type: "rate_limit_error",
+    message: (v: { scope: string; id: string; kind: string; limit: number; retryAfter: number }) =>
+      `Rate limit exceeded for ${v.scope}: ${v.id}. Limit type: ${v.kind}. Current limit: ${v.limit}, Remaining: 0. Retry in ${v.retryAfter}s.`,
+  },
+  key_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { keys: readonly string[] }) => `Key not found: ${v.keys.join(", ")}.`,
+  },
+  key_alias_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { alias: string }) =>
+      `Key with alias '${v.alias}' already exists. Unique key aliases across all keys are required.`,
+  },
+  team_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { ids: readonly string[] }) => `Team not found: ${v.ids.map((i) => `"${i}"`).join(", ")}.`,
+  },
+  team_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) => `Team id = ${v.id} already exists. Please use a different team id.`,
+  },
+  user_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { ids: readonly string[] }) => `User not found: ${v.ids.map((i) => `"${i}"`).join(", ")}.`,
+  },
+  user_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) => `User id = ${v.id} already exists.`,
+  },
+  /** A key may not be given more than its team: models, limits, budget, region. */
+  key_exceeds_team: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { field: string; teamId: string; team: string; asked: string }) =>
+      `${v.field}=${v.asked} exceeds what team "${v.teamId}" allows (${v.team}); a key cannot be given more than its team.`,
   },
   // upstream: `what` names the deployment; an upstream's own message, when it sent one, is passed through instead
   upstream_error: { status: 502, type: "api_error", message: upstreamStatus },
@@ -433,6 +527,15 @@ export class GatewayError extends Error {
     this.type = ERRORS[code].type;
     this.param = opts.param ?? null;
     this.headers = opts.headers;
+  }
+
+  /** The same error with more response headers (e.g. the call id of a refused request). */
+  withHeaders(headers: Record<string, string>): GatewayError {
+    return new GatewayError(this.code, this.message, {
+      param: this.param,
+      status: this.status,
+      headers: { ...this.headers, ...headers },
+    });
   }
 
   toJSON(): ErrorEnvelope {

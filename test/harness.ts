@@ -5,6 +5,7 @@ import { type Built, build } from "../src/app.js";
 import { parseConfigText } from "../src/config/load.js";
 import { FakeUpstream } from "../src/demo/fake-upstream.js";
 import type { Bus } from "../src/kv/bus.js";
+import type { Logger } from "../src/observability/logger.js";
 import type { Provider } from "../src/providers/contract.js";
 import type { RouterState } from "../src/router/state.js";
 import { openStore, type Store } from "../src/store/customers.js";
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   metrics?: boolean;
   /** A built admin page to serve at /ui/. */
   uiDir?: string;
+  /** A logger to capture lines (silent otherwise). */
+  logger?: Logger;
 }
 
 /** A real gateway on an ephemeral port, real SQLite in a temp dir, local fake upstreams. */
@@ -61,6 +64,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     metrics: o.metrics === true,
     uiDir: o.uiDir,
     providers: o.providers,
+    logger: o.logger,
   });
   await built.app.listen({ host: "127.0.0.1", port: 0 });
   const addr = built.app.server.address();

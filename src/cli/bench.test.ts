@@ -92,7 +92,11 @@ describe("npm run bench", () => {
     }
     expect(result.coldStartMs).toBeGreaterThan(0);
     expect(result.coldStarts.nextMs).toHaveLength(1);
-    expect(Object.keys(result.targets)).toHaveLength(9);
+    // the virtual-key leg (key under a team with budgets and limits) ran beside the master-key one
+    expect(result.virtualKey.rps).toBeGreaterThan(0);
+    expect(result.virtualKey.cpuUsPerRequest).toBeGreaterThan(0);
+    expect(result.virtualKey.masterKeyCpuUsPerRequest).toBe(cpu.gateway);
+    expect(Object.keys(result.targets)).toHaveLength(10);
     for (const ok of Object.values(result.targets)) expect(typeof ok).toBe("boolean");
   }, 120_000);
 });

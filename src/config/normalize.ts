@@ -54,6 +54,8 @@ export interface GeneralConfig {
   endUserPolicy: EndUserPolicy;
   defaultEndUserRegion: Geography | undefined;
   customerCacheTtlMs: number;
+  /** proxy_batch_write_at: how often spend is flushed to the store and synced through Redis. */
+  spendFlushMs: number;
   maxBodyBytes: number;
   shutdownGraceMs: number;
   /** CORS: origins allowed on the OpenAI routes ("*" = any) and on admin routes. */
@@ -247,6 +249,7 @@ export function normalize(
     endUserPolicy,
     defaultEndUserRegion,
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
+    spendFlushMs: (gs.proxy_batch_write_at ?? 10) * 1000,
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
     corsOrigins: gs.cors_allow_origins ?? ["*"],

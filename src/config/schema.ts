@@ -189,6 +189,8 @@ export const generalSettingsSchema = z.object({
   end_user_policy: z.enum(["open", "default_region", "reject"]).optional(),
   default_end_user_region: z.string().optional(),
   customer_cache_ttl_seconds: nonNeg.optional(),
+  /** LiteLLM's spend write interval (default 10 s): spend reaches the store (and Redis) this often. */
+  proxy_batch_write_at: num.pipe(z.number().positive()).optional(),
   max_request_size_mb: num.pipe(z.number().positive()).optional(),
   shutdown_grace_seconds: nonNeg.optional(),
   /** Browser origins allowed on the OpenAI routes (default ["*"], LiteLLM's); README "CORS". */

@@ -17,7 +17,7 @@ export const LENIENT_WARNING = "request body was not strict JSON: comments and t
 
 export interface AdapterOptions {
   /** Who is calling, or the refusal (no/wrong key, shutting down). */
-  authenticate: (req: IncomingMessage) => Principal | GatewayError;
+  authenticate: (req: IncomingMessage) => Principal | GatewayError | Promise<Principal | GatewayError>;
   maxBodyBytes: number;
   cors: CorsPolicy;
 }
@@ -40,54 +40,64 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     const route = matchProxyPath(q < 0 ? url : url.slice(0, q));
     if (route === undefined) return fallthrough(req, res);
     if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
+    const { op, pathModel } = route;
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
-    const principal = o.authenticate(req);
-    if (principal instanceof GatewayError) return writeFailure(res, principal);
-    if (req.method !== "POST") {
-      return writeFailure(
-        res,
-        gatewayError(
-          "method_not_allowed",
-          { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
-          { headers: { allow: "POST" } },
-        ),
+    const auth = o.authenticate(req);
+    // A virtual key not yet cached is read from the store; the body waits (paused) meanwhile.
+    if (auth instanceof Promise)
+      auth.then(
+        (p) => serve(p),
+        () => res.destroy(),
       );
-    }
-    readBody(req, res, o.maxBodyBytes, (text) => {
-      let body: unknown;
-      let extra: Record<string, string> | undefined;
-      if (text !== "") {
-        try {
-          const parsed = parseJsonBody(text);
-          body = parsed.value;
-          if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
-        } catch (err) {
-          if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
-          return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
-        }
+    else serve(auth);
+    function serve(principal: Principal | GatewayError) {
+      if (principal instanceof GatewayError) return writeFailure(res, principal);
+      if (req.method !== "POST") {
+        return writeFailure(
+          res,
+          gatewayError(
+            "method_not_allowed",
+            { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
+            { headers: { allow: "POST" } },
+          ),
+        );
       }
-      const signal = new Cancel();
-      const onClose = () => {
-        if (!res.writableFinished) signal.abort();
-      };
-      res.once("close", onClose);
-      const call: ProxyRequest = {
-        op: route.op,
-        pathModel: route.pathModel,
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body,
-        principal,
-        callId: randomUUID(),
-        started: performance.now(),
-        signal,
-        extra,
-      };
-      const batch = batchModels(call);
-      void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
-        writeResult(res, result, signal, onClose),
-      );
-    });
+      readBody(req, res, o.maxBodyBytes, (text) => {
+        let body: unknown;
+        let extra: Record<string, string> | undefined;
+        if (text !== "") {
+          try {
+            const parsed = parseJsonBody(text);
+            body = parsed.value;
+            if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
+          } catch (err) {
+            if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
+            return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
+          }
+        }
+        const signal = new Cancel();
+        const onClose = () => {
+          if (!res.writableFinished) signal.abort();
+        };
+        res.once("close", onClose);
+        const call: ProxyRequest = {
+          op,
+          pathModel,
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body,
+          principal,
+          callId: randomUUID(),
+          started: performance.now(),
+          signal,
+          extra,
+        };
+        const batch = batchModels(call);
+        void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
+          writeResult(res, result, signal, onClose),
+        );
+      });
+    }
   };
 }
 

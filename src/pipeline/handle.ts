@@ -1,6 +1,7 @@
 import type { Affinity } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
+import { admit, aliasModel, type LimitsDeps, type Ticket } from "../limits/stage.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
@@ -21,6 +22,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   maxRetries: string;
   /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
   affinity: Affinity;
+  /** Model allowlists, budgets and rate limits of virtual keys, teams and users; spend. */
+  limits?: LimitsDeps;
 }
 
 /**
@@ -46,7 +49,9 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   let policy: RegionPolicy;
   let body: Record<string, unknown>;
   let endUserId: string | undefined;
+  let ticket: Ticket | undefined;
   try {
+    if (req.principal.grant) aliasModel(req);
     const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
     body = m.body;
     model = m.model;
@@ -54,6 +59,10 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     const p = policyFor(deps, req, body);
     endUserId = p.endUserId;
     policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+    if (deps.limits) {
+      const t = admit(deps.limits, req, model, group, endUserId);
+      ticket = t instanceof Promise ? await t : t;
+    }
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
@@ -62,12 +71,31 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     return refusal(err, { ...req.extra, "x-litellm-call-id": req.callId });
   }
 
+  try {
+    return await served(deps, req, body, group, model, policy, ticket);
+  } catch (err) {
+    ticket?.settle(undefined, undefined);
+    throw err;
+  }
+}
+
+/** Attempts and the answer, for a request the earlier stages admitted. */
+async function served(
+  deps: PipelineDeps,
+  req: ProxyRequest,
+  body: Record<string, unknown>,
+  group: string,
+  model: string | undefined,
+  policy: RegionPolicy,
+  ticket: Ticket | undefined,
+): Promise<ProxyResult> {
   let result: LoopSuccess<UpstreamReply>;
   const a = attempt(deps, req, body, group, model, policy);
   try {
     result = await a.run;
   } catch (err) {
     if (!(err instanceof LoopFailure)) throw err;
+    ticket?.settle(undefined, undefined);
     // An upstream error still says which deployment (and region) gave it: the last one tried.
     const lastTried = err.attempts[err.attempts.length - 1];
     const h = {
@@ -83,6 +111,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   const d: Deployment = result.deployment;
   const up = result.value;
   const headers = servedHeaders(deps, req, result, a.upstreamMs(), a.stream);
+  if (ticket?.headers) Object.assign(headers, ticket.headers);
   const overheadMs = Math.max(0, performance.now() - req.started - a.upstreamMs());
   if (!up.stream) {
     const buf = up.body ?? Buffer.alloc(0);
@@ -93,8 +122,10 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       status: up.status,
       headers,
       body: buf,
-      written: () =>
-        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined),
+      written: () => {
+        ticket?.settle(up.usage, cost);
+        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined);
+      },
     };
   }
   // A stream can last minutes and the prompt (up to max_request_size_mb) is no longer needed once it
@@ -110,6 +141,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     stream: up.stream,
     written: (end) => {
       result.release();
+      ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
       accountServed(deps.accounting, req, group, policy, result, end?.usage, overheadMs, end?.outcome);
     },
   };
