@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
+import { startSpendLog } from "./audit/start.js";
+import type { SpendWriter } from "./audit/writer.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
@@ -43,6 +45,8 @@ export interface BuildDeps {
   health?: Gateway["health"];
   /** Providers beyond the built-in ones (tests register a toy translating provider). */
   providers?: Readonly<Record<string, Provider>>;
+  /** Router randomness (strategies, jitter); tests seed it. */
+  random?: () => number;
 }
 
 export interface Built {
@@ -53,6 +57,8 @@ export interface Built {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** The server's connections, for a shutdown that answers them instead of resetting them. */
   drain: ConnectionDrain;
+  /** The spend log's writer (undefined when disable_spend_logs). */
+  spendLog: SpendWriter | undefined;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -64,7 +70,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const logger = deps.logger ?? silentLogger();
   const bus = deps.bus ?? new LocalBus();
   const state = deps.routerState ?? new LocalRouterState();
-  const router = new Router(config, state);
+  const router = new Router(config, state, deps.random);
   const metrics = deps.metrics === false ? undefined : new Metrics();
 
   const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
@@ -100,6 +106,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const spendLog = await startSpendLog(config, store, logger);
   const pipeline: PipelineDeps = {
     router,
     customers: gateway.customers,
@@ -112,6 +119,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       new RequestLog(logger, metrics),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
+      spendLog && { sink: spendLog, storePrompts: config.general.spendLogs.storePrompts },
     ),
   };
 
@@ -232,6 +240,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     pipeline,
     handler: handler as Built["handler"],
     drain: connections,
+    spendLog,
     beginShutdown() {
       lifecycle.shuttingDown = true;
       connections.begin();
@@ -240,6 +249,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
       lifecycle.shuttingDown = true;
       await app.close();
       await pipeline.pools.close();
+      // after the last answer was written (and so accounted): write or spill every record
+      await spendLog?.close();
     },
   };
 }

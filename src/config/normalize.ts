@@ -1,3 +1,4 @@
+import { type SpendLogSettings, spendLogSettings } from "../audit/settings.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
@@ -61,6 +62,7 @@ export interface GeneralConfig {
   /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
   allowRemoteAdminWithoutKey: boolean;
   server: ServerLimits;
+  spendLogs: SpendLogSettings;
 }
 
 export interface GatewayConfig {
@@ -250,6 +252,7 @@ export function normalize(
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
+    spendLogs: spendLogSettings(gs, env),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

@@ -55,7 +55,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
     // log line and a call id, so a refusal can be traced like any other request.
-    accountFailure(deps.accounting, req, group, model, { ...UNRESTRICTED, endUserId }, err, []);
+    accountFailure(deps.accounting, req, group, model, { ...UNRESTRICTED, endUserId }, err, [], req.body);
     return refusal(err, { ...req.extra, "x-litellm-call-id": req.callId });
   }
 
@@ -73,7 +73,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       ...answerHeaders(req.callId, err.retries, err.fallbacks, deps.maxRetries),
       ...retryAdvice(err.error, err.attempts.length),
     };
-    accountFailure(deps.accounting, req, group, undefined, policy, err.error, err.attempts);
+    accountFailure(deps.accounting, req, group, model, policy, err.error, err.attempts, body);
     return refusal(err.error, h);
   }
 
@@ -81,6 +81,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   const up = result.value;
   const headers = servedHeaders(deps, req, result, a.upstreamMs(), a.stream);
   const overheadMs = Math.max(0, performance.now() - req.started - a.upstreamMs());
+  const keep = deps.accounting.storePrompts;
   if (!up.stream) {
     const buf = up.body ?? Buffer.alloc(0);
     const cost = deps.accounting.cost(d, up.usage);
@@ -91,7 +92,11 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       headers,
       body: buf,
       written: () =>
-        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined),
+        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined, {
+          model,
+          prompt: keep ? body : undefined,
+          response: keep ? buf : undefined,
+        }),
     };
   }
   // A stream can last minutes and the prompt (up to max_request_size_mb) is no longer needed once it
@@ -99,6 +104,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   // GC 102-118 MB -> 70-78 MB).
   a.release();
   req.body = undefined;
+  const served = { model, firstByteAt: performance.now(), prompt: keep ? body : undefined };
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
   return {
@@ -107,7 +113,17 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     stream: up.stream,
     written: (end) => {
       result.release();
-      accountServed(deps.accounting, req, group, policy, result, end?.usage, overheadMs, end?.outcome);
+      accountServed(
+        deps.accounting,
+        req,
+        group,
+        policy,
+        result,
+        end?.usage,
+        overheadMs,
+        end?.outcome,
+        served,
+      );
     },
   };
 }

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { SPEND_MIGRATION } from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("customers").execute();
     },
   },
+  "020_spend_logs": SPEND_MIGRATION,
 };
 
 class StaticProvider implements MigrationProvider {
