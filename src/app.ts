@@ -11,6 +11,7 @@ import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.j
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
+import { registerExplainRoute } from "./http/explain.js";
 import type { Gateway } from "./http/gateway.js";
 import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
@@ -20,6 +21,7 @@ import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
+import { registerSpendRoutes } from "./http/spend.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
@@ -224,6 +226,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerRoutesRoute(app, routeTable);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
+  registerSpendRoutes(app, gateway, spendLog !== undefined);
+  registerExplainRoute(app, gateway);
   if (metrics) {
     // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
     app.get("/metrics", { config: { public: true } }, async (_req, reply) => {

@@ -299,6 +299,18 @@ export const ERRORS = {
     message: (v: { id: string; deafBoundS: number; ttlS: number }) =>
       `The change to customer "${v.id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${v.deafBoundS} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${v.ttlS} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
   },
+  // spend log and audit (issue 15)
+  spend_log_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { what: string }) =>
+      `The spend log could not be read (${v.what}: store unavailable). Records are still kept and written when it recovers. Retry shortly.`,
+  },
+  spend_logs_disabled: {
+    status: 404,
+    type: "not_found_error",
+    message: () => "Spend logs are disabled on this gateway (general_settings.disable_spend_logs).",
+  },
   // upstream: `what` names the deployment; an upstream's own message, when it sent one, is passed through instead
   upstream_error: { status: 502, type: "api_error", message: upstreamStatus },
   // upstream answered with an error and no code of its own; the status is passed through

@@ -11,6 +11,7 @@ export interface CliOptions {
 }
 
 export const USAGE = `Usage: meridian --config FILE [options]
+       meridian audit verify [--config FILE] [--database_url URL]   (spend-log chain check)
 
 Options:
   -c, --config FILE       LiteLLM-format config.yaml (or env CONFIG_FILE_PATH)
