@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Affinity } from "./affinity/affinity.js";
 import { startSpendLog } from "./audit/start.js";
 import type { SpendWriter } from "./audit/writer.js";
 import type { GatewayConfig } from "./config/normalize.js";
@@ -23,6 +24,7 @@ import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
 import { registerSpendRoutes } from "./http/spend.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
+import type { RedisLink } from "./kv/redis.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
@@ -49,6 +51,8 @@ export interface BuildDeps {
   providers?: Readonly<Record<string, Provider>>;
   /** Router randomness (strategies, jitter); tests seed it. */
   random?: () => number;
+  /** Redis, when configured: affinity entries are shared through it ahead of the store. */
+  redis?: RedisLink;
 }
 
 export interface Built {
@@ -101,6 +105,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       bus,
     ),
     store,
+    affinity: new Affinity(store.affinity, {
+      redis: deps.redis,
+      onError: (err, op) => logger.error({ err, op }, "affinity store error"),
+    }),
     modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
     upstream: { pools: new UpstreamPools(), targets, providers },
     logger,
@@ -112,6 +120,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const pipeline: PipelineDeps = {
     router,
     customers: gateway.customers,
+    affinity: gateway.affinity,
     ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,

@@ -1,3 +1,4 @@
+import type { Affinity } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
@@ -18,6 +19,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   modelNames: readonly string[];
   deploymentHeaders: ReadonlyMap<string, Readonly<Record<string, string>>>;
   maxRetries: string;
+  /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
+  affinity: Affinity;
 }
 
 /**

@@ -260,6 +260,68 @@ for (const make of [sqliteAdapter, postgresAdapter]) {
       }
     });
 
+    it("spend log: a record's spend lands on its key, team, user and customer with it, once", async () => {
+      const s = await openStore(adapter.fresh());
+      try {
+        const budget = {
+          spend: 0,
+          max_budget: null,
+          budget_duration: null,
+          budget_reset_at: null,
+          tpm_limit: null,
+          rpm_limit: null,
+        };
+        const common = { models: [], metadata: {}, ...budget };
+        await s.access.createTeam(
+          {
+            ...common,
+            team_id: "t-s",
+            team_alias: null,
+            blocked: false,
+            max_parallel_requests: null,
+            allowed_model_region: null,
+          },
+          [],
+        );
+        await s.access.createUser({
+          ...common,
+          user_id: "u-s",
+          user_email: null,
+          user_alias: null,
+          user_role: "internal_user",
+        });
+        const token = "ab".repeat(32);
+        await s.access.createKey({
+          ...common,
+          token,
+          key_name: "sk-...abab",
+          key_alias: null,
+          user_id: "u-s",
+          team_id: "t-s",
+          aliases: {},
+          blocked: false,
+          expires: null,
+          max_parallel_requests: null,
+          allowed_model_region: null,
+        });
+        await s.createCustomer("c-s", {});
+        const head = await s.spend.registerChain("inst-s");
+        const who = { api_key: token, team_id: "t-s", user: "u-s", end_user: "c-s" };
+        const batch = [
+          link(head, sampleRecord({ ...who, spend: 0.25 })),
+          link(head, sampleRecord({ ...who, spend: 0.5 })),
+        ];
+        await s.spend.insert(batch);
+        await s.spend.insert(batch);
+        expect((await s.access.getKey(token))?.spend).toBeCloseTo(0.75, 12);
+        expect((await s.access.getTeam("t-s"))?.spend).toBeCloseTo(0.75, 12);
+        expect((await s.access.getUser("u-s"))?.spend).toBeCloseTo(0.75, 12);
+        expect((await s.getCustomer("c-s"))?.spend).toBeCloseTo(0.75, 12);
+      } finally {
+        await s.close();
+      }
+    });
+
     it("spend log: filters, newest first, pages cover every row once; range pages in time order", async () => {
       const s = await openStore(adapter.fresh());
       try {

@@ -1,6 +1,8 @@
 import type { Kysely, Transaction } from "kysely";
 import { type ChainHead, GENESIS } from "../audit/chain.js";
 import type { ChainedRecord } from "../audit/record.js";
+import type { SpendDelta } from "./access-types.js";
+import { applySpend } from "./spend.js";
 
 interface ChainRow {
   instance_id: string;
@@ -12,7 +14,6 @@ interface ChainRow {
 export interface SpendDb {
   spend_logs: ChainedRecord;
   spend_log_chains: ChainRow;
-  customers: { user_id: string; spend: number; updated_at: string };
 }
 
 /** Filters of GET /spend/logs (all optional; times are ISO strings, `to` exclusive). */
@@ -97,16 +98,17 @@ export class SpendLogStore {
               .where("spend_log_chains.seq", "<", r.seq),
           )
           .execute();
-      const perCustomer = new Map<string, number>();
-      for (const r of inserted)
-        if (r.end_user && r.spend > 0)
-          perCustomer.set(r.end_user, (perCustomer.get(r.end_user) ?? 0) + r.spend);
-      for (const [id, add] of perCustomer)
-        await tx
-          .updateTable("customers")
-          .set((eb) => ({ spend: eb("spend", "+", add) }))
-          .where("user_id", "=", id)
-          .execute();
+      // Spend totals of every owner a record names, in this transaction: a record and the spend it
+      // adds are stored together or not at all (and a replayed record adds nothing twice).
+      const deltas: SpendDelta[] = [];
+      for (const r of inserted) {
+        if (!(r.spend > 0)) continue;
+        if (r.api_key) deltas.push({ kind: "key", id: r.api_key, amount: r.spend });
+        if (r.team_id) deltas.push({ kind: "team", id: r.team_id, amount: r.spend });
+        if (r.user) deltas.push({ kind: "user", id: r.user, amount: r.spend });
+        if (r.end_user) deltas.push({ kind: "customer", id: r.end_user, amount: r.spend });
+      }
+      await applySpend(tx, deltas);
       for (const hook of this.hooks) await hook(tx, inserted);
       return inserted.length;
     });
