@@ -86,7 +86,8 @@ export function registerExplainRoute(app: FastifyInstance, gw: Gateway): void {
         refusal: err.toJSON().error,
       };
     }
-    const est = Math.ceil(Buffer.byteLength(JSON.stringify(m.body)) / 4);
+    // as the attempt loop estimates it: from the size of the body as sent
+    const est = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 4);
     const e = explainRoute(gw.router, m.group, m.model, policy, Date.now(), est);
     return {
       model_group: m.group,
