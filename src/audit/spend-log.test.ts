@@ -278,3 +278,27 @@ describe("tamper evidence", () => {
     expect(text).toMatch(/^FAILED: 4 problems/m);
   });
 });
+
+describe("store_prompts_in_spend_logs", () => {
+  it("keeps the request body and the answer when opted in", async () => {
+    const p = await startHarness({
+      yaml: `${SEED_YAML}  store_prompts_in_spend_logs: true\n`,
+      env: SEED_ENV,
+    });
+    try {
+      const r = await post(
+        `${p.url}/v1/chat/completions`,
+        { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "secret words" }] },
+        p.auth,
+      );
+      await p.built.spendLog?.flush();
+      const [rec] = (
+        await get(`${p.url}/spend/logs?request_id=${r.headers.get("x-litellm-call-id")}`, p.auth)
+      ).json;
+      expect(rec.messages.messages[0].content).toBe("secret words");
+      expect(rec.response.choices[0].message.content).toBe(r.json.choices[0].message.content);
+    } finally {
+      await p.close();
+    }
+  });
+});
