@@ -1,4 +1,5 @@
 import { type SpendLogSettings, spendLogSettings } from "../audit/settings.js";
+import { callbackList, type OtelConfig, otelConfig } from "../observability/otel-config.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
@@ -63,6 +64,8 @@ export interface GeneralConfig {
   allowRemoteAdminWithoutKey: boolean;
   server: ServerLimits;
   spendLogs: SpendLogSettings;
+  /** OpenTelemetry traces: off (undefined) unless litellm_settings.callbacks names "otel". */
+  otel: OtelConfig | undefined;
 }
 
 export interface GatewayConfig {
@@ -253,6 +256,7 @@ export function normalize(
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
     spendLogs: spendLogSettings(gs, env),
+    otel: otelConfig(callbackList(ls.callbacks, ls.success_callback), env),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

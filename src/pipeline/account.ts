@@ -93,6 +93,11 @@ export function accountServed(
     ms,
     overheadMs,
     stream,
+    principal: req.principal,
+    op: req.op,
+    usage,
+    cost: acc.cost(d, usage),
+    upstreamHeaders: result.value.headers,
   });
   if (!acc.spend) return;
   const now = Date.now();
@@ -168,6 +173,8 @@ export function accountFailure(
     error,
     attempts,
     ms: performance.now() - req.started,
+    principal: req.principal,
+    op: req.op,
   });
   if (!acc.spend) return;
   const now = Date.now();
