@@ -120,7 +120,7 @@ class KyselyStore implements Store {
 
   constructor(opened: OpenedDb) {
     this.db = opened.db;
-    this.spend = new SpendLogStore(opened.db as unknown as Kysely<SpendDb>);
+    this.spend = new SpendLogStore(opened.db as unknown as Kysely<SpendDb>, opened.sqlite);
     this.affinity = kyselyAffinityTable(opened.db);
     this.access = accessStore(opened.db);
     this.kind = opened.kind;
