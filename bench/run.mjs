@@ -18,6 +18,9 @@ const RUNS = Number(args.get("runs") ?? 5);
 const PROBES = Number(args.get("probes") ?? 2000);
 const COLD_STARTS = Number(args.get("cold-starts") ?? 5);
 const SLOW_CONNECTIONS = Number(args.get("slow-streams") ?? 1000);
+// Spend-log A/B: the accounting stage's record writing on (the main gateway) vs off (a twin with
+// disable_spend_logs), CPU per request, alternating rounds in the same run. --spend-ab=0 skips it.
+const SPEND_AB_ROUNDS = Number(args.get("spend-ab") ?? 2);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "sk-bench-1234";
 const UP_EU = 18101;
@@ -26,6 +29,7 @@ const GW = 18100;
 const BARE = 18103;
 const UP_SLOW = 18104;
 const UP_ANTHROPIC = 18105;
+const GW_NO_SPEND = 18106;
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
@@ -128,10 +132,10 @@ async function slowStreams(url, body, headers, pid) {
   };
 }
 
-function startGateway() {
+function startGateway(config = configFile, port = GW) {
   const gw = spawn(
     process.execPath,
-    [join(root, "bin/meridian.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"],
+    [join(root, "bin/meridian.js"), "--config", config, "--port", String(port), "--host", "127.0.0.1"],
     {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, NODE_ENV: "production" },
@@ -340,6 +344,53 @@ async function main() {
     };
   }
 
+  let spendAB;
+  if (SPEND_AB_ROUNDS > 0) {
+    const offFile = join(dir, "bench-no-spend.yaml");
+    writeFileSync(
+      offFile,
+      benchConfig({
+        euPort: UP_EU,
+        usPort: UP_US,
+        key: KEY,
+        dbFile: join(dir, "bench-off.db"),
+        spendLogs: false,
+      }),
+    );
+    const off = startGateway(offFile, GW_NO_SPEND);
+    await waitFor(`http://127.0.0.1:${GW_NO_SPEND}/health/liveliness`, 10_000);
+    const offBase = `http://127.0.0.1:${GW_NO_SPEND}`;
+    await fetch(`${offBase}/end_user/new`, {
+      method: "POST",
+      headers: gwHeaders,
+      body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
+    });
+    await cannon(`${offBase}/chat/completions`, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+    const on = [];
+    const offRuns = [];
+    for (let i = 0; i < SPEND_AB_ROUNDS; i++) {
+      process.stderr.write(`spend log on/off round ${i + 1}/${SPEND_AB_ROUNDS}…\n`);
+      const load = { loadGenerator: process.pid, upstream: upstream.pid };
+      on.push(await measuredCannon(gwUrl, chatBody, gwHeaders, { ...load, proxy: gw.pid }));
+      offRuns.push(
+        await measuredCannon(`${offBase}/chat/completions`, chatBody, gwHeaders, { ...load, proxy: off.pid }),
+      );
+    }
+    await stopGateway(off);
+    const median = (runs) => {
+      const v = runs.map((r) => r.cpuUsPerRequest.proxy).sort((a, b) => a - b);
+      return v[Math.floor((v.length - 1) / 2)];
+    };
+    spendAB = {
+      rounds: SPEND_AB_ROUNDS,
+      cpuUsPerRequestOn: median(on),
+      cpuUsPerRequestOff: median(offRuns),
+      ratio: +(median(on) / Math.max(1, median(offRuns))).toFixed(3),
+      rpsOn: Math.round(Math.max(...on.map((r) => r.requests.average))),
+      rpsOff: Math.round(Math.max(...offRuns.map((r) => r.requests.average))),
+    };
+  }
+
   const p = (a, q) => percentile(a, q);
   const result = {
     date: new Date().toISOString(),
@@ -366,6 +417,8 @@ async function main() {
       ratioToBareProxy: +(g.requests.average / b.requests.average).toFixed(3),
     },
     // CPU per request on this machine's 2 cores, from the best runs above: what each process costs.
+    // accounting stage with spend-log records on (the gateway above) vs off, alternating, same run
+    spendLogAB: spendAB ?? null,
     cpuUsPerRequest: {
       gateway: g.cpuUsPerRequest.proxy,
       bareProxy: b.cpuUsPerRequest.proxy,
@@ -445,6 +498,7 @@ async function main() {
         result.streaming.passthroughErrors === 0 &&
         result.translatedStreaming.errors === 0,
     ],
+    ...(spendAB ? [["spend log on: CPU/request within 10 % of off", spendAB.ratio <= 1.1]] : []),
   ];
   result.targets = Object.fromEntries(targets);
 
@@ -476,6 +530,16 @@ async function main() {
       "",
       `bare proxy ${result.cpuUsPerRequest.bareProxy} µs`,
     ],
+    ...(result.spendLogAB
+      ? [
+          [
+            "CPU µs/request spend log on / off",
+            `${result.spendLogAB.cpuUsPerRequestOn} / ${result.spendLogAB.cpuUsPerRequestOff} µs`,
+            "",
+            `x${result.spendLogAB.ratio} (target ≤ 1.10)`,
+          ],
+        ]
+      : []),
     [
       "virtual key + team, budgets, limits",
       `${result.virtualKey.rps} rps, ${result.virtualKey.cpuUsPerRequest} µs`,

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Affinity } from "./affinity/affinity.js";
+import { startSpendLog } from "./audit/start.js";
+import type { SpendWriter } from "./audit/writer.js";
 import { accessServices } from "./auth/services.js";
 import { CustomerBudgets } from "./budgets/customer-budgets.js";
 import { BudgetResetJob } from "./budgets/reset.js";
@@ -15,6 +17,7 @@ import { registerDocsRoutes } from "./http/docs-routes.js";
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
+import { registerExplainRoute } from "./http/explain.js";
 import type { Gateway } from "./http/gateway.js";
 import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
@@ -25,6 +28,7 @@ import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
+import { registerSpendRoutes } from "./http/spend.js";
 import { registerTeamRoutes } from "./http/team-routes.js";
 import { registerUiRoutes, uiDir } from "./http/ui-routes.js";
 import { registerUserRoutes } from "./http/user-routes.js";
@@ -58,6 +62,8 @@ export interface BuildDeps {
   health?: Gateway["health"];
   /** Providers beyond the built-in ones (tests register a toy translating provider). */
   providers?: Readonly<Record<string, Provider>>;
+  /** Router randomness (strategies, jitter); tests seed it. */
+  random?: () => number;
   /** Redis, when configured: affinity entries, rate limits and budget spend are shared through it. */
   redis?: RedisLink;
   /** Where the built admin page is (default: dist/ui, see http/ui-routes.ts). */
@@ -74,6 +80,8 @@ export interface Built {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** The server's connections, for a shutdown that answers them instead of resetting them. */
   drain: ConnectionDrain;
+  /** The spend log's writer (undefined when disable_spend_logs). */
+  spendLog: SpendWriter | undefined;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
   /** Spend in memory on its way to the store, and the periodic budget reset. */
@@ -88,7 +96,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const logger = deps.logger ?? silentLogger();
   const bus = deps.bus ?? new LocalBus();
   const state = deps.routerState ?? new LocalRouterState();
-  const router = new Router(config, state);
+  const router = new Router(config, state, deps.random);
   const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
   const tracing = config.general.otel ? new Tracing(config.general.otel) : undefined;
 
@@ -133,9 +141,12 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const spendLog = await startSpendLog(config, store, logger);
   const ledger = new SpendLedger(store.access, {
     flushMs: config.general.spendFlushMs,
     redis: deps.redis,
+    // with spend logs on, their writer adds the totals in the same transaction as the records
+    persist: spendLog === undefined,
     onError: (err, what) => logger.error({ err }, `${what} failed; retrying at the next flush`),
   });
   const resets = new BudgetResetJob(store.access, gateway.access.keys, gateway.customers, {
@@ -160,6 +171,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d])), tracing),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
+      spendLog && { sink: spendLog, storePrompts: config.general.spendLogs.storePrompts },
     ),
   };
 
@@ -276,6 +288,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerKeyRoutes(app, gateway);
   registerTeamRoutes(app, gateway);
   registerUserRoutes(app, gateway);
+  registerSpendRoutes(app, gateway, spendLog !== undefined);
+  registerExplainRoute(app, gateway);
   await registerDocsRoutes(app, openApi);
   await registerUiRoutes(app, gateway, deps.uiDir ?? uiDir());
   if (metrics) {
@@ -296,6 +310,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     drain: connections,
     ledger,
     resets,
+    spendLog,
     beginShutdown() {
       lifecycle.shuttingDown = true;
       connections.begin();
@@ -306,6 +321,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await pipeline.pools.close();
       resets.close();
       await ledger.close();
+      // after the last answer was written (and so accounted): write or spill every record
+      await spendLog?.close();
       await tracing?.close();
     },
   };

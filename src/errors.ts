@@ -405,6 +405,18 @@ export const ERRORS = {
     message: (v: { field: string; teamId: string; team: string; asked: string }) =>
       `${v.field}=${v.asked} exceeds what team "${v.teamId}" allows (${v.team}); a key cannot be given more than its team.`,
   },
+  // spend log and audit (issue 15)
+  spend_log_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { what: string }) =>
+      `The spend log could not be read (${v.what}: store unavailable). Records are still kept and written when it recovers. Retry shortly.`,
+  },
+  spend_logs_disabled: {
+    status: 404,
+    type: "not_found_error",
+    message: () => "Spend logs are disabled on this gateway (general_settings.disable_spend_logs).",
+  },
   // upstream: `what` names the deployment; an upstream's own message, when it sent one, is passed through instead
   upstream_error: { status: 502, type: "api_error", message: upstreamStatus },
   // upstream answered with an error and no code of its own; the status is passed through

@@ -52,7 +52,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   let yaml = o.yaml;
   for (const [label, u] of Object.entries(upstreams)) yaml = yaml.replaceAll(`{{${label}}}`, u.url);
   const dir = mkdtempSync(join(tmpdir(), "meridian-test-"));
-  const env = { ...process.env, ...o.env };
+  // spend-log spill files stay in the test's own directory
+  const env = { ...process.env, MERIDIAN_SPILL_DIR: join(dir, "spill"), ...o.env };
   const extraProviders = Object.keys(o.providers ?? {});
   const config = parseConfigText(yaml, "test-config.yaml", env, { extraProviders });
   const store = await openStore(o.databaseUrl ?? `sqlite:${join(dir, "meridian.db")}`);

@@ -17,6 +17,11 @@ export interface LedgerOptions {
   /** ...or as soon as this many rows have unflushed spend. */
   maxPending?: number;
   redis?: RedisLink;
+  /**
+   * Write the totals to the store (default). False when the spend log's writer adds them in the same
+   * transaction as its records: the ledger then only counts, for budgets and Redis.
+   */
+  persist?: boolean;
   onError?: (err: unknown, what: string) => void;
 }
 
@@ -135,7 +140,7 @@ export class SpendLedger {
       }
     if (deltas.length > 0) {
       try {
-        await this.store.addSpend(deltas);
+        if (this.opts.persist !== false) await this.store.addSpend(deltas);
         for (const [e, amount] of taken) e.toStore -= amount;
         this.pendingRows = [...this.entries.values()].filter((e) => e.toStore > 0).length;
       } catch (err) {

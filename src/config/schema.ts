@@ -206,6 +206,13 @@ export const generalSettingsSchema = z.object({
   client_headers_timeout_seconds: nonNeg.optional(),
   client_keep_alive_timeout_seconds: num.pipe(z.number().positive()).optional(),
   max_client_connections: num.pipe(z.number().int().positive()).optional(),
+  // spend log (audit/settings.ts)
+  disable_spend_logs: bool.optional(),
+  store_prompts_in_spend_logs: bool.optional(),
+  spend_logs_batch_size: num.pipe(z.number().int().positive()).optional(),
+  spend_logs_max_queue: num.pipe(z.number().int().positive()).optional(),
+  spend_logs_spill_dir: z.string().optional(),
+  spend_logs_instance_id: z.string().optional(),
 });
 
 export const configSchema = z.object({

@@ -76,6 +76,7 @@ describe("limits stage", () => {
     );
     expect(hits()).toBe(2);
     // the spend reaches the store in the next flush
+    await h.built.spendLog?.flush();
     await h.built.ledger.flush();
     const info = await (await fetch(`${h.url}/key/info?key=${key}`, { headers: h.auth })).json();
     expect(info.info.spend).toBeCloseTo(COST * 2);
@@ -113,6 +114,7 @@ describe("limits stage", () => {
     expect(r.status).toBe(429);
     expect(r.json.error.message).toContain("Customer=cust-budget");
     expect(hits()).toBe(2);
+    await h.built.spendLog?.flush();
     await h.built.ledger.flush();
     expect((await h.store.getCustomer("cust-budget"))?.spend).toBeCloseTo(COST * 2);
   });
@@ -180,6 +182,7 @@ describe("limits stage", () => {
     const key = await gen({ max_budget: COST / 2, budget_duration: "1h" });
     expect((await chat(key)).status).toBe(200);
     expect((await chat(key)).status).toBe(429);
+    await h.built.spendLog?.flush();
     await h.built.ledger.flush();
     const later = new Date(Date.now() + 2 * 3_600_000);
     expect(await h.built.resets.run(later)).toBeGreaterThanOrEqual(1);

@@ -67,7 +67,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
     // log line and a call id, so a refusal can be traced like any other request.
-    accountFailure(deps.accounting, req, group, model, { ...UNRESTRICTED, endUserId }, err, []);
+    accountFailure(deps.accounting, req, group, model, { ...UNRESTRICTED, endUserId }, err, [], req.body);
     return refusal(err, { ...req.extra, "x-litellm-call-id": req.callId });
   }
 
@@ -104,7 +104,7 @@ async function served(
       ...answerHeaders(req.callId, err.retries, err.fallbacks, deps.maxRetries),
       ...retryAdvice(err.error, err.attempts.length),
     };
-    accountFailure(deps.accounting, req, group, undefined, policy, err.error, err.attempts);
+    accountFailure(deps.accounting, req, group, model, policy, err.error, err.attempts, body);
     return refusal(err.error, h);
   }
 
@@ -113,6 +113,7 @@ async function served(
   const headers = servedHeaders(deps, req, result, a.upstreamMs(), a.stream);
   if (ticket?.headers) Object.assign(headers, ticket.headers);
   const overheadMs = Math.max(0, performance.now() - req.started - a.upstreamMs());
+  const keep = deps.accounting.storePrompts;
   if (!up.stream) {
     const buf = up.body ?? Buffer.alloc(0);
     const cost = deps.accounting.cost(d, up.usage);
@@ -124,7 +125,11 @@ async function served(
       body: buf,
       written: () => {
         ticket?.settle(up.usage, cost);
-        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined);
+        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined, {
+          model,
+          prompt: keep ? body : undefined,
+          response: keep ? buf : undefined,
+        });
       },
     };
   }
@@ -133,6 +138,7 @@ async function served(
   // GC 102-118 MB -> 70-78 MB).
   a.release();
   req.body = undefined;
+  const served = { model, firstByteAt: performance.now(), prompt: keep ? body : undefined };
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
   return {
@@ -142,7 +148,17 @@ async function served(
     written: (end) => {
       result.release();
       ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
-      accountServed(deps.accounting, req, group, policy, result, end?.usage, overheadMs, end?.outcome);
+      accountServed(
+        deps.accounting,
+        req,
+        group,
+        policy,
+        result,
+        end?.usage,
+        overheadMs,
+        end?.outcome,
+        served,
+      );
     },
   };
 }
