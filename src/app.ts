@@ -112,6 +112,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     router,
     customers: gateway.customers,
     affinity: gateway.affinity,
+    onRememberError: (err) => logger.error({ err }, "a created response could not be remembered"),
     ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,
@@ -210,7 +211,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     const allowed = (["GET", "POST"] as const).filter(
       (method) =>
         method !== req.method &&
-        (app.hasRoute({ method, url: path }) || (method === "POST" && matchProxyPath(path) !== undefined)),
+        (app.hasRoute({ method, url: path }) || proxyAccepts(matchProxyPath(path), method)),
     );
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
@@ -251,6 +252,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await pipeline.pools.close();
     },
   };
+}
+
+function proxyAccepts(route: ReturnType<typeof matchProxyPath>, method: string): boolean {
+  return route !== undefined && route !== "bad_path" && route.methods.includes(method);
 }
 
 function checkingInterval(...timeoutsMs: number[]): number {

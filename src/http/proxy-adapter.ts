@@ -4,6 +4,7 @@ import { GatewayError, gatewayError } from "../errors.js";
 import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
+import type { ObjectCall } from "../providers/contract.js";
 import { Cancel } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
@@ -43,16 +44,27 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
     const principal = o.authenticate(req);
     if (principal instanceof GatewayError) return writeFailure(res, principal);
-    if (req.method !== "POST") {
+    const method = req.method ?? "";
+    if (!route.methods.includes(method)) {
       return writeFailure(
         res,
         gatewayError(
           "method_not_allowed",
-          { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
-          { headers: { allow: "POST" } },
+          { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: [...route.methods] },
+          { headers: { allow: route.methods.join(", ") } },
         ),
       );
     }
+    const action = route.object?.actions[method as ObjectCall["method"]];
+    const object: ObjectCall | undefined =
+      route.object && action
+        ? {
+            id: route.object.id,
+            action,
+            method: method as ObjectCall["method"],
+            query: q < 0 ? "" : url.slice(q),
+          }
+        : undefined;
     readBody(req, res, o.maxBodyBytes, (text) => {
       let body: unknown;
       let extra: Record<string, string> | undefined;
@@ -74,6 +86,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
       const call: ProxyRequest = {
         op: route.op,
         pathModel: route.pathModel,
+        object,
         headers: req.headers,
         rawHeaders: req.rawHeaders,
         body,

@@ -1,6 +1,8 @@
 import type { Affinity } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
+import { responsesAttempt } from "../responses/attempt.js";
+import { planResponses, type ResponsesPlan } from "../responses/plan.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
@@ -21,6 +23,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   maxRetries: string;
   /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
   affinity: Affinity;
+  /** A created response could not be remembered (its follow-ups will be 404): logged, not the client's error. */
+  onRememberError: (err: unknown) => void;
 }
 
 /**
@@ -46,14 +50,23 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   let policy: RegionPolicy;
   let body: Record<string, unknown>;
   let endUserId: string | undefined;
+  let plan: ResponsesPlan | undefined;
   try {
-    const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
-    body = m.body;
-    model = m.model;
-    group = m.group;
-    const p = policyFor(deps, req, body);
-    endUserId = p.endUserId;
-    policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+    if (req.op === "responses") {
+      // the Responses API: follow-ups and previous_response_id go where their state is
+      plan = await planResponses(deps, req, (id) => {
+        endUserId = id;
+      });
+      ({ body, model, group, policy } = plan);
+    } else {
+      const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
+      body = m.body;
+      model = m.model;
+      group = m.group;
+      const p = policyFor(deps, req, body);
+      endUserId = p.endUserId;
+      policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+    }
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
@@ -63,7 +76,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   }
 
   let result: LoopSuccess<UpstreamReply>;
-  const a = attempt(deps, req, body, group, model, policy);
+  const a = plan ? responsesAttempt(deps, req, plan) : attempt(deps, req, body, group, model, policy);
   try {
     result = await a.run;
   } catch (err) {

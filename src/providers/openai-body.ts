@@ -1,7 +1,12 @@
 import type { Deployment, Operation } from "../router/deployment.js";
-import type { AttemptInput } from "./contract.js";
+import type { AttemptInput, ObjectCall, UpstreamRequest } from "./contract.js";
 
-export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set(["chat", "completions", "embeddings"]);
+export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set([
+  "chat",
+  "completions",
+  "embeddings",
+  "responses",
+]);
 
 /**
  * Keys that configure the gateway itself and must never reach an upstream. Client-side
@@ -55,7 +60,7 @@ export function serializeWithModel(
  * options are kept, and the extra usage chunk is taken out again for a client that did not ask.
  */
 export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage: boolean): string {
-  if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || clientAskedUsage(a.body))
+  if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || a.op === "responses" || clientAskedUsage(a.body))
     return serializeWithModel(a.body, d.upstreamModel, d.requestDefaults);
   const opts = a.body.stream_options;
   const merged =
@@ -70,6 +75,28 @@ export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage:
 export function clientAskedUsage(body: Readonly<Record<string, unknown>>): boolean {
   const o = body.stream_options as { include_usage?: unknown } | undefined;
   return typeof o === "object" && o !== null && o.include_usage === true;
+}
+
+/**
+ * A follow-up on an object the upstream holds: `{collection}/{id}[/{action}]`, the client's query,
+ * then the deployment's own query (Azure's api-version) appended. A POST (cancel) carries the
+ * client's body, or `{}`; GET and DELETE carry none.
+ */
+export function objectRequest(
+  collectionPath: string,
+  deploymentQuery: string,
+  headers: Readonly<Record<string, string>>,
+  o: ObjectCall,
+  body: Readonly<Record<string, unknown>>,
+): UpstreamRequest {
+  const sub = o.action === "retrieve" || o.action === "delete" ? "" : `/${o.action}`;
+  const q = [o.query.replace(/^\?/, ""), deploymentQuery].filter(Boolean).join("&");
+  return {
+    method: o.method,
+    path: `${collectionPath}/${encodeURIComponent(o.id)}${sub}${q ? `?${q}` : ""}`,
+    headers,
+    body: o.method === "POST" ? JSON.stringify(body) : "",
+  };
 }
 
 export function splitBase(apiBase: string): { origin: string; basePath: string } {

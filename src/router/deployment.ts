@@ -1,7 +1,7 @@
 import type { RegionSource } from "../regions/infer.js";
 import type { Geography } from "../regions/table.js";
 
-export type Operation = "chat" | "completions" | "embeddings";
+export type Operation = "chat" | "completions" | "embeddings" | "responses";
 /** The built-in providers. */
 export type ProviderName = "openai" | "azure";
 
@@ -50,6 +50,11 @@ export interface Deployment {
    * client does not set its own; undefined when the deployment has none.
    */
   readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * litellm_params.use_chat_completions_api (LiteLLM's name): the upstream has no /responses, so
+   * Responses requests are translated to chat completions (src/responses/translate/).
+   */
+  readonly useChatCompletionsApi?: boolean;
 }
 
 /** Public view for /model/info: never includes the api key. */
