@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { ACCESS_MIGRATIONS } from "./access-migrations.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("customers").execute();
     },
   },
+  ...ACCESS_MIGRATIONS,
   // id -> deployment of stored responses, files, batches (src/affinity/); data: state Meridian keeps
   "030_affinity": {
     async up(db: Kysely<unknown>) {
