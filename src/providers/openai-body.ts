@@ -60,7 +60,9 @@ export function serializeWithModel(
  * options are kept, and the extra usage chunk is taken out again for a client that did not ask.
  */
 export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage: boolean): string {
-  if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || a.op === "responses" || clientAskedUsage(a.body))
+  if (a.op === "responses")
+    return serializeWithModel(a.body, d.upstreamModel, responsesDefaults(d.requestDefaults));
+  if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || clientAskedUsage(a.body))
     return serializeWithModel(a.body, d.upstreamModel, d.requestDefaults);
   const opts = a.body.stream_options;
   const merged =
@@ -69,6 +71,24 @@ export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage:
       : { include_usage: true };
   const json = serializeWithModel(a.body, d.upstreamModel, d.requestDefaults, "stream_options");
   return `${json.slice(0, -1)},"stream_options":${JSON.stringify(merged)}}`;
+}
+
+/**
+ * A deployment's chat-shaped request defaults, as the Responses API names them: it refuses
+ * `max_tokens` (its name is `max_output_tokens`) and chat-only keys (`n`, `stop`, `response_format`,
+ * chat-shaped `tools`…), so only what it shares is sent. No `stream_options` either: usage comes in
+ * response.completed.
+ */
+function responsesDefaults(
+  defaults: Readonly<Record<string, unknown>> | undefined,
+): Readonly<Record<string, unknown>> | undefined {
+  if (!defaults) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of ["temperature", "top_p", "parallel_tool_calls", "service_tier"])
+    if (defaults[k] !== undefined) out[k] = defaults[k];
+  const max = defaults.max_completion_tokens ?? defaults.max_tokens;
+  if (max !== undefined) out.max_output_tokens = max;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The client asked for the usage chunk itself. */

@@ -87,7 +87,11 @@ export function responsesAttempt(
   };
   const run = plan.held
     ? runPinned(deps.router, {
-        deployment: plan.held.deployment,
+        // a wildcard deployment (`openai/*`) takes the upstream model from the client's, as in runAttempts
+        deployment:
+          plan.model === undefined
+            ? plan.held.deployment
+            : deps.router.bind(plan.held.deployment, plan.model),
         policy: plan.policy,
         signal: req.signal,
         call,
