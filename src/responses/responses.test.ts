@@ -1,4 +1,4 @@
-import OpenAI, { APIError } from "openai";
+import OpenAI, { APIError, AzureOpenAI } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { get, type Harness, post, startHarness } from "../../test/harness.js";
 
@@ -216,6 +216,19 @@ describe("Responses API through the gateway (openai SDK)", () => {
       `GET /openai/responses/${r.id}?api-version=2025-03-01-preview`,
     ]);
     expect(h.upstreams.us.requests[0].headers["api-key"]).toBe("az-us-upstream");
+  });
+
+  it("the AzureOpenAI client's responses calls reach the gateway's Azure-style routes", async () => {
+    const azure = new AzureOpenAI({
+      endpoint: h.url,
+      apiKey: "sk-1234",
+      apiVersion: "2025-03-01-preview",
+      maxRetries: 0,
+    });
+    const r = await azure.responses.create({ model: "gpt-4o", input: "hi", user: "cust-eu" });
+    expect(r.output_text).toBe("Hello from eu");
+    expect((await azure.responses.retrieve(r.id)).id).toBe(r.id);
+    expect(hits()).toEqual({ eu: 2, us: 0 });
   });
 
   it("every route form reaches the same operation", async () => {
