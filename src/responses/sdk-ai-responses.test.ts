@@ -134,6 +134,46 @@ describe("Vercel AI SDK default (Responses) provider against the gateway", () =>
     expect(h.upstreams.us.hits).toBe(0);
   });
 
+  it("streamText with a tool on a chat-only deployment: streamed call arguments become a tool call", async () => {
+    const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "llama-3", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const sse =
+      chunk({ role: "assistant", content: null }, null) +
+      chunk(
+        {
+          tool_calls: [
+            { index: 0, id: "call_s", type: "function", function: { name: "weather", arguments: "" } },
+          ],
+        },
+        null,
+      ) +
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }, null) +
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '"Rome"}' } }] }, null) +
+      chunk({}, "tool_calls") +
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "llama-3", choices: [], usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 } })}\n\n` +
+      "data: [DONE]\n\n";
+    h.upstreams.eu.next({ raw: { body: sse, contentType: "text/event-stream" } });
+    const s = streamText({
+      model: gateway("chat-only"),
+      prompt: "weather in Rome?",
+      maxRetries: 0,
+      tools: {
+        weather: tool({
+          inputSchema: jsonSchema<{ city: string }>({
+            type: "object",
+            properties: { city: { type: "string" } },
+            required: ["city"],
+          }),
+        }),
+      },
+    });
+    const calls = await s.toolCalls;
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ toolName: "weather", toolCallId: "call_s", input: { city: "Rome" } });
+    expect((await s.usage).inputTokens).toBe(9);
+    expect(h.upstreams.us.hits).toBe(0);
+  });
+
   it("generateObject on a chat-only deployment: json_schema carried, the object parsed", async () => {
     h.upstreams.eu.next({
       raw: {
