@@ -1,3 +1,4 @@
+import { callbackList, type OtelConfig, otelConfig } from "../observability/otel-config.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { buildDeployment } from "./deployments.js";
@@ -61,6 +62,8 @@ export interface GeneralConfig {
   /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
   allowRemoteAdminWithoutKey: boolean;
   server: ServerLimits;
+  /** OpenTelemetry traces: off (undefined) unless litellm_settings.callbacks names "otel". */
+  otel: OtelConfig | undefined;
 }
 
 export interface GatewayConfig {
@@ -250,6 +253,7 @@ export function normalize(
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
+    otel: otelConfig(callbackList(ls.callbacks, ls.success_callback), env),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
 }

@@ -171,6 +171,9 @@ export const litellmSettingsSchema = z.object({
   drop_params: bool.optional(),
   set_verbose: bool.optional(),
   json_logs: bool.optional(),
+  /** "otel" turns on OpenTelemetry traces (observability/otel-config.ts); others are LiteLLM's. */
+  callbacks: z.union([z.string(), z.array(z.string())]).optional(),
+  success_callback: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
 export const generalSettingsSchema = z.object({

@@ -110,14 +110,18 @@ function decodeSegment(s: string): string | undefined {
   }
 }
 
-/** Every proxy path pattern (POST), for route listings and documentation. */
-export function proxyPathPatterns(): string[] {
-  const out: string[] = [];
-  for (const { suffix } of PROXY_OPERATIONS) {
-    for (const root of ROOTS) out.push(`${root}/${suffix}`);
-    for (const p of MODEL_PREFIXES) out.push(`${p}:model/${suffix}`);
+/** Every proxy path pattern with its operation, for route listings and documentation. */
+export function proxyRoutePatterns(): { path: string; op: Operation; pathModel: boolean }[] {
+  const out: { path: string; op: Operation; pathModel: boolean }[] = [];
+  for (const { op, suffix } of PROXY_OPERATIONS) {
+    for (const root of ROOTS) out.push({ path: `${root}/${suffix}`, op, pathModel: false });
+    for (const p of MODEL_PREFIXES) out.push({ path: `${p}:model/${suffix}`, op, pathModel: true });
   }
   return out;
+}
+
+export function proxyPathPatterns(): string[] {
+  return proxyRoutePatterns().map((r) => r.path);
 }
 
 /** Every follow-up path pattern with its methods, for route listings. */

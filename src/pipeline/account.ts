@@ -58,6 +58,11 @@ export function accountServed(
     ms,
     overheadMs,
     stream,
+    principal: req.principal,
+    op: req.op,
+    usage,
+    cost: acc.cost(d, usage),
+    upstreamHeaders: result.value.headers,
   });
 }
 
@@ -86,5 +91,7 @@ export function accountFailure(
     error,
     attempts,
     ms: performance.now() - req.started,
+    principal: req.principal,
+    op: req.op,
   });
 }
