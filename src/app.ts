@@ -162,6 +162,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     router,
     customers: gateway.customers,
     affinity: gateway.affinity,
+    onRememberError: (err) => logger.error({ err }, "a created response could not be remembered"),
     ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,
@@ -269,7 +270,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     const allowed = (["GET", "POST"] as const).filter(
       (method) =>
         method !== req.method &&
-        (app.hasRoute({ method, url: path }) || (method === "POST" && matchProxyPath(path) !== undefined)),
+        (app.hasRoute({ method, url: path }) || proxyAccepts(matchProxyPath(path), method)),
     );
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
@@ -326,6 +327,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await tracing?.close();
     },
   };
+}
+
+function proxyAccepts(route: ReturnType<typeof matchProxyPath>, method: string): boolean {
+  return route !== undefined && route !== "bad_path" && route.methods.includes(method);
 }
 
 function checkingInterval(...timeoutsMs: number[]): number {

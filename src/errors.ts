@@ -417,6 +417,33 @@ export const ERRORS = {
     type: "not_found_error",
     message: () => "Spend logs are disabled on this gateway (general_settings.disable_spend_logs).",
   },
+  // Responses API follow-ups (src/responses/): an id names state held by one deployment
+  response_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { id: string; gone?: string }) =>
+      v.gone
+        ? `Response with id '${v.id}' not found: it was created by deployment ${v.gone}, which this gateway no longer serves.`
+        : `Response with id '${v.id}' not found.`,
+  },
+  response_region_forbidden: {
+    status: 403,
+    type: "permission_error",
+    message: (v: { id: string; deployment: string; geography: string | null; allowed: string }) =>
+      `Response '${v.id}' is held by deployment ${v.deployment} (${v.geography ? `region "${v.geography}"` : "no region assigned"}), which your ${v.allowed} does not allow; its state cannot be used or moved elsewhere, so the request was refused and nothing was sent.`,
+  },
+  response_not_cancellable: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) =>
+      `Response '${v.id}' cannot be cancelled: only background responses can, and it was already completed.`,
+  },
+  affinity_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { id: string }) =>
+      `Where '${v.id}' is held could not be read (store unavailable); the request was refused rather than sent to a deployment that may not hold it. Retry shortly.`,
+  },
   // upstream: `what` names the deployment; an upstream's own message, when it sent one, is passed through instead
   upstream_error: { status: 502, type: "api_error", message: upstreamStatus },
   // upstream answered with an error and no code of its own; the status is passed through

@@ -148,6 +148,7 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    useChatCompletionsApi: p.use_chat_completions_api === true ? true : undefined,
     ...(vertexLocation
       ? {
           vertex: {

@@ -64,6 +64,8 @@ export const litellmParamsSchema = z.object({
   output_cost_per_token: nonNeg.optional(),
   // Filled from credential_list before the schema runs (prepare.ts); kept so it is not "unknown".
   litellm_credential_name: z.string().optional(),
+  // LiteLLM's flag: the upstream has no /responses; translate Responses to chat completions
+  use_chat_completions_api: bool.optional(),
   ...requestDefaultsShape,
 });
 

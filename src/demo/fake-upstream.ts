@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeResponses } from "./fake-responses.js";
 
 /**
  * A small OpenAI/Azure-compatible upstream for the demo, the tests and the benchmark. It answers
@@ -79,12 +80,15 @@ export class FakeUpstream {
   private server: Server | undefined;
   private readonly record: boolean;
   private readonly streamChunks: number;
+  /** The Responses API, with the responses this upstream stored. */
+  readonly responses: FakeResponses;
   url = "";
 
   constructor(private readonly opts: FakeUpstreamOptions) {
     this.label = opts.label;
     this.record = opts.record ?? true;
     this.streamChunks = opts.streamChunks ?? 3;
+    this.responses = new FakeResponses(opts.label);
   }
 
   /** The next `times` requests get `b`. */
@@ -208,6 +212,8 @@ export class FakeUpstream {
       json(res, b.status, err, b.headers);
       return;
     }
+    const query = (req.url ?? "").slice(path.length);
+    if (this.responses.handle(req.method ?? "", path, query, body, res, b.headers)) return;
     const model =
       typeof body?.model === "string" ? body.model : (/deployments\/([^/]+)/.exec(path)?.[1] ?? "fake-model");
     const created = Math.floor(Date.now() / 1000);

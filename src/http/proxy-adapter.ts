@@ -4,6 +4,7 @@ import { GatewayError, gatewayError } from "../errors.js";
 import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
+import type { ObjectCall } from "../providers/contract.js";
 import { Cancel } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
@@ -40,7 +41,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     const route = matchProxyPath(q < 0 ? url : url.slice(0, q));
     if (route === undefined) return fallthrough(req, res);
     if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
-    const { op, pathModel } = route;
+    const r = route;
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
     const auth = o.authenticate(req);
     // A virtual key not yet cached is read from the store; the body waits (paused) meanwhile.
@@ -52,16 +53,27 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
     else serve(auth);
     function serve(principal: Principal | GatewayError) {
       if (principal instanceof GatewayError) return writeFailure(res, principal);
-      if (req.method !== "POST") {
+      const method = req.method ?? "";
+      if (!r.methods.includes(method)) {
         return writeFailure(
           res,
           gatewayError(
             "method_not_allowed",
-            { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
-            { headers: { allow: "POST" } },
+            { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: [...r.methods] },
+            { headers: { allow: r.methods.join(", ") } },
           ),
         );
       }
+      const action = r.object?.actions[method as ObjectCall["method"]];
+      const object: ObjectCall | undefined =
+        r.object && action
+          ? {
+              id: r.object.id,
+              action,
+              method: method as ObjectCall["method"],
+              query: q < 0 ? "" : url.slice(q),
+            }
+          : undefined;
       readBody(req, res, o.maxBodyBytes, (text) => {
         let body: unknown;
         let extra: Record<string, string> | undefined;
@@ -81,8 +93,9 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
         };
         res.once("close", onClose);
         const call: ProxyRequest = {
-          op,
-          pathModel,
+          op: r.op,
+          pathModel: r.pathModel,
+          object,
           headers: req.headers,
           rawHeaders: req.rawHeaders,
           body,

@@ -20,6 +20,14 @@ const BODIES = {
   },
   completions: { prompt: textOrList },
   embeddings: { input: textOrList },
+  responses: {
+    input: textOrList.optional(),
+    previous_response_id: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("Continue a stored response: served only by the deployment that holds it."),
+  },
 } satisfies Partial<Record<Operation, Record<string, z.ZodType>>>;
 
 export type DocumentedOperation = keyof typeof BODIES;

@@ -2,6 +2,8 @@ import type { Affinity } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
 import { admit, aliasModel, type LimitsDeps, type Ticket } from "../limits/stage.js";
+import { responsesAttempt } from "../responses/attempt.js";
+import { planResponses, type ResponsesPlan } from "../responses/plan.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
@@ -24,6 +26,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   affinity: Affinity;
   /** Model allowlists, budgets and rate limits of virtual keys, teams and users; spend. */
   limits?: LimitsDeps;
+  /** A created response could not be remembered (its follow-ups will be 404): logged, not the client's error. */
+  onRememberError: (err: unknown) => void;
 }
 
 /**
@@ -50,15 +54,24 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   let body: Record<string, unknown>;
   let endUserId: string | undefined;
   let ticket: Ticket | undefined;
+  let plan: ResponsesPlan | undefined;
   try {
     if (req.principal.grant) aliasModel(req);
-    const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
-    body = m.body;
-    model = m.model;
-    group = m.group;
-    const p = policyFor(deps, req, body);
-    endUserId = p.endUserId;
-    policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+    if (req.op === "responses") {
+      // the Responses API: follow-ups and previous_response_id go where their state is
+      plan = await planResponses(deps, req, (id) => {
+        endUserId = id;
+      });
+      ({ body, model, group, policy } = plan);
+    } else {
+      const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
+      body = m.body;
+      model = m.model;
+      group = m.group;
+      const p = policyFor(deps, req, body);
+      endUserId = p.endUserId;
+      policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+    }
     if (deps.limits) {
       const t = admit(deps.limits, req, model, group, endUserId);
       ticket = t instanceof Promise ? await t : t;
@@ -72,7 +85,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   }
 
   try {
-    return await served(deps, req, body, group, model, policy, ticket);
+    return await served(deps, req, body, group, model, policy, ticket, plan);
   } catch (err) {
     ticket?.settle(undefined, undefined);
     throw err;
@@ -88,9 +101,10 @@ async function served(
   model: string | undefined,
   policy: RegionPolicy,
   ticket: Ticket | undefined,
+  plan: ResponsesPlan | undefined,
 ): Promise<ProxyResult> {
   let result: LoopSuccess<UpstreamReply>;
-  const a = attempt(deps, req, body, group, model, policy);
+  const a = plan ? responsesAttempt(deps, req, plan) : attempt(deps, req, body, group, model, policy);
   try {
     result = await a.run;
   } catch (err) {

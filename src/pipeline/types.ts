@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { AccessGrant } from "../auth/grant.js";
 import type { StreamEnd } from "../http/sse.js";
+import type { ObjectCall } from "../providers/contract.js";
 import type { Operation } from "../router/deployment.js";
 import type { RegionRestriction } from "../router/filters.js";
 import type { CommittedStream } from "../upstream/call.js";
@@ -29,6 +30,8 @@ export interface ProxyRequest {
   readonly op: Operation;
   /** The model named in an Azure-style path, if any. */
   readonly pathModel: string | undefined;
+  /** A follow-up on an object named in the path (GET /v1/responses/{id}); undefined for a create. */
+  readonly object?: ObjectCall;
   readonly headers: IncomingHttpHeaders;
   /** Node's header list, unjoined: tells repeated identity headers apart (see identifyEndUser). */
   readonly rawHeaders: readonly string[] | undefined;

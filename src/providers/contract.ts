@@ -35,10 +35,26 @@ export interface AttemptInput {
    * or not the client did: tpm routing and accounting count streamed tokens too.
    */
   readonly wantUsage: boolean;
+  /**
+   * A follow-up on an object the deployment holds (GET /v1/responses/{id}, …/cancel): its id, the
+   * action and the client's query string ("" or "?…"). Undefined for a create.
+   */
+  readonly object?: ObjectCall;
+}
+
+/** What a follow-up asks of the object it names. */
+export interface ObjectCall {
+  readonly id: string;
+  /** "retrieve" (GET), "delete" (DELETE), or a sub-resource: "cancel" (POST), "input_items" (GET). */
+  readonly action: string;
+  readonly method: "GET" | "POST" | "DELETE";
+  readonly query: string;
 }
 
 /** The request one attempt sends. */
 export interface UpstreamRequest {
+  /** POST unless said otherwise (follow-ups: GET, DELETE). */
+  readonly method?: "GET" | "POST" | "DELETE";
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Buffer;

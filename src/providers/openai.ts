@@ -1,6 +1,6 @@
 import { failureFromResponse } from "../upstream/errors.js";
 import type { Provider } from "./contract.js";
-import { ALL_OPERATIONS, openaiBody, splitBase } from "./openai-body.js";
+import { ALL_OPERATIONS, objectRequest, openaiBody, splitBase } from "./openai-body.js";
 
 /** OpenAI and every server that speaks its wire format (`api_base` given). Passthrough. */
 export const openaiProvider: Provider = {
@@ -18,11 +18,13 @@ export const openaiProvider: Provider = {
         chat: `${basePath}/chat/completions`,
         completions: `${basePath}/completions`,
         embeddings: `${basePath}/embeddings`,
+        responses: `${basePath}/responses`,
       },
       headers,
     };
   },
   prepare(d, t, a) {
+    if (a.object) return objectRequest(t.paths[a.op] as string, "", t.headers, a.object, a.body);
     return { path: t.paths[a.op] as string, headers: t.headers, body: openaiBody(d, a, true) };
   },
   mapError: failureFromResponse,

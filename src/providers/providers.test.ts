@@ -124,6 +124,7 @@ describe("openai provider", () => {
         chat: `${prefix}/chat/completions`,
         completions: `${prefix}/completions`,
         embeddings: `${prefix}/embeddings`,
+        responses: `${prefix}/responses`,
       });
     });
   }

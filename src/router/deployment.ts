@@ -1,6 +1,6 @@
 import type { Geography } from "../regions/table.js";
 
-export type Operation = "chat" | "completions" | "embeddings";
+export type Operation = "chat" | "completions" | "embeddings" | "responses";
 /** The built-in providers. */
 export type ProviderName = "openai" | "azure" | "anthropic" | "vertex_ai" | "gemini" | "bedrock";
 
@@ -69,6 +69,11 @@ export interface Deployment {
   };
   /** Bedrock only. */
   readonly aws?: AwsSettings;
+  /**
+   * litellm_params.use_chat_completions_api (LiteLLM's name): the upstream has no /responses, so
+   * Responses requests are translated to chat completions (src/responses/translate/).
+   */
+  readonly useChatCompletionsApi?: boolean;
   /**
    * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
    * inference_geo, ...) that a translating provider reads in prepare().

@@ -65,6 +65,7 @@ export async function callDeployment(
     if (onClientAbort) ctx.signal.removeEventListener("abort", onClientAbort);
   };
   const opts = {
+    method: req.method,
     path: req.path,
     headers: req.headers,
     body: req.body,

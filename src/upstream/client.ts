@@ -42,6 +42,7 @@ export class UpstreamPools {
 }
 
 export interface SendOptions {
+  method?: "GET" | "POST" | "DELETE";
   path: string;
   headers: Readonly<Record<string, string>>;
   body: string | Buffer;
@@ -55,10 +56,10 @@ export interface SendOptions {
 /** undici dispatch options for one POST, with the deployment's timeouts. */
 function dispatchOptions(o: SendOptions): Dispatcher.DispatchOptions {
   return {
-    method: "POST",
+    method: o.method ?? "POST",
     path: o.path,
     headers: o.headers,
-    body: o.body,
+    body: o.method === "GET" || o.method === "DELETE" ? undefined : o.body,
     headersTimeout: o.headersTimeoutMs,
     bodyTimeout: o.bodyTimeoutMs,
   };
