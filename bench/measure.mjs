@@ -81,7 +81,7 @@ export function rssMb(pid) {
  * The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, and a
  * slow-streaming model in eu on a third; master key on.
  */
-export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFile }) {
+export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFile, spendLogs = true }) {
   const slow = slowPort
     ? `  - model_name: gpt-slow
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${slowPort}/v1", api_key: sk-up-eu, region_name: eu }
@@ -101,5 +101,5 @@ export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFi
 ${slow}${claude}general_settings:
   master_key: ${key}
   database_url: sqlite:${dbFile}
-`;
+${spendLogs ? "" : "  disable_spend_logs: true\n"}`;
 }

@@ -18,6 +18,9 @@ const RUNS = Number(args.get("runs") ?? 5);
 const PROBES = Number(args.get("probes") ?? 2000);
 const COLD_STARTS = Number(args.get("cold-starts") ?? 5);
 const SLOW_CONNECTIONS = Number(args.get("slow-streams") ?? 1000);
+// Spend-log A/B: the accounting stage's record writing on (the main gateway) vs off (a twin with
+// disable_spend_logs), CPU per request, alternating rounds in the same run. --spend-ab=0 skips it.
+const SPEND_AB_ROUNDS = Number(args.get("spend-ab") ?? 2);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "sk-bench-1234";
 const UP_EU = 18101;
@@ -26,6 +29,7 @@ const GW = 18100;
 const BARE = 18103;
 const UP_SLOW = 18104;
 const UP_ANTHROPIC = 18105;
+const GW_NO_SPEND = 18106;
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
@@ -128,10 +132,10 @@ async function slowStreams(url, body, headers, pid) {
   };
 }
 
-function startGateway() {
+function startGateway(config = configFile, port = GW) {
   const gw = spawn(
     process.execPath,
-    [join(root, "bin/meridian.js"), "--config", configFile, "--port", String(GW), "--host", "127.0.0.1"],
+    [join(root, "bin/meridian.js"), "--config", config, "--port", String(port), "--host", "127.0.0.1"],
     {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, NODE_ENV: "production" },
@@ -203,6 +207,41 @@ async function main() {
   if (check.headers.get("x-litellm-model-region") !== "eu")
     throw new Error("pinned customer not served in eu");
 
+  // The virtual-key leg: a key under a team, both with a budget and limits far above what the run
+  // uses, so every request passes the key lookup (cached), the allowlist, budgets and rate counters.
+  const team = await fetch(`http://127.0.0.1:${GW}/team/new`, {
+    method: "POST",
+    headers: gwHeaders,
+    body: JSON.stringify({
+      team_id: "bench-team",
+      max_budget: 1e9,
+      rpm_limit: 1e9,
+      tpm_limit: 1e12,
+      max_parallel_requests: 1e6,
+    }),
+  });
+  if (team.status !== 200) throw new Error(`creating the team failed: ${team.status}`);
+  const vk = await fetch(`http://127.0.0.1:${GW}/key/generate`, {
+    method: "POST",
+    headers: gwHeaders,
+    body: JSON.stringify({
+      team_id: "bench-team",
+      max_budget: 1e9,
+      rpm_limit: 1e9,
+      tpm_limit: 1e12,
+      max_parallel_requests: 1e6,
+      budget_duration: "30d",
+    }),
+  });
+  if (vk.status !== 200) throw new Error(`creating the virtual key failed: ${vk.status}`);
+  const vkHeaders = { "content-type": "application/json", authorization: `Bearer ${(await vk.json()).key}` };
+  const vkCheck = await fetch(`http://127.0.0.1:${GW}/chat/completions`, {
+    method: "POST",
+    headers: vkHeaders,
+    body: chatBody,
+  });
+  if (vkCheck.status !== 200) throw new Error(`the virtual key was refused: ${vkCheck.status}`);
+
   const bare = fork(
     join(root, "bench/bare-proxy.mjs"),
     [String(BARE), `http://127.0.0.1:${UP_EU}`, `http://127.0.0.1:${UP_SLOW}`],
@@ -217,6 +256,7 @@ async function main() {
     `cold start ${coldStartMs.toFixed(0)} ms (first ${firstStartMs.toFixed(0)} ms); warming up…\n`,
   );
   await cannon(gwUrl, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+  await cannon(gwUrl, chatBody, vkHeaders, CONNECTIONS, Math.min(2, DURATION));
   await cannon(upUrl, directBody, upHeaders, CONNECTIONS, Math.min(2, DURATION));
 
   // Throughput: gateway and direct, alternating, best of two (runs here vary ±15 %).
@@ -225,10 +265,12 @@ async function main() {
   const gwRuns = [];
   const upRuns = [];
   const bareRuns = [];
+  const vkRuns = [];
   for (let i = 0; i < 2; i++) {
     process.stderr.write(`throughput round ${i + 1}/2 (${DURATION}s each)…\n`);
     const load = { loadGenerator: process.pid, upstream: upstream.pid };
     gwRuns.push(await measuredCannon(gwUrl, chatBody, gwHeaders, { ...load, proxy: gw.pid }));
+    vkRuns.push(await measuredCannon(gwUrl, chatBody, vkHeaders, { ...load, proxy: gw.pid }));
     upRuns.push(await measuredCannon(upUrl, directBody, upHeaders, load));
     bareRuns.push(await measuredCannon(bareUrl, directBody, gwHeaders, { ...load, proxy: bare.pid }));
   }
@@ -237,7 +279,8 @@ async function main() {
   const g = best(gwRuns);
   const u = best(upRuns);
   const b = best(bareRuns);
-  const errors = gwRuns.reduce((n, r) => n + r.errors + r.non2xx, 0);
+  const v = best(vkRuns);
+  const errors = [...gwRuns, ...vkRuns].reduce((n, r) => n + r.errors + r.non2xx, 0);
 
   process.stderr.write("latency at concurrency 1…\n");
   const gwProbe = { origin: `http://127.0.0.1:${GW}`, path: "/chat/completions", headers: gwHeaders };
@@ -301,6 +344,53 @@ async function main() {
     };
   }
 
+  let spendAB;
+  if (SPEND_AB_ROUNDS > 0) {
+    const offFile = join(dir, "bench-no-spend.yaml");
+    writeFileSync(
+      offFile,
+      benchConfig({
+        euPort: UP_EU,
+        usPort: UP_US,
+        key: KEY,
+        dbFile: join(dir, "bench-off.db"),
+        spendLogs: false,
+      }),
+    );
+    const off = startGateway(offFile, GW_NO_SPEND);
+    await waitFor(`http://127.0.0.1:${GW_NO_SPEND}/health/liveliness`, 10_000);
+    const offBase = `http://127.0.0.1:${GW_NO_SPEND}`;
+    await fetch(`${offBase}/end_user/new`, {
+      method: "POST",
+      headers: gwHeaders,
+      body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
+    });
+    await cannon(`${offBase}/chat/completions`, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+    const on = [];
+    const offRuns = [];
+    for (let i = 0; i < SPEND_AB_ROUNDS; i++) {
+      process.stderr.write(`spend log on/off round ${i + 1}/${SPEND_AB_ROUNDS}…\n`);
+      const load = { loadGenerator: process.pid, upstream: upstream.pid };
+      on.push(await measuredCannon(gwUrl, chatBody, gwHeaders, { ...load, proxy: gw.pid }));
+      offRuns.push(
+        await measuredCannon(`${offBase}/chat/completions`, chatBody, gwHeaders, { ...load, proxy: off.pid }),
+      );
+    }
+    await stopGateway(off);
+    const median = (runs) => {
+      const v = runs.map((r) => r.cpuUsPerRequest.proxy).sort((a, b) => a - b);
+      return v[Math.floor((v.length - 1) / 2)];
+    };
+    spendAB = {
+      rounds: SPEND_AB_ROUNDS,
+      cpuUsPerRequestOn: median(on),
+      cpuUsPerRequestOff: median(offRuns),
+      ratio: +(median(on) / Math.max(1, median(offRuns))).toFixed(3),
+      rpsOn: Math.round(Math.max(...on.map((r) => r.requests.average))),
+      rpsOff: Math.round(Math.max(...offRuns.map((r) => r.requests.average))),
+    };
+  }
+
   const p = (a, q) => percentile(a, q);
   const result = {
     date: new Date().toISOString(),
@@ -327,6 +417,8 @@ async function main() {
       ratioToBareProxy: +(g.requests.average / b.requests.average).toFixed(3),
     },
     // CPU per request on this machine's 2 cores, from the best runs above: what each process costs.
+    // accounting stage with spend-log records on (the gateway above) vs off, alternating, same run
+    spendLogAB: spendAB ?? null,
     cpuUsPerRequest: {
       gateway: g.cpuUsPerRequest.proxy,
       bareProxy: b.cpuUsPerRequest.proxy,
@@ -337,6 +429,14 @@ async function main() {
       gatewayBudgetFor10kRps: Math.round(
         (cpus().length * 1e6) / 10_000 - g.cpuUsPerRequest.loadGenerator - g.cpuUsPerRequest.upstream,
       ),
+    },
+    // Same run, same process: the master-key leg above against a virtual key under a team with a
+    // budget and rpm/tpm/parallel limits (issue 14: within 10 % CPU per request).
+    virtualKey: {
+      rps: Math.round(v.requests.average),
+      cpuUsPerRequest: v.cpuUsPerRequest.proxy,
+      masterKeyCpuUsPerRequest: g.cpuUsPerRequest.proxy,
+      cpuRatioToMasterKey: +(v.cpuUsPerRequest.proxy / g.cpuUsPerRequest.proxy).toFixed(3),
     },
     concurrency1: {
       gatewayP50Ms: +p(gLat, 50).toFixed(3),
@@ -390,6 +490,7 @@ async function main() {
     ["RSS < 150 MB under load", result.memory.rssUnderLoadMaxMb < 150],
     ["RSS flat across runs (< 10 MB growth)", result.memory.growthFirstToLastMb < 10],
     ["cold start < 300 ms", result.coldStartMs < 300],
+    ["virtual key CPU/request within 10 % of master key", result.virtualKey.cpuRatioToMasterKey <= 1.1],
     [
       "no errors under load",
       errors === 0 &&
@@ -397,6 +498,7 @@ async function main() {
         result.streaming.passthroughErrors === 0 &&
         result.translatedStreaming.errors === 0,
     ],
+    ...(spendAB ? [["spend log on: CPU/request within 10 % of off", spendAB.ratio <= 1.1]] : []),
   ];
   result.targets = Object.fromEntries(targets);
 
@@ -427,6 +529,22 @@ async function main() {
       `${result.cpuUsPerRequest.gateway} µs`,
       "",
       `bare proxy ${result.cpuUsPerRequest.bareProxy} µs`,
+    ],
+    ...(result.spendLogAB
+      ? [
+          [
+            "CPU µs/request spend log on / off",
+            `${result.spendLogAB.cpuUsPerRequestOn} / ${result.spendLogAB.cpuUsPerRequestOff} µs`,
+            "",
+            `x${result.spendLogAB.ratio} (target ≤ 1.10)`,
+          ],
+        ]
+      : []),
+    [
+      "virtual key + team, budgets, limits",
+      `${result.virtualKey.rps} rps, ${result.virtualKey.cpuUsPerRequest} µs`,
+      "",
+      `${(result.virtualKey.cpuRatioToMasterKey * 100).toFixed(1)} % of master-key CPU`,
     ],
     [
       "  load generator + upstream",

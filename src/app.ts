@@ -1,28 +1,41 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { Affinity } from "./affinity/affinity.js";
+import { startSpendLog } from "./audit/start.js";
+import type { SpendWriter } from "./audit/writer.js";
+import { accessServices } from "./auth/services.js";
+import { CustomerBudgets } from "./budgets/customer-budgets.js";
+import { BudgetResetJob } from "./budgets/reset.js";
+import { SpendLedger } from "./budgets/spend.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
-import { accessCheck, type Lifecycle } from "./http/access.js";
+import { authenticator, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { registerDocsRoutes } from "./http/docs-routes.js";
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
+import { registerExplainRoute } from "./http/explain.js";
 import type { Gateway } from "./http/gateway.js";
 import { deploymentHeaders } from "./http/headers.js";
 import { registerHealthRoutes } from "./http/health.js";
 import { parseJsonBody } from "./http/json-body.js";
+import { registerKeyRoutes } from "./http/key-routes.js";
 import { registerModelRoutes } from "./http/models.js";
 import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
+import { registerSpendRoutes } from "./http/spend.js";
+import { registerTeamRoutes } from "./http/team-routes.js";
 import { registerUiRoutes, uiDir } from "./http/ui-routes.js";
+import { registerUserRoutes } from "./http/user-routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import type { RedisLink } from "./kv/redis.js";
+import { LocalRateCounters } from "./limits/rate.js";
+import { RedisRateCounters } from "./limits/redis-rate.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
@@ -30,7 +43,7 @@ import { Tracing } from "./observability/tracing.js";
 import { collectOpenApi } from "./openapi/document.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
-import { MASTER, OPEN } from "./pipeline/types.js";
+import type { Principal } from "./pipeline/types.js";
 import type { Provider, UpstreamTarget } from "./providers/contract.js";
 import { PROVIDERS } from "./providers/index.js";
 import { Router } from "./router/router.js";
@@ -49,10 +62,14 @@ export interface BuildDeps {
   health?: Gateway["health"];
   /** Providers beyond the built-in ones (tests register a toy translating provider). */
   providers?: Readonly<Record<string, Provider>>;
-  /** Redis, when configured: affinity entries are shared through it ahead of the store. */
+  /** Router randomness (strategies, jitter); tests seed it. */
+  random?: () => number;
+  /** Redis, when configured: affinity entries, rate limits and budget spend are shared through it. */
   redis?: RedisLink;
   /** Where the built admin page is (default: dist/ui, see http/ui-routes.ts). */
   uiDir?: string;
+  /** How often due budgets are reset (default 60 s). */
+  budgetResetMs?: number;
 }
 
 export interface Built {
@@ -63,8 +80,13 @@ export interface Built {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** The server's connections, for a shutdown that answers them instead of resetting them. */
   drain: ConnectionDrain;
+  /** The spend log's writer (undefined when disable_spend_logs). */
+  spendLog: SpendWriter | undefined;
   /** Stop taking requests (readiness 503, new proxied requests 503) before closing. */
   beginShutdown(): void;
+  /** Spend in memory on its way to the store, and the periodic budget reset. */
+  ledger: SpendLedger;
+  resets: BudgetResetJob;
   close(): Promise<void>;
 }
 
@@ -74,7 +96,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const logger = deps.logger ?? silentLogger();
   const bus = deps.bus ?? new LocalBus();
   const state = deps.routerState ?? new LocalRouterState();
-  const router = new Router(config, state);
+  const router = new Router(config, state, deps.random);
   const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
   const tracing = config.general.otel ? new Tracing(config.general.otel) : undefined;
 
@@ -103,6 +125,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       },
       bus,
     ),
+    access: accessServices(store, bus, {
+      ttlMs: config.general.customerCacheTtlMs,
+      onStoreError: (err, op) => logger.error({ err, op }, "key store error"),
+    }),
     store,
     affinity: new Affinity(store.affinity, {
       redis: deps.redis,
@@ -115,10 +141,28 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const spendLog = await startSpendLog(config, store, logger);
+  const ledger = new SpendLedger(store.access, {
+    flushMs: config.general.spendFlushMs,
+    redis: deps.redis,
+    // with spend logs on, their writer adds the totals in the same transaction as the records
+    persist: spendLog === undefined,
+    onError: (err, what) => logger.error({ err }, `${what} failed; retrying at the next flush`),
+  });
+  const resets = new BudgetResetJob(store.access, gateway.access.keys, gateway.customers, {
+    intervalMs: deps.budgetResetMs ?? 60_000,
+    onError: (err) => logger.error({ err }, "budget reset failed; retrying at the next pass"),
+  });
   const pipeline: PipelineDeps = {
+    limits: {
+      rate: deps.redis ? new RedisRateCounters(deps.redis) : new LocalRateCounters(),
+      ledger,
+      customers: new CustomerBudgets((id) => store.getCustomer(id), bus, config.general.customerCacheTtlMs),
+    },
     router,
     customers: gateway.customers,
     affinity: gateway.affinity,
+    onRememberError: (err) => logger.error({ err }, "a created response could not be remembered"),
     ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,
@@ -128,12 +172,12 @@ export async function build(deps: BuildDeps): Promise<Built> {
       new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d])), tracing),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
+      spendLog && { sink: spendLog, storePrompts: config.general.spendLogs.storePrompts },
     ),
   };
 
   const lifecycle: Lifecycle = { shuttingDown: false };
-  const access = accessCheck(config.general.masterKey, lifecycle, logger);
-  const principal = config.general.masterKey ? MASTER : OPEN;
+  const access = authenticator(config.general.masterKey, gateway.access.keys, lifecycle, logger);
   let handler: Built["handler"] | undefined;
   const limits = config.general.server;
   let drain: ConnectionDrain | undefined;
@@ -162,7 +206,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       handler = proxyAdapter(
         pipeline,
         {
-          authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/") ?? principal,
+          authenticate: (req) => access(req.headers, req.method ?? "POST", req.url ?? "/"),
           maxBodyBytes: config.general.maxBodyBytes,
           cors: { client: config.general.corsOrigins, admin: config.general.adminCorsOrigins },
         },
@@ -207,9 +251,18 @@ export async function build(deps: BuildDeps): Promise<Built> {
   app.addHook("onRequest", (req, _reply, done) => {
     const routeConfig = req.routeOptions.config as { public?: boolean; admin?: boolean } | undefined;
     if (routeConfig?.public) return done();
-    const refused = access(req.headers, req.method, req.url);
-    if (refused || !routeConfig?.admin) return done(refused);
-    done(admin(req.method, req.headers, req.socket.remoteAddress));
+    const checked = (who: Principal | GatewayError) => {
+      if (who instanceof GatewayError) return done(who);
+      (req as unknown as { principal: Principal }).principal = who;
+      if (!routeConfig?.admin) return done();
+      // Admin routes are the master key's (LiteLLM: proxy admin); a virtual key may read its own info.
+      if (who.kind === "virtual" && !(req.method === "GET" && req.routeOptions.url === "/key/info"))
+        return done(gatewayError("admin_key_required", { path: req.url.split("?")[0] }));
+      done(admin(req.method, req.headers, req.socket.remoteAddress));
+    };
+    const who = access(req.headers, req.method, req.url);
+    if (who instanceof Promise) who.then(checked, done);
+    else checked(who);
   });
   // Tell the client when its body needed the lenient parse. A hook on every route, yet it costs one
   // property read per request; the proxy's hijacked responses copy the header from the reply.
@@ -225,7 +278,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     const allowed = (["GET", "POST"] as const).filter(
       (method) =>
         method !== req.method &&
-        (app.hasRoute({ method, url: path }) || (method === "POST" && matchProxyPath(path) !== undefined)),
+        (app.hasRoute({ method, url: path }) || proxyAccepts(matchProxyPath(path), method)),
     );
     if (allowed.length > 0) {
       reply.header("allow", allowed.join(", "));
@@ -241,6 +294,11 @@ export async function build(deps: BuildDeps): Promise<Built> {
   registerRoutesRoute(app, routeTable);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
+  registerKeyRoutes(app, gateway);
+  registerTeamRoutes(app, gateway);
+  registerUserRoutes(app, gateway);
+  registerSpendRoutes(app, gateway, spendLog !== undefined);
+  registerExplainRoute(app, gateway);
   await registerDocsRoutes(app, openApi);
   await registerUiRoutes(app, gateway, deps.uiDir ?? uiDir());
   if (metrics) {
@@ -259,6 +317,9 @@ export async function build(deps: BuildDeps): Promise<Built> {
     pipeline,
     handler: handler as Built["handler"],
     drain: connections,
+    ledger,
+    resets,
+    spendLog,
     beginShutdown() {
       lifecycle.shuttingDown = true;
       connections.begin();
@@ -267,9 +328,17 @@ export async function build(deps: BuildDeps): Promise<Built> {
       lifecycle.shuttingDown = true;
       await app.close();
       await pipeline.pools.close();
+      resets.close();
+      await ledger.close();
+      // after the last answer was written (and so accounted): write or spill every record
+      await spendLog?.close();
       await tracing?.close();
     },
   };
+}
+
+function proxyAccepts(route: ReturnType<typeof matchProxyPath>, method: string): boolean {
+  return route !== undefined && route !== "bad_path" && route.methods.includes(method);
 }
 
 function checkingInterval(...timeoutsMs: number[]): number {

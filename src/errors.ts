@@ -204,6 +204,13 @@ export const ERRORS = {
     message: (v: { kind: string }) =>
       `Where this ${v.kind} lives could not be looked up (store unavailable); the request was refused rather than sent to a guess. Retry shortly.`,
   },
+  // bedrock: a request the deployment's wire format cannot carry, refused before any byte is sent
+  bedrock_input_unsupported: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { group: string; what: string }) =>
+      `Model group ${v.group} (provider bedrock) cannot carry ${v.what}.`,
+  },
   // malformed HTTP, answered before any route (node's parser, Fastify's router)
   invalid_header: {
     status: 400,
@@ -348,8 +355,141 @@ export const ERRORS = {
   invalidation_unconfirmed: {
     status: 503,
     type: "service_unavailable_error",
-    message: (v: { id: string; deafBoundS: number; ttlS: number }) =>
-      `The change to customer "${v.id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its customer cache within ${v.deafBoundS} s; one that still hears it gets the change when this instance reaches the bus again, and within the customer cache TTL (${v.ttlS} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+    message: (v: { id: string; deafBoundS: number; ttlS: number; what?: string }) =>
+      `The change to ${v.what ?? "customer"} "${v.id}" IS stored, but the other gateway instances could not be confirmed to have been told (the message bus did not acknowledge within 1 s). An instance that cannot hear the bus stops trusting its ${v.what ?? "customer"} cache within ${v.deafBoundS} s; one that still hears it gets the change when this instance reaches the bus again, and within the ${v.what ?? "customer"} cache TTL (${v.ttlS} s) in any case. Repeating the change (an update with the same fields will do) re-sends the invalidation.`,
+  },
+  // ---- virtual keys, teams, internal users, budgets, rate limits (issue 14) ----
+  /** LiteLLM's words; `param` carries the abbreviated key. */
+  expired_key: {
+    status: 401,
+    type: "expired_key",
+    message: (v: { expires: string; now: string }) =>
+      `Authentication Error - Expired Key. Key Expiry time ${v.expires} and current time ${v.now}`,
+  },
+  key_blocked: {
+    status: 401,
+    type: "auth_error",
+    message: () => "Authentication Error, Key is blocked. Update via `/key/unblock` if you're an admin.",
+  },
+  team_blocked: {
+    status: 401,
+    type: "auth_error",
+    message: (v: { teamId: string }) =>
+      `Authentication Error, Team=${v.teamId} is blocked. Update via \`/team/unblock\` if you're an admin.`,
+  },
+  /** A virtual key on a route only the master key may call. */
+  admin_key_required: {
+    status: 403,
+    type: "auth_error",
+    message: (v: { path: string }) =>
+      `Only the master key may call ${v.path}; a virtual key may call GET /key/info for itself.`,
+  },
+  /** The key store could not be read while authenticating: refused, never let through. */
+  auth_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: () => "The key store is unavailable, so the key could not be checked; retry shortly.",
+  },
+  key_model_access_denied: {
+    status: 403,
+    type: "key_model_access_denied",
+    message: (v: { model: string; allowed: readonly string[] }) =>
+      `key not allowed to access model. This key can only access models=${JSON.stringify(v.allowed)}. Tried to access ${v.model}`,
+  },
+  team_model_access_denied: {
+    status: 403,
+    type: "team_model_access_denied",
+    message: (v: { model: string; teamId: string; allowed: readonly string[] }) =>
+      `team not allowed to access model. Team=${v.teamId}, Model=${v.model}. Allowed team models = ${JSON.stringify(v.allowed)}`,
+  },
+  budget_exceeded: {
+    status: 429,
+    type: "budget_exceeded",
+    message: (v: { who: string; spend: number; max: number }) =>
+      `Budget has been exceeded! ${v.who} Current cost: ${v.spend}, Max budget: ${v.max}`,
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    type: "rate_limit_error",
+    message: (v: { scope: string; id: string; kind: string; limit: number; retryAfter: number }) =>
+      `Rate limit exceeded for ${v.scope}: ${v.id}. Limit type: ${v.kind}. Current limit: ${v.limit}, Remaining: 0. Retry in ${v.retryAfter}s.`,
+  },
+  key_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { keys: readonly string[] }) => `Key not found: ${v.keys.join(", ")}.`,
+  },
+  key_alias_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { alias: string }) =>
+      `Key with alias '${v.alias}' already exists. Unique key aliases across all keys are required.`,
+  },
+  team_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { ids: readonly string[] }) => `Team not found: ${v.ids.map((i) => `"${i}"`).join(", ")}.`,
+  },
+  team_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) => `Team id = ${v.id} already exists. Please use a different team id.`,
+  },
+  user_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { ids: readonly string[] }) => `User not found: ${v.ids.map((i) => `"${i}"`).join(", ")}.`,
+  },
+  user_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) => `User id = ${v.id} already exists.`,
+  },
+  /** A key may not be given more than its team: models, limits, budget, region. */
+  key_exceeds_team: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { field: string; teamId: string; team: string; asked: string }) =>
+      `${v.field}=${v.asked} exceeds what team "${v.teamId}" allows (${v.team}); a key cannot be given more than its team.`,
+  },
+  // spend log and audit (issue 15)
+  spend_log_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { what: string }) =>
+      `The spend log could not be read (${v.what}: store unavailable). Records are still kept and written when it recovers. Retry shortly.`,
+  },
+  spend_logs_disabled: {
+    status: 404,
+    type: "not_found_error",
+    message: () => "Spend logs are disabled on this gateway (general_settings.disable_spend_logs).",
+  },
+  // Responses API follow-ups (src/responses/): an id names state held by one deployment
+  response_not_found: {
+    status: 404,
+    type: "invalid_request_error",
+    message: (v: { id: string; gone?: string }) =>
+      v.gone
+        ? `Response with id '${v.id}' not found: it was created by deployment ${v.gone}, which this gateway no longer serves.`
+        : `Response with id '${v.id}' not found.`,
+  },
+  response_region_forbidden: {
+    status: 403,
+    type: "permission_error",
+    message: (v: { id: string; deployment: string; geography: string | null; allowed: string }) =>
+      `Response '${v.id}' is held by deployment ${v.deployment} (${v.geography ? `region "${v.geography}"` : "no region assigned"}), which your ${v.allowed} does not allow; its state cannot be used or moved elsewhere, so the request was refused and nothing was sent.`,
+  },
+  response_not_cancellable: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { id: string }) =>
+      `Response '${v.id}' cannot be cancelled: only background responses can, and it was already completed.`,
+  },
+  affinity_unavailable: {
+    status: 503,
+    type: "service_unavailable_error",
+    message: (v: { id: string }) =>
+      `Where '${v.id}' is held could not be read (store unavailable); the request was refused rather than sent to a deployment that may not hold it. Retry shortly.`,
   },
   // upstream: `what` names the deployment; an upstream's own message, when it sent one, is passed through instead
   upstream_error: { status: 502, type: "api_error", message: upstreamStatus },
@@ -373,6 +513,20 @@ export const ERRORS = {
     status: 502,
     type: "api_error",
     message: (v: { what: string; why: string }) => `${v.what} answered with ${v.why}`,
+  },
+  // vertex: the deployment's service account got no OAuth token (its fault, never the client's)
+  upstream_credentials_failed: {
+    status: 401,
+    type: "auth_error",
+    message: (v: { what: string; why: string }) =>
+      `${v.what} could not get an access token with its credentials (${v.why})`,
+  },
+  // vertex: a request the provider's wire format cannot express (checked before anything is sent)
+  untranslatable_request: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { provider: string; why: string }) =>
+      `This request cannot be sent to ${v.provider}: ${v.why}`,
   },
   client_closed_request: { status: 499, type: "api_error", message: () => "client closed the request" },
   shutting_down: {
@@ -459,6 +613,15 @@ export class GatewayError extends Error {
     this.type = ERRORS[code].type;
     this.param = opts.param ?? null;
     this.headers = opts.headers;
+  }
+
+  /** The same error with more response headers (e.g. the call id of a refused request). */
+  withHeaders(headers: Record<string, string>): GatewayError {
+    return new GatewayError(this.code, this.message, {
+      param: this.param,
+      status: this.status,
+      headers: { ...this.headers, ...headers },
+    });
   }
 
   toJSON(): ErrorEnvelope {

@@ -5,6 +5,15 @@ import type { RunningServer } from "./server.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<number> {
+  if (process.argv[2] === "audit") {
+    const { runAudit } = await import("./cli/audit.js");
+    return runAudit(
+      process.argv.slice(3),
+      process.env,
+      (s) => process.stdout.write(s),
+      (s) => process.stderr.write(s),
+    );
+  }
   let cli: ReturnType<typeof parseCli>;
   try {
     cli = parseCli(process.argv.slice(2), process.env);

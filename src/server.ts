@@ -89,15 +89,18 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     // While we cannot hear Redis (down, or hung without closing connections) other instances'
     // customer changes cannot reach us: forget the cache and cache briefly until we hear again.
     const customers = built.gateway.customers;
+    const keys = built.gateway.access.keys;
     const b = redisBus;
     let warned = false;
     b.onHearing((hearing) => {
       if (hearing) {
         customers.restore();
+        keys.restore();
         if (warned) opts.logger.info("customer invalidations heard again: customer cache trusted");
         warned = false;
       } else {
         customers.degrade(DEGRADED_CACHE_MS);
+        keys.degrade(DEGRADED_CACHE_MS);
         warned = true;
         opts.logger.warn(
           `customer invalidations not heard: customer cache cleared, entries kept ${DEGRADED_CACHE_MS} ms until the bus is heard again`,
@@ -106,7 +109,11 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     });
     // Subscribed before the first request, so no invalidation published after we listen is missed.
     if (link && (await link.waitReady(REDIS_STARTUP_WAIT_MS))) await b.settled();
-    if (!b.listening) customers.degrade(DEGRADED_CACHE_MS); // not heard yet, or already lost
+    if (!b.listening) {
+      // not heard yet, or already lost
+      customers.degrade(DEGRADED_CACHE_MS);
+      keys.degrade(DEGRADED_CACHE_MS);
+    }
   }
   await built.app.listen({ host: opts.host, port: opts.port });
   const addr = built.app.server.address();

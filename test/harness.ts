@@ -5,6 +5,7 @@ import { type Built, build } from "../src/app.js";
 import { parseConfigText } from "../src/config/load.js";
 import { FakeUpstream } from "../src/demo/fake-upstream.js";
 import type { Bus } from "../src/kv/bus.js";
+import type { Logger } from "../src/observability/logger.js";
 import type { Provider } from "../src/providers/contract.js";
 import type { RouterState } from "../src/router/state.js";
 import { openStore, type Store } from "../src/store/customers.js";
@@ -38,6 +39,8 @@ export interface HarnessOptions {
   metrics?: boolean;
   /** A built admin page to serve at /ui/. */
   uiDir?: string;
+  /** A logger to capture lines (silent otherwise). */
+  logger?: Logger;
 }
 
 /** A real gateway on an ephemeral port, real SQLite in a temp dir, local fake upstreams. */
@@ -49,7 +52,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   let yaml = o.yaml;
   for (const [label, u] of Object.entries(upstreams)) yaml = yaml.replaceAll(`{{${label}}}`, u.url);
   const dir = mkdtempSync(join(tmpdir(), "meridian-test-"));
-  const env = { ...process.env, ...o.env };
+  // spend-log spill files stay in the test's own directory
+  const env = { ...process.env, MERIDIAN_SPILL_DIR: join(dir, "spill"), ...o.env };
   const extraProviders = Object.keys(o.providers ?? {});
   const config = parseConfigText(yaml, "test-config.yaml", env, { extraProviders });
   const store = await openStore(o.databaseUrl ?? `sqlite:${join(dir, "meridian.db")}`);
@@ -61,6 +65,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     metrics: o.metrics === true,
     uiDir: o.uiDir,
     providers: o.providers,
+    logger: o.logger,
   });
   await built.app.listen({ host: "127.0.0.1", port: 0 });
   const addr = built.app.server.address();

@@ -13,6 +13,7 @@ export interface CliOptions {
 }
 
 export const USAGE = `Usage: meridian --config FILE [options]
+       meridian audit verify [--config FILE] [--database_url URL]   (spend-log chain check)
        meridian check --config FILE   validate a config, print each model group's deployments
                                       by geography with their evidence and warnings; no network;
                                       exits 1 on errors (run it first on a new config)

@@ -55,6 +55,7 @@ describe("npm run bench", () => {
       "--probes=40",
       "--cold-starts=1",
       "--slow-streams=50",
+      "--spend-ab=1",
     ]);
     expect(r.stderr).not.toContain("bench failed");
     expect(r.code).toBe(0);
@@ -82,6 +83,10 @@ describe("npm run bench", () => {
     for (const v of [cpu.gateway, cpu.bareProxy, cpu.loadGenerator, cpu.upstream])
       expect(v).toBeGreaterThan(0);
     expect(result.memory.rssAfterRunsMb).toHaveLength(2);
+    // the spend-log leg ran both gateways (records on and off) in the same run
+    expect(result.spendLogAB.cpuUsPerRequestOn).toBeGreaterThan(0);
+    expect(result.spendLogAB.cpuUsPerRequestOff).toBeGreaterThan(0);
+    process.stderr.write(`spend log A/B (1 s, 1 round): ${JSON.stringify(result.spendLogAB)}\n`);
     expect(result.memory.rssUnderLoadMaxMb).toBeGreaterThan(20);
     const slow = result.slowStreams;
     for (const side of [slow.gateway, slow.bareProxy]) {
@@ -92,7 +97,11 @@ describe("npm run bench", () => {
     }
     expect(result.coldStartMs).toBeGreaterThan(0);
     expect(result.coldStarts.nextMs).toHaveLength(1);
-    expect(Object.keys(result.targets)).toHaveLength(9);
+    // the virtual-key leg (key under a team with budgets and limits) ran beside the master-key one
+    expect(result.virtualKey.rps).toBeGreaterThan(0);
+    expect(result.virtualKey.cpuUsPerRequest).toBeGreaterThan(0);
+    expect(result.virtualKey.masterKeyCpuUsPerRequest).toBe(cpu.gateway);
+    expect(Object.keys(result.targets)).toHaveLength(10);
     for (const ok of Object.values(result.targets)) expect(typeof ok).toBe("boolean");
   }, 120_000);
 });

@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { bedrockSettings } from "../providers/bedrock/settings.js";
+import { checkVertexDeployment } from "../providers/vertex/config-check.js";
+import { GEMINI_API_BASE, vertexApiBase, vertexLocationOf } from "../providers/vertex/hosts.js";
 import { resolveResidency } from "../regions/resolve.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
@@ -17,12 +20,16 @@ export const SUPPORTED: Record<string, ProviderName> = {
   custom_openai: "openai",
   "text-completion-openai": "openai",
   anthropic: "anthropic",
+  vertex_ai: "vertex_ai",
+  gemini: "gemini",
+  bedrock: "bedrock",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
 /** Where a provider is reached when api_base is not set (OpenAI's for every OpenAI-compatible prefix). */
 const DEFAULT_BASE: Readonly<Partial<Record<ProviderName, string>>> = {
   anthropic: "https://api.anthropic.com",
+  gemini: GEMINI_API_BASE,
 };
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
@@ -51,6 +58,13 @@ export function buildDeployment(
     return undefined;
   }
   const apiBaseRaw = p.api_base ?? p.base_url;
+  if (provider === "vertex_ai") {
+    const v = checkVertexDeployment({ ...p, upstreamModel });
+    if (!v.ok) {
+      (v.skip ? notices : problems).push({ path: at(v.key), message: v.message });
+      return undefined;
+    }
+  }
   if (provider === "azure" && upstreamModel.includes("*")) {
     problems.push({
       path: at("model"),
@@ -66,10 +80,19 @@ export function buildDeployment(
     });
     return undefined;
   }
+  const bedrock =
+    provider === "bedrock" && p.mock_response === undefined ? bedrockSettings(upstreamModel, p) : undefined;
+  if (bedrock && !bedrock.ok) {
+    // Like an unsupported provider: the rest of the config still serves, the operator is told where.
+    notices.push({ path: at(bedrock.key), message: bedrock.message });
+    return undefined;
+  }
+  const vertexLocation = provider === "vertex_ai" ? vertexLocationOf(p.vertex_location) : undefined;
+  const defaultBase = vertexLocation
+    ? vertexApiBase(vertexLocation)
+    : (DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
   const apiBase =
-    p.mock_response !== undefined && !apiBaseRaw
-      ? ""
-      : (apiBaseRaw ?? DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
+    bedrock?.apiBase ?? (p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? defaultBase));
   const info = entry.model_info ?? {};
   const region = resolveResidency({
     provider,
@@ -125,18 +148,35 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    useChatCompletionsApi: p.use_chat_completions_api === true ? true : undefined,
+    ...(vertexLocation
+      ? {
+          vertex: {
+            project: p.vertex_project,
+            location: vertexLocation,
+            credentials: p.vertex_credentials,
+          },
+        }
+      : {}),
     providerParams: withoutKey(p),
+    ...(bedrock ? { aws: bedrock.aws } : {}),
   };
 }
 
 function withoutKey(p: ModelEntry["litellm_params"]): Record<string, unknown> {
-  const { api_key: _secret, ...rest } = p;
+  // Bedrock's secrets live in Deployment.aws only.
+  const { api_key: _secret, aws_secret_access_key: _aws, aws_session_token: _token, ...rest } = p;
   return rest;
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */
 function stableId(entry: ModelEntry): string {
-  const { api_key: _secret, ...params } = entry.litellm_params;
+  const {
+    api_key: _secret,
+    aws_secret_access_key: _aws,
+    aws_session_token: _token,
+    ...params
+  } = entry.litellm_params;
   const basis = JSON.stringify([entry.model_name, params]);
   return createHash("sha256").update(basis).digest("hex").slice(0, 16);
 }

@@ -1,3 +1,4 @@
+import { type SpendLogSettings, spendLogSettings } from "../audit/settings.js";
 import { callbackList, type OtelConfig, otelConfig } from "../observability/otel-config.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
@@ -54,6 +55,8 @@ export interface GeneralConfig {
   endUserPolicy: EndUserPolicy;
   defaultEndUserRegion: Geography | undefined;
   customerCacheTtlMs: number;
+  /** proxy_batch_write_at: how often spend is flushed to the store and synced through Redis. */
+  spendFlushMs: number;
   maxBodyBytes: number;
   shutdownGraceMs: number;
   /** CORS: origins allowed on the OpenAI routes ("*" = any) and on admin routes. */
@@ -62,6 +65,7 @@ export interface GeneralConfig {
   /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
   allowRemoteAdminWithoutKey: boolean;
   server: ServerLimits;
+  spendLogs: SpendLogSettings;
   /** OpenTelemetry traces: off (undefined) unless litellm_settings.callbacks names "otel". */
   otel: OtelConfig | undefined;
 }
@@ -247,12 +251,14 @@ export function normalize(
     endUserPolicy,
     defaultEndUserRegion,
     customerCacheTtlMs: (gs.customer_cache_ttl_seconds ?? 300) * 1000,
+    spendFlushMs: (gs.proxy_batch_write_at ?? 10) * 1000,
     maxBodyBytes: Math.floor((gs.max_request_size_mb ?? 10) * 1024 * 1024),
     shutdownGraceMs: (gs.shutdown_grace_seconds ?? 30) * 1000,
     corsOrigins: gs.cors_allow_origins ?? ["*"],
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
+    spendLogs: spendLogSettings(gs, env),
     otel: otelConfig(callbackList(ls.callbacks, ls.success_callback), env),
   };
   return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };

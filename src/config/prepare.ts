@@ -84,7 +84,20 @@ const ENV_FALLBACKS: Record<string, Record<string, readonly string[]>> = {
     api_version: ["AZURE_API_VERSION"],
   },
   hosted_vllm: { api_key: ["HOSTED_VLLM_API_KEY"], api_base: ["HOSTED_VLLM_API_BASE"] },
+  vertex_ai: {
+    vertex_project: ["VERTEXAI_PROJECT"],
+    vertex_location: ["VERTEXAI_LOCATION"],
+    vertex_credentials: ["VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"],
+  },
+  gemini: { api_key: ["GEMINI_API_KEY"], api_base: ["GEMINI_API_BASE"] },
   anthropic: { api_key: ["ANTHROPIC_API_KEY"], api_base: ["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"] },
+  bedrock: {
+    aws_access_key_id: ["AWS_ACCESS_KEY_ID"],
+    aws_secret_access_key: ["AWS_SECRET_ACCESS_KEY"],
+    aws_session_token: ["AWS_SESSION_TOKEN"],
+    aws_region_name: ["AWS_REGION_NAME", "AWS_REGION"],
+    aws_bedrock_runtime_endpoint: ["AWS_BEDROCK_RUNTIME_ENDPOINT"],
+  },
 };
 
 /**
@@ -100,6 +113,12 @@ export function applyEnvFallbacks(raw: Record<string, unknown>, env: NodeJS.Proc
     for (const [param, names] of Object.entries(table)) {
       // base_url is LiteLLM's other spelling of api_base.
       if (p[param] !== undefined || (param === "api_base" && p.base_url !== undefined)) continue;
+      // A session token belongs to the keys it was issued with: never pair the environment's with keys written in the config.
+      if (
+        param === "aws_session_token" &&
+        !from.has(pathKey(["model_list", i, "litellm_params", "aws_access_key_id"]))
+      )
+        continue;
       const name = names.find((n) => env[n]);
       if (!name) continue;
       p[param] = env[name];

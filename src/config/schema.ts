@@ -38,7 +38,16 @@ export const litellmParamsSchema = z.object({
   api_version: z.string().optional(),
   region_name: z.string().optional(),
   aws_region_name: z.string().optional(),
+  aws_access_key_id: z.string().optional(),
+  aws_secret_access_key: z.string().optional(),
+  aws_session_token: z.string().optional(),
+  aws_bedrock_runtime_endpoint: z.string().url().optional(),
   vertex_location: z.string().optional(),
+  vertex_project: z.string().optional(),
+  // LiteLLM takes a path or the key's JSON as a string; YAML users also write the object itself.
+  vertex_credentials: z
+    .union([z.string(), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o))])
+    .optional(),
   /** Anthropic: "us" keeps inference in the US (sent with each request); default global. */
   inference_geo: z.string().optional(),
   organization: z.string().optional(),
@@ -55,6 +64,8 @@ export const litellmParamsSchema = z.object({
   output_cost_per_token: nonNeg.optional(),
   // Filled from credential_list before the schema runs (prepare.ts); kept so it is not "unknown".
   litellm_credential_name: z.string().optional(),
+  // LiteLLM's flag: the upstream has no /responses; translate Responses to chat completions
+  use_chat_completions_api: bool.optional(),
   ...requestDefaultsShape,
 });
 
@@ -180,6 +191,8 @@ export const generalSettingsSchema = z.object({
   end_user_policy: z.enum(["open", "default_region", "reject"]).optional(),
   default_end_user_region: z.string().optional(),
   customer_cache_ttl_seconds: nonNeg.optional(),
+  /** LiteLLM's spend write interval (default 10 s): spend reaches the store (and Redis) this often. */
+  proxy_batch_write_at: num.pipe(z.number().positive()).optional(),
   max_request_size_mb: num.pipe(z.number().positive()).optional(),
   shutdown_grace_seconds: nonNeg.optional(),
   /** Browser origins allowed on the OpenAI routes (default ["*"], LiteLLM's); README "CORS". */
@@ -195,6 +208,13 @@ export const generalSettingsSchema = z.object({
   client_headers_timeout_seconds: nonNeg.optional(),
   client_keep_alive_timeout_seconds: num.pipe(z.number().positive()).optional(),
   max_client_connections: num.pipe(z.number().int().positive()).optional(),
+  // spend log (audit/settings.ts)
+  disable_spend_logs: bool.optional(),
+  store_prompts_in_spend_logs: bool.optional(),
+  spend_logs_batch_size: num.pipe(z.number().int().positive()).optional(),
+  spend_logs_max_queue: num.pipe(z.number().int().positive()).optional(),
+  spend_logs_spill_dir: z.string().optional(),
+  spend_logs_instance_id: z.string().optional(),
 });
 
 export const configSchema = z.object({

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeResponses } from "./fake-responses.js";
 import { answerSurface, FakeObjects, parseForm, type ReceivedForm } from "./fake-surface.js";
 
 /**
@@ -83,6 +84,8 @@ export class FakeUpstream {
   private readonly record: boolean;
   private readonly streamChunks: number;
   private objects: FakeObjects;
+  /** The Responses API, with the responses this upstream stored. */
+  readonly responses: FakeResponses;
   url = "";
 
   constructor(private readonly opts: FakeUpstreamOptions) {
@@ -90,6 +93,7 @@ export class FakeUpstream {
     this.record = opts.record ?? true;
     this.streamChunks = opts.streamChunks ?? 3;
     this.objects = new FakeObjects(opts.label);
+    this.responses = new FakeResponses(opts.label);
   }
 
   /** The next `times` requests get `b`. */
@@ -231,6 +235,8 @@ export class FakeUpstream {
       json(res, b.status, err, b.headers);
       return;
     }
+    const query = (req.url ?? "").slice(path.length);
+    if (this.responses.handle(req.method ?? "", path, query, body, res, b.headers)) return;
     const model =
       typeof body?.model === "string" ? body.model : (/deployments\/([^/]+)/.exec(path)?.[1] ?? "fake-model");
     const created = Math.floor(Date.now() / 1000);

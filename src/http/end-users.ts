@@ -5,7 +5,7 @@ import { geographyOf, listGeographies } from "../regions/table.js";
 import type { CustomerFields } from "../store/customers.js";
 import type { Gateway } from "./gateway.js";
 
-const region = z
+export const region = z
   .string()
   .nullable()
   .transform((s, ctx) => {
@@ -26,7 +26,7 @@ const region = z
 // U+FFFD, so a later lookup by the same id would miss. Ids also refuse the other control characters.
 const CONTROL = /[\p{Cc}\p{Cs}]/u;
 const UNSTORABLE = /\p{Cs}/u;
-const storable = (max: number) =>
+export const storable = (max: number) =>
   z
     .string()
     .max(max, `must be at most ${max} characters`)
@@ -44,7 +44,7 @@ const userId = z
   .min(1, "must be a non-empty string")
   .max(256, "must be at most 256 characters")
   .refine((s) => !CONTROL.test(s), "must not contain control or unpaired surrogate characters");
-const metadata = z
+export const metadata = z
   .record(z.string(), z.unknown())
   .superRefine((m, ctx) => {
     if (depthOver(m, MAX_METADATA_DEPTH))
@@ -67,7 +67,7 @@ const newSchema = z.object({ user_id: userId, ...fields });
 const updateSchema = z.object({ user_id: userId, ...fields });
 const idsSchema = z.object({ user_ids: z.array(userId).min(1, "must list at least one user id").max(1000) });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+export function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (body === undefined || body === null || typeof body !== "object" || Array.isArray(body)) {
     throw gatewayError("invalid_request", { reason: "not_object" });
   }
@@ -162,7 +162,13 @@ async function listHandler(gw: Gateway, req: FastifyRequest) {
   return gw.customers.list(limit, offset);
 }
 
-function clampInt(v: string | undefined, dflt: number, min: number, max: number, name: string): number {
+export function clampInt(
+  v: string | undefined,
+  dflt: number,
+  min: number,
+  max: number,
+  name: string,
+): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max)

@@ -1,4 +1,5 @@
 import type { Affinity } from "../affinity/affinity.js";
+import type { AccessServices } from "../auth/services.js";
 import type { GatewayConfig } from "../config/normalize.js";
 import type { CustomerService } from "../customers/service.js";
 import type { Logger } from "../observability/logger.js";
@@ -12,6 +13,8 @@ export interface Gateway {
   config: GatewayConfig;
   router: Router;
   customers: CustomerService;
+  /** Virtual keys, teams and internal users. */
+  access: AccessServices;
   store: Store;
   /** id -> deployment of stored responses, files and batches (src/affinity/). */
   affinity: Affinity;

@@ -52,7 +52,7 @@ function safeDecode(s: string | undefined): string | undefined {
 }
 
 export interface ObjectAdapterOptions {
-  authenticate: (req: IncomingMessage) => Principal | GatewayError;
+  authenticate: (req: IncomingMessage) => Principal | GatewayError | Promise<Principal | GatewayError>;
   maxBodyBytes: number;
   writeResult: (res: ServerResponse, r: ProxyResult, signal: Cancel, onClose: () => void) => void;
   tooLarge: (req: IncomingMessage, res: ServerResponse) => void;
@@ -71,11 +71,30 @@ export function serveObjects(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
+  const auth = o.authenticate(req);
+  // A virtual key not yet cached is read from the store; the body waits (paused) meanwhile.
+  if (auth instanceof Promise) {
+    auth.then(
+      (p) => serveAuthenticated(deps, o, route, req, res, p),
+      () => res.destroy(),
+    );
+    return;
+  }
+  serveAuthenticated(deps, o, route, req, res, auth);
+}
+
+function serveAuthenticated(
+  deps: PipelineDeps,
+  o: ObjectAdapterOptions,
+  route: ObjectRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  principal: Principal | GatewayError,
+): void {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
-  const principal = o.authenticate(req);
   if (principal instanceof GatewayError) {
     writeFailure(res, principal);
     return;

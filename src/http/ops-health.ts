@@ -97,6 +97,13 @@ export async function checkAll(
 /** The operation a deployment is probed with, from its declared mode (LiteLLM's rule). */
 export function probeOf(d: Deployment): { op: Operation; body: Record<string, unknown> } {
   if (d.mode === "embedding") return { op: "embeddings", body: { model: d.modelGroup, input: ["ping"] } };
+  // a Responses-only model (LiteLLM's mode "responses") is probed at /responses, unless it is translated
+  if (
+    d.mode === "responses" &&
+    !d.useChatCompletionsApi &&
+    (d.provider === "openai" || d.provider === "azure")
+  )
+    return { op: "responses", body: { model: d.modelGroup, input: "ping", max_output_tokens: 16 } };
   if (d.mode === "completion")
     return { op: "completions", body: { model: d.modelGroup, prompt: "ping", max_tokens: 1 } };
   return {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { proxyPathPatterns } from "./routes.js";
+import { objectPathPatterns, proxyPathPatterns } from "./routes.js";
 
 /** One entry of LiteLLM's `GET /routes` (FastAPI's route table: path, methods, function name). */
 export interface RouteInfo {
@@ -18,6 +18,10 @@ export function collectRoutes(app: FastifyInstance): () => { routes: RouteInfo[]
     const name = nameOf(path);
     return { path, methods: ["POST"], name, endpoint: name };
   });
+  for (const { path, methods } of objectPathPatterns()) {
+    const name = nameOf(path);
+    proxied.push({ path, methods, name, endpoint: name });
+  }
   const byPath = new Map<string, RouteInfo>();
   app.addHook("onRoute", (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];

@@ -6,6 +6,7 @@ import { spoolMultipart } from "../multipart/spool.js";
 import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
+import type { ObjectCall } from "../providers/contract.js";
 import { Cancel } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { writeFailure } from "./failure.js";
@@ -21,7 +22,7 @@ export const LENIENT_WARNING = "request body was not strict JSON: comments and t
 
 export interface AdapterOptions {
   /** Who is calling, or the refusal (no/wrong key, shutting down). */
-  authenticate: (req: IncomingMessage) => Principal | GatewayError;
+  authenticate: (req: IncomingMessage) => Principal | GatewayError | Promise<Principal | GatewayError>;
   maxBodyBytes: number;
   cors: CorsPolicy;
 }
@@ -49,75 +50,99 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
       return fallthrough(req, res);
     }
     if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
+    const r = route;
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
-    const principal = o.authenticate(req);
-    if (principal instanceof GatewayError) return writeFailure(res, principal);
-    if (req.method !== "POST") {
-      return writeFailure(
-        res,
-        gatewayError(
-          "method_not_allowed",
-          { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: ["POST"] },
-          { headers: { allow: "POST" } },
-        ),
+    const auth = o.authenticate(req);
+    // A virtual key not yet cached is read from the store; the body waits (paused) meanwhile.
+    if (auth instanceof Promise)
+      auth.then(
+        (p) => serve(p),
+        () => res.destroy(),
       );
-    }
-    const go = (body: unknown, extra: Record<string, string> | undefined, form?: SpooledForm) => {
-      const signal = new Cancel();
-      const onClose = () => {
-        if (!res.writableFinished) signal.abort();
+    else serve(auth);
+    function serve(principal: Principal | GatewayError) {
+      if (principal instanceof GatewayError) return writeFailure(res, principal);
+      const method = req.method ?? "";
+      if (!r.methods.includes(method)) {
+        return writeFailure(
+          res,
+          gatewayError(
+            "method_not_allowed",
+            { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: [...r.methods] },
+            { headers: { allow: r.methods.join(", ") } },
+          ),
+        );
+      }
+      const action = r.object?.actions[method as ObjectCall["method"]];
+      const object: ObjectCall | undefined =
+        r.object && action
+          ? {
+              id: r.object.id,
+              action,
+              method: method as ObjectCall["method"],
+              query: q < 0 ? "" : url.slice(q),
+            }
+          : undefined;
+      const go = (body: unknown, extra: Record<string, string> | undefined, form?: SpooledForm) => {
+        const signal = new Cancel();
+        const onClose = () => {
+          if (!res.writableFinished) signal.abort();
+        };
+        res.once("close", onClose);
+        if (form) res.once("close", () => form.dispose());
+        const call: ProxyRequest = {
+          op: r.op,
+          pathModel: r.pathModel,
+          object,
+          headers: req.headers,
+          rawHeaders: req.rawHeaders,
+          body,
+          form,
+          principal,
+          callId: randomUUID(),
+          started: performance.now(),
+          signal,
+          extra,
+        };
+        const batch = batchModels(call);
+        void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
+          writeResult(res, result, signal, onClose),
+        );
       };
-      res.once("close", onClose);
-      if (form) res.once("close", () => form.dispose());
-      const call: ProxyRequest = {
-        op: route.op,
-        pathModel: route.pathModel,
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body,
-        form,
-        principal,
-        callId: randomUUID(),
-        started: performance.now(),
-        signal,
-        extra,
-      };
-      const batch = batchModels(call);
-      void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
-        writeResult(res, result, signal, onClose),
-      );
-    };
-    const media = mediaRefusal(route.op, url.slice(0, q < 0 ? undefined : q), req.headers["content-type"]);
-    if (media) return writeFailure(res, media);
-    if (isMultipart(req.headers["content-type"])) {
-      spoolMultipart(req, o.maxBodyBytes).then(
-        (form) => go(form.fields(), undefined, form),
-        (err: unknown) => {
-          if (err instanceof GatewayError && err.code === "body_too_large") return tooLarge(req, res);
-          if (err instanceof GatewayError) {
-            req.resume();
-            return writeFailure(res, err);
-          }
-          res.destroy();
-        },
-      );
-      return;
-    }
-    readBody(req, res, o.maxBodyBytes, (text) => {
-      let body: unknown;
-      let extra: Record<string, string> | undefined;
-      if (text !== "") {
-        try {
-          const parsed = parseJsonBody(text);
-          body = parsed.value;
-          if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
-        } catch (err) {
-          if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
-          return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
+      if (object === undefined) {
+        const media = mediaRefusal(r.op, url.slice(0, q < 0 ? undefined : q), req.headers["content-type"]);
+        if (media) return writeFailure(res, media);
+        if (isMultipart(req.headers["content-type"])) {
+          spoolMultipart(req, o.maxBodyBytes).then(
+            (form) => go(form.fields(), undefined, form),
+            (err: unknown) => {
+              if (err instanceof GatewayError && err.code === "body_too_large") return tooLarge(req, res);
+              if (err instanceof GatewayError) {
+                req.resume();
+                return writeFailure(res, err);
+              }
+              res.destroy();
+            },
+          );
+          return;
         }
       }
-      go(body, extra);
-    });
+      readBody(req, res, o.maxBodyBytes, (text) => {
+        let body: unknown;
+        let extra: Record<string, string> | undefined;
+        if (text !== "") {
+          try {
+            const parsed = parseJsonBody(text);
+            body = parsed.value;
+            if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
+          } catch (err) {
+            if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
+            return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
+          }
+        }
+        go(body, extra);
+      });
+    }
   };
 }
 

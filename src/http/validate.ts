@@ -46,6 +46,13 @@ export function validateBody(
     if (b.prompt === undefined) throw missing("prompt");
     if (typeof b.prompt !== "string" && !Array.isArray(b.prompt))
       throw wrongType("prompt", "a string or an array", b.prompt);
+  } else if (op === "responses") {
+    // input may be absent (a stored prompt, or only previous_response_id); the upstream decides
+    if (b.input !== undefined && typeof b.input !== "string" && !Array.isArray(b.input))
+      throw wrongType("input", "a string or an array", b.input);
+    const prev = b.previous_response_id;
+    if (prev !== undefined && prev !== null && typeof prev !== "string")
+      throw wrongType("previous_response_id", "a string", prev);
   } else if (isSurfaceOperation(op)) {
     validateSurface(op as SurfaceOperation, b);
   } else {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { ERRORS } from "../errors.js";
-import { proxyRoutePatterns } from "../http/routes.js";
+import { objectPathPatterns, proxyRoutePatterns } from "../http/routes.js";
 import { VERSION } from "../version.js";
 import { proxyBodySchema } from "./proxy-schemas.js";
 
@@ -76,6 +76,19 @@ function buildDocument(routes: Collected[]): Json {
       },
       security: [{ bearer: [] }],
     });
+  }
+  for (const o of objectPathPatterns()) {
+    for (const method of o.methods) {
+      const m = method.toLowerCase();
+      add(o.path, m, {
+        operationId: operationId(m, o.path),
+        tags: ["proxy"],
+        summary: `${method} a stored object, at the deployment that holds it`,
+        parameters: [pathParam("id")],
+        responses: { "200": { description: "The upstream's answer" }, default: errorResponse() },
+        security: [{ bearer: [] }],
+      });
+    }
   }
   for (const r of routes) {
     const d = r.config?.openapi;

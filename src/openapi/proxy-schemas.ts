@@ -31,6 +31,14 @@ const BODIES = {
   audio_transcriptions: {},
   audio_translations: {},
   rerank: { query: nonEmpty, documents: nonEmptyOrList },
+  responses: {
+    input: textOrList.optional(),
+    previous_response_id: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("Continue a stored response: served only by the deployment that holds it."),
+  },
 } satisfies Partial<Record<Operation, Record<string, z.ZodType>>>;
 
 export type DocumentedOperation = keyof typeof BODIES;

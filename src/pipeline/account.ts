@@ -1,3 +1,5 @@
+import { costOf, type Price, priceOf } from "../audit/prices.js";
+import { buildRecord, type SpendRecord } from "../audit/record.js";
 import type { GatewayError } from "../errors.js";
 import type { StreamOutcome } from "../http/sse.js";
 import type { Logger } from "../observability/logger.js";
@@ -18,16 +20,48 @@ export interface Accounting {
   /** Routing state that counts tokens per deployment (set when a strategy reads them). */
   tokens: RouterState | undefined;
   cost(d: Deployment, usage: Usage | undefined): number | undefined;
+  /** Where each request's spend-log record goes (audit/writer.ts); none: records are off. */
+  spend: SpendSink | undefined;
+  /** store_prompts_in_spend_logs: records carry the request body and the answer. */
+  storePrompts: boolean;
 }
 
-export function accountingFor(log: RequestLog, logger: Logger, tokens: RouterState | undefined): Accounting {
+/** Takes one record per request; must not throw or wait (the writer queues). */
+export interface SpendSink {
+  add(r: SpendRecord): void;
+}
+
+/** What the served path knows beyond the loop's result. */
+export interface ServedExtra {
+  /** The model the client named. */
+  model?: string;
+  /** performance.now() when the first byte of the answer was ready (a stream's commit). */
+  firstByteAt?: number;
+  prompt?: unknown;
+  response?: Buffer;
+}
+
+export function accountingFor(
+  log: RequestLog,
+  logger: Logger,
+  tokens: RouterState | undefined,
+  spend?: { sink: SpendSink; storePrompts: boolean },
+): Accounting {
+  const prices = new Map<string, Price | undefined>();
   return {
     log,
     logger,
     tokens,
+    spend: spend?.sink,
+    storePrompts: spend?.storePrompts ?? false,
     cost(d, u) {
-      if (!u || (d.inputCostPerToken === undefined && d.outputCostPerToken === undefined)) return undefined;
-      return u.prompt * (d.inputCostPerToken ?? 0) + u.completion * (d.outputCostPerToken ?? 0);
+      if (!u) return undefined;
+      let p = prices.get(d.id);
+      if (p === undefined && !prices.has(d.id)) {
+        p = priceOf(d);
+        prices.set(d.id, p);
+      }
+      return costOf(p, u);
     },
   };
 }
@@ -42,6 +76,7 @@ export function accountServed(
   usage: Usage | undefined,
   overheadMs: number,
   stream: StreamOutcome | undefined,
+  extra: ServedExtra = {},
 ): void {
   const d = result.deployment;
   // The attempt loop counted the request when it was sent; its tokens are known only now — for
@@ -64,6 +99,52 @@ export function accountServed(
     cost: acc.cost(d, usage),
     upstreamHeaders: result.value.headers,
   });
+  if (!acc.spend) return;
+  const now = Date.now();
+  const startMs = now - ms;
+  acc.spend.add(
+    buildRecord({
+      ...who(req),
+      model: extra.model ?? modelOf(req, group),
+      group,
+      policy,
+      deployment: d,
+      attempts: result.attempts,
+      usage,
+      cost: acc.cost(d, usage),
+      startMs,
+      endMs: now,
+      firstChunkMs: extra.firstByteAt === undefined ? undefined : startMs + (extra.firstByteAt - req.started),
+      httpStatus: result.value.status,
+      error: undefined,
+      stream,
+      prompt: acc.storePrompts ? extra.prompt : undefined,
+      response: acc.storePrompts && extra.response ? parsedOrText(extra.response) : undefined,
+    }),
+  );
+}
+
+function who(req: ProxyRequest) {
+  return {
+    callId: req.callId,
+    op: req.op,
+    keyHash: req.principal.keyHash,
+    teamId: req.principal.teamId,
+    userId: req.principal.userId,
+  };
+}
+
+function modelOf(req: ProxyRequest, group: string | undefined): string | undefined {
+  const m = (req.body as { model?: unknown } | undefined)?.model;
+  return typeof m === "string" ? m : (req.pathModel ?? group);
+}
+
+function parsedOrText(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString("utf8"));
+  } catch {
+    return b.toString("utf8");
+  }
 }
 
 /** Stage 5 for a refusal or a failure after every attempt. */
@@ -75,6 +156,7 @@ export function accountFailure(
   policy: RegionPolicy,
   error: GatewayError | AttemptFailure,
   attempts: AttemptRecord[],
+  prompt?: unknown,
 ): void {
   if (error.code === "internal_error" && (error as AttemptFailure).cause !== undefined)
     acc.logger.error(
@@ -94,4 +176,27 @@ export function accountFailure(
     principal: req.principal,
     op: req.op,
   });
+  if (!acc.spend) return;
+  const now = Date.now();
+  const status = (error as { status: number }).status;
+  // The last deployment tried says where an upstream error came from (and where bytes went).
+  acc.spend.add(
+    buildRecord({
+      ...who(req),
+      model: model ?? modelOf(req, group),
+      group,
+      policy,
+      deployment: undefined,
+      attempts,
+      usage: undefined,
+      cost: undefined,
+      startMs: now - (performance.now() - req.started),
+      endMs: now,
+      firstChunkMs: undefined,
+      httpStatus: status,
+      error,
+      stream: undefined,
+      prompt: acc.storePrompts ? prompt : undefined,
+    }),
+  );
 }

@@ -1,6 +1,9 @@
 import type { Affinity } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
+import { admit, aliasModel, type LimitsDeps, type Ticket } from "../limits/stage.js";
+import { responsesAttempt } from "../responses/attempt.js";
+import { planResponses, type ResponsesPlan } from "../responses/plan.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
@@ -22,6 +25,10 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   maxRetries: string;
   /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
   affinity: Affinity;
+  /** Model allowlists, budgets and rate limits of virtual keys, teams and users; spend. */
+  limits?: LimitsDeps;
+  /** A created response could not be remembered (its follow-ups will be 404): logged, not the client's error. */
+  onRememberError: (err: unknown) => void;
 }
 
 /**
@@ -47,29 +54,65 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   let policy: RegionPolicy;
   let body: Record<string, unknown>;
   let endUserId: string | undefined;
+  let ticket: Ticket | undefined;
+  let plan: ResponsesPlan | undefined;
   try {
-    const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel, req.form);
-    body = m.body;
-    model = m.model;
-    group = m.group;
-    const p = policyFor(deps, req, body);
-    endUserId = p.endUserId;
-    policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
-    if (req.pinned !== undefined) pinnedRefusal(deps.router, req, policy);
+    if (req.principal.grant) aliasModel(req);
+    if (req.op === "responses") {
+      // the Responses API: follow-ups and previous_response_id go where their state is
+      plan = await planResponses(deps, req, (id) => {
+        endUserId = id;
+      });
+      ({ body, model, group, policy } = plan);
+    } else {
+      const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel, req.form);
+      body = m.body;
+      model = m.model;
+      group = m.group;
+      const p = policyFor(deps, req, body);
+      endUserId = p.endUserId;
+      policy = p.policy ?? (await (p.pending as Promise<RegionPolicy>));
+      // files/batches follow-ups: only the holding deployment, and only if the caller may use it
+      if (req.pinned !== undefined) pinnedRefusal(deps.router, req, policy);
+    }
+    if (deps.limits) {
+      const t = admit(deps.limits, req, model, group, endUserId);
+      ticket = t instanceof Promise ? await t : t;
+    }
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
     // Refused before any attempt (bad body, unknown model, blocked customer, store down): still one
     // log line and a call id, so a refusal can be traced like any other request.
-    accountFailure(deps.accounting, req, group, model, { ...UNRESTRICTED, endUserId }, err, []);
+    accountFailure(deps.accounting, req, group, model, { ...UNRESTRICTED, endUserId }, err, [], req.body);
     return refusal(err, { ...req.extra, "x-litellm-call-id": req.callId });
   }
 
+  try {
+    return await served(deps, req, body, group, model, policy, ticket, plan);
+  } catch (err) {
+    ticket?.settle(undefined, undefined);
+    throw err;
+  }
+}
+
+/** Attempts and the answer, for a request the earlier stages admitted. */
+async function served(
+  deps: PipelineDeps,
+  req: ProxyRequest,
+  body: Record<string, unknown>,
+  group: string,
+  model: string | undefined,
+  policy: RegionPolicy,
+  ticket: Ticket | undefined,
+  plan: ResponsesPlan | undefined,
+): Promise<ProxyResult> {
   let result: LoopSuccess<UpstreamReply>;
-  const a = attempt(deps, req, body, group, model, policy);
+  const a = plan ? responsesAttempt(deps, req, plan) : attempt(deps, req, body, group, model, policy);
   try {
     result = await a.run;
   } catch (err) {
     if (!(err instanceof LoopFailure)) throw err;
+    ticket?.settle(undefined, undefined);
     // An upstream error still says which deployment (and region) gave it: the last one tried.
     const lastTried = err.attempts[err.attempts.length - 1];
     const h = {
@@ -78,14 +121,16 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       ...answerHeaders(req.callId, err.retries, err.fallbacks, deps.maxRetries),
       ...retryAdvice(err.error, err.attempts.length),
     };
-    accountFailure(deps.accounting, req, group, undefined, policy, err.error, err.attempts);
+    accountFailure(deps.accounting, req, group, model, policy, err.error, err.attempts, body);
     return refusal(err.error, h);
   }
 
   const d: Deployment = result.deployment;
   const up = result.value;
   const headers = servedHeaders(deps, req, result, a.upstreamMs(), a.stream);
+  if (ticket?.headers) Object.assign(headers, ticket.headers);
   const overheadMs = Math.max(0, performance.now() - req.started - a.upstreamMs());
+  const keep = deps.accounting.storePrompts;
   if (!up.stream) {
     const buf = up.body ?? Buffer.alloc(0);
     const cost = deps.accounting.cost(d, up.usage);
@@ -95,8 +140,14 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       status: up.status,
       headers,
       body: buf,
-      written: () =>
-        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined),
+      written: () => {
+        ticket?.settle(up.usage, cost);
+        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined, {
+          model,
+          prompt: keep ? body : undefined,
+          response: keep ? buf : undefined,
+        });
+      },
     };
   }
   // A stream can last minutes and the prompt (up to max_request_size_mb) is no longer needed once it
@@ -104,6 +155,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   // GC 102-118 MB -> 70-78 MB).
   a.release();
   req.body = undefined;
+  const served = { model, firstByteAt: performance.now(), prompt: keep ? body : undefined };
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
   return {
@@ -112,7 +164,18 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     stream: up.stream,
     written: (end) => {
       result.release();
-      accountServed(deps.accounting, req, group, policy, result, end?.usage, overheadMs, end?.outcome);
+      ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
+      accountServed(
+        deps.accounting,
+        req,
+        group,
+        policy,
+        result,
+        end?.usage,
+        overheadMs,
+        end?.outcome,
+        served,
+      );
     },
   };
 }

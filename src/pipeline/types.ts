@@ -1,14 +1,16 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { AccessGrant } from "../auth/grant.js";
 import type { StreamEnd } from "../http/sse.js";
 import type { SpooledForm } from "../multipart/spool.js";
+import type { ObjectCall } from "../providers/contract.js";
 import type { Operation } from "../router/deployment.js";
 import type { RegionRestriction } from "../router/filters.js";
 import type { CommittedStream } from "../upstream/call.js";
 import type { Cancel } from "../upstream/cancel.js";
 
-/** Who is calling: today the master key or nobody (no key configured); virtual keys and teams next. */
+/** Who is calling: the master key, a virtual key, or nobody (no key configured). */
 export interface Principal {
-  readonly kind: "master" | "open";
+  readonly kind: "master" | "open" | "virtual";
   /** sha256 of the virtual key, when it is one. */
   readonly keyHash?: string;
   readonly keyAlias?: string;
@@ -17,6 +19,8 @@ export interface Principal {
   readonly userId?: string;
   /** Region restrictions the key and its team carry (none for the master key). */
   readonly regions: readonly RegionRestriction[];
+  /** A virtual key's models, limits and budgets (absent for the master key and open access). */
+  readonly grant?: AccessGrant;
 }
 
 export const MASTER: Principal = Object.freeze({ kind: "master", regions: Object.freeze([]) });
@@ -27,6 +31,8 @@ export interface ProxyRequest {
   readonly op: Operation;
   /** The model named in an Azure-style path, if any. */
   readonly pathModel: string | undefined;
+  /** A follow-up on an object named in the path (GET /v1/responses/{id}); undefined for a create. */
+  readonly object?: ObjectCall;
   readonly headers: IncomingHttpHeaders;
   /** Node's header list, unjoined: tells repeated identity headers apart (see identifyEndUser). */
   readonly rawHeaders: readonly string[] | undefined;

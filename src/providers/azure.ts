@@ -8,6 +8,7 @@ import {
   openaiBody,
   operationPaths,
   splitBase,
+  storedObjectRequest,
 } from "./openai-body.js";
 
 /**
@@ -38,11 +39,17 @@ export const azureProvider: Provider = {
       paths.files = `${root}/files${q}`;
       paths.batches = `${root}/batches${q}`;
     }
+    paths.responses = azureResponsesPath(root, d.apiVersion);
     return { origin, paths, headers };
   },
   prepare(d, t, a) {
     const path = t.paths[a.op] as string;
-    if (isObjectOperation(a.op)) return objectRequest(path, t.headers, d, a);
+    if (a.object) {
+      const at = path.indexOf("?");
+      if (at < 0) return objectRequest(path, "", t.headers, a.object, a.body);
+      return objectRequest(path.slice(0, at), path.slice(at + 1), t.headers, a.object, a.body);
+    }
+    if (isObjectOperation(a.op)) return storedObjectRequest(path, t.headers, d, a);
     if (a.form) return formRequest(path, t.headers, d, a.form);
     return {
       path,
@@ -52,6 +59,21 @@ export const azureProvider: Provider = {
   },
   mapError: failureFromResponse,
 };
+
+/**
+ * Azure's Responses API is not per deployment: `{resource}/openai/responses?api-version=…` (from
+ * 2025-03-01-preview; an older configured version is raised to that one, since it cannot serve
+ * /responses at all), or the v1 surface `{resource}/openai/v1/responses` when api_version is
+ * "v1", "latest" or "preview" (as LiteLLM and @ai-sdk/azure name it). The model goes in the body.
+ */
+export function azureResponsesPath(root: string, apiVersion: string | undefined): string {
+  const v = apiVersion ?? "";
+  // the GA v1 surface takes no api-version, as every other operation on it here
+  if (v === "v1" || v === "latest") return `${root}/v1/responses`;
+  if (v === "preview") return `${root}/v1/responses?api-version=preview`;
+  const dated = v.slice(0, 10) >= "2025-03-01" ? v : "2025-03-01-preview";
+  return `${root}/responses?api-version=${encodeURIComponent(dated)}`;
+}
 
 /**
  * Azure accepts `stream_options` from API version 2024-09-01-preview on; older versions refuse the

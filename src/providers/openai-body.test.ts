@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { serializeWithModel } from "./openai-body.js";
+import type { Deployment } from "../router/deployment.js";
+import { openaiBody, serializeWithModel } from "./openai-body.js";
 
 describe("serializeWithModel with request defaults", () => {
   it("fills what the client left out; the client's value wins, even null", () => {
@@ -18,5 +19,30 @@ describe("serializeWithModel with request defaults", () => {
     expect(serializeWithModel(req, "up")).toBe(
       '{"model":"up","messages":[{"role":"user","content":"hi"}],"stream":true}',
     );
+  });
+});
+
+describe("openaiBody for the Responses API", () => {
+  const d = {
+    upstreamModel: "gpt-4o",
+    requestDefaults: { max_tokens: 100, temperature: 0.3, n: 2, stop: ["x"], seed: 1 },
+  } as unknown as Deployment;
+
+  it("sends only the defaults /responses knows, max_tokens as max_output_tokens, and no stream_options", () => {
+    const body = { model: "alias", input: "hi", stream: true };
+    const out = JSON.parse(openaiBody(d, { op: "responses", body, stream: true, wantUsage: true }, true));
+    expect(out).toEqual({
+      model: "gpt-4o",
+      input: "hi",
+      stream: true,
+      temperature: 0.3,
+      max_output_tokens: 100,
+    });
+  });
+
+  it("the client's max_output_tokens wins over the deployment's max_tokens", () => {
+    const body = { model: "alias", input: "hi", max_output_tokens: 5 };
+    const out = JSON.parse(openaiBody(d, { op: "responses", body, stream: false, wantUsage: true }, true));
+    expect(out.max_output_tokens).toBe(5);
   });
 });

@@ -2,12 +2,13 @@ import { encodeForm } from "../multipart/encode.js";
 import type { SpooledForm } from "../multipart/spool.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import { OPERATION_SUFFIX, SURFACE_OPERATIONS } from "../surface/operations.js";
-import type { AttemptInput, UpstreamRequest } from "./contract.js";
+import type { AttemptInput, ObjectCall, UpstreamRequest } from "./contract.js";
 
 export const ALL_OPERATIONS: ReadonlySet<Operation> = new Set([
   "chat",
   "completions",
   "embeddings",
+  "responses",
   ...SURFACE_OPERATIONS.map((s) => s.op),
   "files",
   "batches",
@@ -44,7 +45,7 @@ export function formRequest(
  * A files/batches request: the object's path (id, action) and the client's query after the
  * operation's, its method, and a body without `model` (OpenAI refuses unknown arguments there).
  */
-export function objectRequest(
+export function storedObjectRequest(
   base: string,
   headers: Readonly<Record<string, string>>,
   d: Deployment,
@@ -120,6 +121,8 @@ export function serializeWithModel(
  * options are kept, and the extra usage chunk is taken out again for a client that did not ask.
  */
 export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage: boolean): string {
+  if (a.op === "responses")
+    return serializeWithModel(a.body, d.upstreamModel, responsesDefaults(d.requestDefaults));
   if (!a.stream || !a.wantUsage || !upstreamStreamsUsage || clientAskedUsage(a.body))
     return serializeWithModel(a.body, d.upstreamModel, d.requestDefaults);
   const opts = a.body.stream_options;
@@ -131,10 +134,50 @@ export function openaiBody(d: Deployment, a: AttemptInput, upstreamStreamsUsage:
   return `${json.slice(0, -1)},"stream_options":${JSON.stringify(merged)}}`;
 }
 
+/**
+ * A deployment's chat-shaped request defaults, as the Responses API names them: it refuses
+ * `max_tokens` (its name is `max_output_tokens`) and chat-only keys (`n`, `stop`, `response_format`,
+ * chat-shaped `tools`…), so only what it shares is sent. No `stream_options` either: usage comes in
+ * response.completed.
+ */
+function responsesDefaults(
+  defaults: Readonly<Record<string, unknown>> | undefined,
+): Readonly<Record<string, unknown>> | undefined {
+  if (!defaults) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of ["temperature", "top_p", "parallel_tool_calls", "service_tier"])
+    if (defaults[k] !== undefined) out[k] = defaults[k];
+  const max = defaults.max_completion_tokens ?? defaults.max_tokens;
+  if (max !== undefined) out.max_output_tokens = max;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** The client asked for the usage chunk itself. */
 export function clientAskedUsage(body: Readonly<Record<string, unknown>>): boolean {
   const o = body.stream_options as { include_usage?: unknown } | undefined;
   return typeof o === "object" && o !== null && o.include_usage === true;
+}
+
+/**
+ * A follow-up on an object the upstream holds: `{collection}/{id}[/{action}]`, the client's query,
+ * then the deployment's own query (Azure's api-version) appended. A POST (cancel) carries the
+ * client's body, or `{}`; GET and DELETE carry none.
+ */
+export function objectRequest(
+  collectionPath: string,
+  deploymentQuery: string,
+  headers: Readonly<Record<string, string>>,
+  o: ObjectCall,
+  body: Readonly<Record<string, unknown>>,
+): UpstreamRequest {
+  const sub = o.action === "retrieve" || o.action === "delete" ? "" : `/${o.action}`;
+  const q = [o.query.replace(/^\?/, ""), deploymentQuery].filter(Boolean).join("&");
+  return {
+    method: o.method,
+    path: `${collectionPath}/${encodeURIComponent(o.id)}${sub}${q ? `?${q}` : ""}`,
+    headers,
+    body: o.method === "POST" ? JSON.stringify(body) : "",
+  };
 }
 
 export function splitBase(apiBase: string): { origin: string; basePath: string } {

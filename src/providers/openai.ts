@@ -8,6 +8,7 @@ import {
   openaiBody,
   operationPaths,
   splitBase,
+  storedObjectRequest,
 } from "./openai-body.js";
 
 /** OpenAI and every server that speaks its wire format (`api_base` given). Passthrough. */
@@ -24,7 +25,8 @@ export const openaiProvider: Provider = {
   },
   prepare(d, t, a) {
     const path = t.paths[a.op] as string;
-    if (isObjectOperation(a.op)) return objectRequest(path, t.headers, d, a);
+    if (a.object) return objectRequest(path, "", t.headers, a.object, a.body);
+    if (isObjectOperation(a.op)) return storedObjectRequest(path, t.headers, d, a);
     if (a.form) return formRequest(path, t.headers, d, a.form);
     return { path, headers: t.headers, body: openaiBody(d, a, true) };
   },

@@ -125,6 +125,7 @@ describe("openai provider", () => {
         completions: `${prefix}/completions`,
         embeddings: `${prefix}/embeddings`,
         audio_transcriptions: `${prefix}/audio/transcriptions`,
+        responses: `${prefix}/responses`,
       });
     });
   }

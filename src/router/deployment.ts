@@ -4,6 +4,7 @@ export type Operation =
   | "chat"
   | "completions"
   | "embeddings"
+  | "responses"
   | SurfaceOperation
   /** /v1/files and /v1/batches: objects that live on the deployment that created them. */
   | "files"
@@ -19,7 +20,16 @@ export type SurfaceOperation =
   | "audio_translations"
   | "rerank";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure" | "anthropic";
+export type ProviderName = "openai" | "azure" | "anthropic" | "vertex_ai" | "gemini" | "bedrock";
+
+/** A Bedrock deployment's AWS settings (LiteLLM's aws_* litellm_params, env fallbacks applied). */
+export interface AwsSettings {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+  /** The region requests are signed for (and sent to, without an endpoint override). */
+  readonly region: string;
+}
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
 export interface Deployment {
@@ -69,6 +79,19 @@ export interface Deployment {
    * client does not set its own; undefined when the deployment has none.
    */
   readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
+  /** vertex_ai/: project, location (as requests use it) and service-account credentials (path or JSON). */
+  readonly vertex?: {
+    readonly project: string | undefined;
+    readonly location: string;
+    readonly credentials: string | undefined;
+  };
+  /** Bedrock only. */
+  readonly aws?: AwsSettings;
+  /**
+   * litellm_params.use_chat_completions_api (LiteLLM's name): the upstream has no /responses, so
+   * Responses requests are translated to chat completions (src/responses/translate/).
+   */
+  readonly useChatCompletionsApi?: boolean;
   /**
    * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
    * inference_geo, ...) that a translating provider reads in prepare().

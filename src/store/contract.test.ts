@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleRecord } from "../../test/spend-fixtures.js";
+import { type ChainHead, GENESIS, link } from "../audit/chain.js";
+import { verifySpendLog } from "../audit/verify.js";
 import { openStore, type Store } from "./customers.js";
 
 /**
@@ -205,6 +208,158 @@ for (const make of [sqliteAdapter, postgresAdapter]) {
       const s = await openStore(adapter.fresh());
       await s.close();
       await expect(s.getCustomer("x")).rejects.toThrow();
+    });
+
+    it("spend log: registers a chain once and continues it from its stored head", async () => {
+      const s = await openStore(adapter.fresh());
+      try {
+        const head = await s.spend.registerChain("inst-a");
+        expect(head).toEqual({ instance_id: "inst-a", seq: 0, hash: GENESIS });
+        const recs = [link(head, sampleRecord()), link(head, sampleRecord())];
+        expect(await s.spend.insert(recs)).toBe(2);
+        expect(await s.spend.registerChain("inst-a")).toEqual({
+          instance_id: "inst-a",
+          seq: 2,
+          hash: recs[1].hash,
+        });
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("spend log: rows round-trip exactly (the chain verifies), spend lands on the customer once", async () => {
+      const s = await openStore(adapter.fresh());
+      try {
+        await s.createCustomer("cust-eu", {});
+        const head: ChainHead = await s.spend.registerChain("inst-b");
+        const odd = sampleRecord({
+          spend: 0.1 + 0.2,
+          messages: JSON.stringify([{ role: "user", content: "héllo ✓ \u2028" }]),
+          completion_start_time: "2026-12-01T10:00:00.100Z",
+          team_id: "t1",
+          user: "u1",
+          api_key: "ab".repeat(32),
+        });
+        const batch = [
+          link(head, odd),
+          link(head, sampleRecord({ spend: 1e-9 })),
+          link(head, sampleRecord({ end_user: "nobody" })),
+        ];
+        expect(await s.spend.insert(batch)).toBe(3);
+        // a replay of the same batch (its first write's answer lost) adds nothing and no spend twice
+        expect(await s.spend.insert(batch)).toBe(0);
+        const c = await s.getCustomer("cust-eu");
+        expect(c?.spend).toBeCloseTo(0.1 + 0.2 + 1e-9, 12);
+        const { rows, total } = await s.spend.find({ requestId: odd.request_id }, 10, 0);
+        expect(total).toBe(1);
+        expect(rows[0]).toEqual(batch[0]);
+        const report = await verifySpendLog(s.spend);
+        expect(report).toMatchObject({ ok: true, records: 3 });
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("spend log: a record's spend lands on its key, team, user and customer with it, once", async () => {
+      const s = await openStore(adapter.fresh());
+      try {
+        const budget = {
+          spend: 0,
+          max_budget: null,
+          budget_duration: null,
+          budget_reset_at: null,
+          tpm_limit: null,
+          rpm_limit: null,
+        };
+        const common = { models: [], metadata: {}, ...budget };
+        await s.access.createTeam(
+          {
+            ...common,
+            team_id: "t-s",
+            team_alias: null,
+            blocked: false,
+            max_parallel_requests: null,
+            allowed_model_region: null,
+          },
+          [],
+        );
+        await s.access.createUser({
+          ...common,
+          user_id: "u-s",
+          user_email: null,
+          user_alias: null,
+          user_role: "internal_user",
+        });
+        const token = "ab".repeat(32);
+        await s.access.createKey({
+          ...common,
+          token,
+          key_name: "sk-...abab",
+          key_alias: null,
+          user_id: "u-s",
+          team_id: "t-s",
+          aliases: {},
+          blocked: false,
+          expires: null,
+          max_parallel_requests: null,
+          allowed_model_region: null,
+        });
+        await s.createCustomer("c-s", {});
+        const head = await s.spend.registerChain("inst-s");
+        const who = { api_key: token, team_id: "t-s", user: "u-s", end_user: "c-s" };
+        const batch = [
+          link(head, sampleRecord({ ...who, spend: 0.25 })),
+          link(head, sampleRecord({ ...who, spend: 0.5 })),
+        ];
+        await s.spend.insert(batch);
+        await s.spend.insert(batch);
+        expect((await s.access.getKey(token))?.spend).toBeCloseTo(0.75, 12);
+        expect((await s.access.getTeam("t-s"))?.spend).toBeCloseTo(0.75, 12);
+        expect((await s.access.getUser("u-s"))?.spend).toBeCloseTo(0.75, 12);
+        expect((await s.getCustomer("c-s"))?.spend).toBeCloseTo(0.75, 12);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it("spend log: filters, newest first, pages cover every row once; range pages in time order", async () => {
+      const s = await openStore(adapter.fresh());
+      try {
+        const head = await s.spend.registerChain("inst-c");
+        const recs = Array.from({ length: 9 }, (_, i) =>
+          link(
+            head,
+            sampleRecord({
+              start_time: `2026-12-0${1 + (i % 3)}T10:00:0${i}.000Z`,
+              geography: i % 2 ? "us" : "eu",
+              status: i === 4 ? "failure" : "success",
+              end_user: i < 3 ? "a" : "b",
+            }),
+          ),
+        );
+        await s.spend.insert(recs);
+        expect((await s.spend.find({ geography: "us" }, 100, 0)).total).toBe(4);
+        expect((await s.spend.find({ status: "failure" }, 100, 0)).rows.map((r) => r.seq)).toEqual([5]);
+        expect((await s.spend.find({ endUser: "a", geography: "eu" }, 100, 0)).total).toBe(2);
+        const day2 = await s.spend.find(
+          { from: "2026-12-02T00:00:00.000Z", to: "2026-12-03T00:00:00.000Z" },
+          100,
+          0,
+        );
+        expect(day2.rows.map((r) => r.seq).sort()).toEqual([2, 5, 8]);
+        const seen: number[] = [];
+        for (let off = 0; off < 20; off += 4)
+          seen.push(...(await s.spend.find({}, 4, off)).rows.map((r) => r.seq));
+        expect(seen.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        const first = (await s.spend.find({}, 1, 0)).rows[0];
+        expect(first.start_time).toBe("2026-12-03T10:00:08.000Z");
+        const ranged: string[] = [];
+        for await (const r of s.spend.range(undefined, undefined, 2)) ranged.push(r.start_time);
+        expect(ranged).toEqual([...ranged].sort());
+        expect(ranged.length).toBe(9);
+      } finally {
+        await s.close();
+      }
     });
   });
 }

@@ -6,6 +6,7 @@ import { type AffinityTable, kyselyAffinityTable } from "./affinity.js";
 import { type OpenedDb, openDb } from "./db.js";
 import { migrate } from "./migrations.js";
 import type { CustomerRow, Database } from "./schema.js";
+import { type SpendDb, SpendLogStore } from "./spend-logs.js";
 
 /** LiteLLM's end-user object, as the API returns it. */
 export interface Customer {
@@ -33,6 +34,8 @@ export type CustomerFields = Partial<
 export interface Store {
   readonly kind: string;
   readonly where: string;
+  /** The spend log and its hash chains (issue 15). */
+  readonly spend: SpendLogStore;
   getCustomer(userId: string): Promise<Customer | undefined>;
   /** undefined when a customer with that id already exists. */
   createCustomer(userId: string, fields: CustomerFields): Promise<Customer | undefined>;
@@ -110,12 +113,14 @@ async function missingIds(db: Kysely<Database>, ids: string[]): Promise<string[]
 class KyselyStore implements Store {
   readonly kind: string;
   readonly where: string;
+  readonly spend: SpendLogStore;
   readonly affinity: AffinityTable;
   readonly access: AccessStore;
   private readonly db: Kysely<Database>;
 
   constructor(opened: OpenedDb) {
     this.db = opened.db;
+    this.spend = new SpendLogStore(opened.db as unknown as Kysely<SpendDb>, opened.sqlite);
     this.affinity = kyselyAffinityTable(opened.db);
     this.access = accessStore(opened.db);
     this.kind = opened.kind;

@@ -13,6 +13,8 @@ export interface OpenedDb {
   where: string;
   /** Postgres schema to create before migrating, when the URL names one. */
   schema?: string;
+  /** SQLite: the connection itself, for prepared statements run under Kysely's connection lock. */
+  sqlite?: SQLite.Database;
 }
 
 export const DEFAULT_SQLITE_FILE = "./meridian.db";
@@ -40,6 +42,7 @@ function openSqlite(file: string): OpenedDb {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
     kind: "sqlite",
     where: file,
+    sqlite: database,
   };
 }
 

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { ACCESS_MIGRATIONS } from "./access-migrations.js";
+import { SPEND_MIGRATION } from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("customers").execute();
     },
   },
+  "020_spend_logs": SPEND_MIGRATION,
   ...ACCESS_MIGRATIONS,
   // id -> deployment of stored responses, files, batches (src/affinity/); data: state Meridian keeps
   "030_affinity": {

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type QueryExecutorProvider, sql } from "kysely";
 import type { SpendDelta, SpendKind } from "./access-types.js";
 import type { Database } from "./schema.js";
 
@@ -14,6 +14,15 @@ const TABLES: Record<SpendKind, { table: string; pk: string }> = {
 
 /** One transaction, one UPDATE per row (deltas for the same row are summed first). */
 export async function addSpend(db: Db, deltas: SpendDelta[]): Promise<void> {
+  if (!deltas.some((d) => d.amount > 0)) return;
+  await db.transaction().execute((tx) => applySpend(tx, deltas));
+}
+
+/**
+ * The same inside a transaction the caller holds: the spend log adds its records' spend in the
+ * transaction that inserts them (store/spend-logs.ts).
+ */
+export async function applySpend(tx: QueryExecutorProvider, deltas: readonly SpendDelta[]): Promise<void> {
   const summed = new Map<string, SpendDelta>();
   for (const d of deltas) {
     if (!(d.amount > 0)) continue;
@@ -22,15 +31,12 @@ export async function addSpend(db: Db, deltas: SpendDelta[]): Promise<void> {
     if (prev) prev.amount += d.amount;
     else summed.set(k, { ...d });
   }
-  if (summed.size === 0) return;
-  await db.transaction().execute(async (tx) => {
-    for (const d of summed.values()) {
-      const t = TABLES[d.kind];
-      await sql`update ${sql.table(t.table)} set spend = spend + ${d.amount} where ${sql.ref(t.pk)} = ${d.id}`.execute(
-        tx,
-      );
-    }
-  });
+  for (const d of summed.values()) {
+    const t = TABLES[d.kind];
+    await sql`update ${sql.table(t.table)} set spend = spend + ${d.amount} where ${sql.ref(t.pk)} = ${d.id}`.execute(
+      tx,
+    );
+  }
 }
 
 export async function resetBudgets(

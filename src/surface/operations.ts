@@ -51,6 +51,7 @@ export const OPERATION_SUFFIX: Readonly<Partial<Record<Operation, string>>> = {
   chat: "chat/completions",
   completions: "completions",
   embeddings: "embeddings",
+  responses: "responses",
   ...(Object.fromEntries(SURFACE_OPERATIONS.map((s) => [s.op, s.suffix])) as Record<
     SurfaceOperation,
     string

@@ -79,8 +79,16 @@ export async function commitStream(
       if (out) sink.write(out);
       // An OpenAI stream ends with `data: [DONE]`; one that stops short was cut or is broken, and the
       // client must hear so rather than take a partial answer for a whole one.
-      if (!endsWithDone(tail && tail.length > 0 ? tail : last))
-        throw new StreamErrorEvent(invalidReply(what, "a stream that ended without [DONE]"));
+      const end = tail && tail.length > 0 ? tail : last;
+      if (ctx.op === "responses" ? !endsWithResponseEnd(end) : !endsWithDone(end))
+        throw new StreamErrorEvent(
+          invalidReply(
+            what,
+            ctx.op === "responses"
+              ? "a stream that ended without response.completed"
+              : "a stream that ended without [DONE]",
+          ),
+        );
       return tap.usage;
     };
     return { ok: true, value: { first: tap.take(first) ?? "", pipe, cancel } };
@@ -137,6 +145,21 @@ function endsWithDone(buf: Buffer): boolean {
   if (at < 0) return false;
   for (let i = at + DONE.length; i < buf.length; i++) if (buf[i] > 0x20) return false;
   return true;
+}
+
+/** The Responses API's final events: it sends no [DONE]. */
+const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed", "error"]);
+
+function endsWithResponseEnd(buf: Buffer): boolean {
+  const events = parseEvents(buf);
+  const e = events[events.length - 1];
+  if (!e) return false;
+  if (e.event !== undefined) return RESPONSE_ENDS.has(e.event);
+  try {
+    return RESPONSE_ENDS.has((JSON.parse(e.data) as { type?: string }).type ?? "");
+  } catch {
+    return false;
+  }
 }
 
 /** The first event of an OpenAI stream is a JSON chunk (or `[DONE]`); anything else is not one. */

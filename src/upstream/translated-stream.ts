@@ -2,13 +2,11 @@ import type { Provider, StreamEvent, StreamTranslator } from "../providers/contr
 import { parseEvents, SseFramer, sseData } from "../wire/sse.js";
 import { addUsage, type Usage, usageJson } from "../wire/usage.js";
 import type { AttemptFailure } from "./errors.js";
+import type { EventDecoder } from "./event-decoder.js";
+import { eventStreamDecoder } from "./eventstream.js";
 import { invalidReply } from "./reply-check.js";
 
-/** Cuts an upstream body into events. SSE here; AWS's binary event frames plug in beside it. */
-export interface EventDecoder {
-  push(chunk: Buffer): StreamEvent[];
-  end(): StreamEvent[];
-}
+export type { EventDecoder } from "./event-decoder.js";
 
 export function sseDecoder(): EventDecoder {
   const framer = new SseFramer();
@@ -25,8 +23,7 @@ export function sseDecoder(): EventDecoder {
 }
 
 export function decoderFor(p: Provider): EventDecoder {
-  if (p.framing === "sse") return sseDecoder();
-  throw new Error(`no event decoder for ${p.framing} framing yet`);
+  return p.framing === "eventstream" ? eventStreamDecoder() : sseDecoder();
 }
 
 /** An error the upstream sent inside its stream (after a 200). */
@@ -60,7 +57,7 @@ export class TranslatedStream {
   take(chunk: Buffer): string {
     this.throwPending();
     let out = "";
-    for (const e of this.decoder.push(chunk)) {
+    for (const e of this.decode(() => this.decoder.push(chunk))) {
       if (this.finished) break; // nothing after the final event is part of the answer
       const step = this.translator.push(e);
       if ("error" in step) {
@@ -81,7 +78,7 @@ export class TranslatedStream {
   end(): string {
     this.throwPending();
     let out = "";
-    for (const e of this.decoder.end()) {
+    for (const e of this.decode(() => this.decoder.end())) {
       if (this.finished) break;
       const step = this.translator.push(e);
       if ("error" in step) throw new StreamErrorEvent(step.error);
@@ -105,6 +102,15 @@ export class TranslatedStream {
       });
     }
     return `${out}data: [DONE]\n\n`;
+  }
+
+  /** A framing the decoder cannot read (a bad CRC, a frame cut short) is the upstream's broken answer. */
+  private decode(f: () => StreamEvent[]): StreamEvent[] {
+    try {
+      return f();
+    } catch (err) {
+      throw new StreamErrorEvent(invalidReply(this.what, (err as Error).message));
+    }
   }
 
   private throwPending(): void {

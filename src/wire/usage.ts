@@ -13,6 +13,9 @@ export interface Usage {
 const PROMPT = /"prompt_tokens"\s*:\s*(\d+)/;
 const COMPLETION = /"completion_tokens"\s*:\s*(\d+)/;
 const TOTAL = /"total_tokens"\s*:\s*(\d+)/;
+// The Responses API's names for the same counts.
+const INPUT = /"input_tokens"\s*:\s*(\d+)/;
+const OUTPUT = /"output_tokens"\s*:\s*(\d+)/;
 
 /**
  * Usage of an OpenAI JSON body, read off the raw bytes after its last `"usage"` key: passthrough
@@ -22,8 +25,8 @@ export function usageOf(body: Buffer): Usage | undefined {
   const at = body.lastIndexOf('"usage"');
   if (at < 0) return undefined;
   const tail = body.toString("latin1", at, Math.min(body.length, at + 600));
-  const p = PROMPT.exec(tail);
-  const c = COMPLETION.exec(tail);
+  const p = PROMPT.exec(tail) ?? INPUT.exec(tail);
+  const c = COMPLETION.exec(tail) ?? OUTPUT.exec(tail);
   const t = TOTAL.exec(tail);
   if (!p && !t) return undefined;
   const prompt = p ? Number(p[1]) : 0;

@@ -1,0 +1,196 @@
+import type { GatewayError } from "../errors.js";
+import type { AttemptRecord } from "../router/attempt.js";
+import { type Deployment, publicApiBase } from "../router/deployment.js";
+import type { RegionPolicy } from "../router/filters.js";
+import type { AttemptFailure } from "../upstream/errors.js";
+import type { Usage } from "../wire/usage.js";
+
+/**
+ * One request as the spend log keeps it: LiteLLM's `LiteLLM_SpendLogs` columns (snake_case here,
+ * LiteLLM's camelCase names in the API view) plus where it was served, the policy with its sources
+ * and every attempt. The chain fields are added by the writer. JSON-valued columns are kept as the
+ * text that was hashed, so the database holds exactly what the chain covers.
+ */
+export interface SpendRecord {
+  request_id: string;
+  call_type: string;
+  /** sha256 of the virtual key; "" for the master key or an open gateway. */
+  api_key: string;
+  team_id: string | null;
+  user: string | null;
+  end_user: string | null;
+  /** The model the client named. */
+  model: string | null;
+  model_group: string | null;
+  model_id: string | null;
+  custom_llm_provider: string | null;
+  api_base: string | null;
+  /** Geography of the serving deployment (null: unassigned or nothing served). */
+  geography: string | null;
+  /** The deployment's raw region (region_name or the cloud region it was inferred from). */
+  region_name: string | null;
+  /** How the geography was known: region_name (configured) or what it was inferred from. */
+  region_source: string | null;
+  /** JSON: {"allowed": [..] | null, "sources": [{source, id, allowed}]} */
+  policy: string;
+  /** JSON: [{deployment_id, model_group, geography, status, code, ms}] */
+  attempts: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  spend: number;
+  start_time: string;
+  end_time: string;
+  completion_start_time: string | null;
+  status: "success" | "failure";
+  http_status: number;
+  error_code: string | null;
+  cache_hit: number;
+  /** How a stream ended (completed, client_closed, upstream_error); null for a whole answer. */
+  stream: string | null;
+  /** JSON; null unless store_prompts_in_spend_logs. */
+  messages: string | null;
+  response: string | null;
+}
+
+/** The chain fields each stored record carries. */
+export interface ChainFields {
+  instance_id: string;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+export type ChainedRecord = SpendRecord & ChainFields;
+
+/** What the accounting stage knows about one request when it is written. */
+export interface RecordInput {
+  callId: string;
+  op: string;
+  keyHash: string | undefined;
+  teamId: string | undefined;
+  userId: string | undefined;
+  model: string | undefined;
+  group: string | undefined;
+  policy: RegionPolicy;
+  deployment: Deployment | undefined;
+  attempts: readonly AttemptRecord[];
+  usage: Usage | undefined;
+  cost: number | undefined;
+  /** epoch ms */
+  startMs: number;
+  endMs: number;
+  firstChunkMs: number | undefined;
+  httpStatus: number;
+  error: GatewayError | AttemptFailure | undefined;
+  stream: string | undefined;
+  prompt?: unknown;
+  response?: unknown;
+}
+
+/** The record of one request. Never throws: what cannot be serialised is written as a note instead. */
+export function buildRecord(i: RecordInput): SpendRecord {
+  const d = i.deployment;
+  const usage = i.usage;
+  const ok = i.error === undefined && i.httpStatus < 400;
+  return {
+    request_id: i.callId,
+    call_type: i.op,
+    api_key: i.keyHash ?? "",
+    team_id: i.teamId ?? null,
+    user: i.userId ?? null,
+    end_user: i.policy.endUserId ?? null,
+    model: i.model ?? i.group ?? null,
+    model_group: i.group ?? null,
+    model_id: d?.id ?? null,
+    custom_llm_provider: d?.provider ?? null,
+    api_base: d ? (publicApiBase(d.apiBase) ?? null) : null,
+    geography: d?.geography ?? null,
+    region_name: d?.regionName ?? null,
+    region_source: d?.regionSource ?? null,
+    policy: policyJson(i.policy),
+    attempts: safeJson(
+      i.attempts.map((a) => ({
+        deployment_id: a.deploymentId,
+        model_group: a.group,
+        geography: a.geography,
+        status: a.status,
+        code: a.code,
+        ms: a.ms,
+      })),
+    ),
+    prompt_tokens: usage?.prompt ?? 0,
+    completion_tokens: usage?.completion ?? 0,
+    total_tokens: usage?.total ?? 0,
+    spend: finite(i.cost),
+    start_time: iso(i.startMs),
+    end_time: iso(i.endMs),
+    completion_start_time: i.firstChunkMs === undefined ? null : iso(i.firstChunkMs),
+    status: ok ? "success" : "failure",
+    http_status: i.httpStatus,
+    error_code: i.error ? String(i.error.code) : null,
+    cache_hit: 0,
+    stream: i.stream ?? null,
+    messages: i.prompt === undefined ? null : safeJson(i.prompt),
+    response: i.response === undefined ? null : safeJson(i.response),
+  };
+}
+
+export function policyJson(p: RegionPolicy): string {
+  return safeJson({
+    allowed: p.allowed === null ? null : [...p.allowed].sort(),
+    sources: p.sources.map((s) => ({ source: s.source, id: s.id ?? null, allowed: [...s.allowed].sort() })),
+  });
+}
+
+/** JSON text of a value, or a note saying why it could not be written (cycles, BigInt, depth). */
+export function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? "null";
+  } catch (err) {
+    return JSON.stringify({ unserialisable: String((err as Error)?.message ?? err).slice(0, 200) });
+  }
+}
+
+function finite(n: number | undefined): number {
+  return n !== undefined && Number.isFinite(n) ? n : 0;
+}
+
+function iso(ms: number): string {
+  const d = new Date(Number.isFinite(ms) ? ms : 0);
+  return Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString();
+}
+
+/** Column order of the canonical form: every content field, in this fixed order. */
+export const RECORD_FIELDS: readonly (keyof SpendRecord)[] = [
+  "request_id",
+  "call_type",
+  "api_key",
+  "team_id",
+  "user",
+  "end_user",
+  "model",
+  "model_group",
+  "model_id",
+  "custom_llm_provider",
+  "api_base",
+  "geography",
+  "region_name",
+  "region_source",
+  "policy",
+  "attempts",
+  "prompt_tokens",
+  "completion_tokens",
+  "total_tokens",
+  "spend",
+  "start_time",
+  "end_time",
+  "completion_start_time",
+  "status",
+  "http_status",
+  "error_code",
+  "cache_hit",
+  "stream",
+  "messages",
+  "response",
+];

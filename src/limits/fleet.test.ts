@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ADMIN, type Fleet, startFleet } from "../../test/fleet.js";
+import { get, post } from "../../test/harness.js";
+import { LIMITS_YAML } from "../../test/limits-config.js";
+import { deleteKeys, dropSchema, TEST_PG_URL, TEST_REDIS_URL, uniqueName } from "../../test/testkit.js";
+
+const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+const body = { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi" }] };
+const COST = 10 * 0.001 + 5 * 0.002;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Keys, budgets and limits held by two real instances together (Postgres + Redis). */
+describe("virtual keys across two instances on Postgres + Redis", () => {
+  const schema = uniqueName("keysfleet");
+  const prefix = `${schema}:`;
+  let f: Fleet;
+  let A: string;
+  let B: string;
+  const gen = async (b: Record<string, unknown>) => {
+    const r = await post(`${A}/key/generate`, b, ADMIN);
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    return r.json.key as string;
+  };
+
+  beforeAll(async () => {
+    f = await startFleet({
+      count: 2,
+      databaseUrl: `${TEST_PG_URL}?schema=${schema}`,
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix: prefix,
+      yaml: LIMITS_YAML,
+    });
+    [A, B] = f.urls;
+  });
+  afterAll(async () => {
+    await f?.close();
+    await dropSchema(schema);
+    await deleteKeys(TEST_REDIS_URL, prefix);
+  });
+  beforeEach(() => {
+    f.eu.reset();
+    f.us.reset();
+  });
+
+  it("a change on A (block, unblock, team models, delete) is obeyed by B on its next request", async () => {
+    await post(`${A}/team/new`, { team_id: "fleet-team" }, ADMIN);
+    const key = await gen({ team_id: "fleet-team" });
+    expect((await post(`${B}/chat/completions`, body, bearer(key))).status).toBe(200); // cached on B now
+    expect((await post(`${A}/key/block`, { key }, ADMIN)).status).toBe(200);
+    expect((await post(`${B}/chat/completions`, body, bearer(key))).json.error?.code).toBe("key_blocked");
+    await post(`${A}/key/unblock`, { key }, ADMIN);
+    expect((await post(`${B}/chat/completions`, body, bearer(key))).status).toBe(200);
+    await post(`${A}/team/update`, { team_id: "fleet-team", models: ["gpt-4o-mini"] }, ADMIN);
+    expect((await post(`${B}/chat/completions`, body, bearer(key))).json.error?.code).toBe(
+      "team_model_access_denied",
+    );
+    await post(`${A}/team/block`, { team_id: "fleet-team" }, ADMIN);
+    expect((await post(`${B}/chat/completions`, { ...body, model: "gpt-4o-mini" }, bearer(key))).status).toBe(
+      401,
+    );
+    await post(`${A}/key/delete`, { keys: [key] }, ADMIN);
+    const gone = await post(`${B}/chat/completions`, body, bearer(key));
+    expect(gone.status).toBe(401);
+    expect(gone.json.error.code).toBe("invalid_api_key");
+  });
+
+  it("rpm is one limit for the fleet: 4 per minute, whichever instance is asked", async () => {
+    const key = await gen({ rpm_limit: 4 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++)
+      statuses.push((await post(`${i % 2 ? B : A}/chat/completions`, body, bearer(key))).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    expect(f.eu.hits + f.us.hits).toBe(4);
+  });
+
+  it("max_parallel_requests holds across instances", async () => {
+    const key = await gen({ max_parallel_requests: 1 });
+    f.eu.always = { delayMs: 400 };
+    f.us.always = { delayMs: 400 };
+    const slow = post(`${A}/chat/completions`, body, bearer(key));
+    await sleep(150);
+    const r = await post(`${B}/chat/completions`, body, bearer(key));
+    expect(r.status).toBe(429);
+    expect((await slow).status).toBe(200);
+    f.eu.always = {};
+    f.us.always = {};
+    expect((await post(`${B}/chat/completions`, body, bearer(key))).status).toBe(200);
+  });
+
+  it("a budget holds across instances: requests spaced over a flush interval stop at max_budget in total", async () => {
+    // 3 requests' worth; each instance alone would allow 3 (6 together) if they did not share spend
+    const key = await gen({ max_budget: COST * 3 - 0.001 });
+    let served = 0;
+    for (let i = 0; i < 8; i++) {
+      const r = await post(`${i % 2 ? B : A}/chat/completions`, body, bearer(key));
+      if (r.status === 200) served++;
+      else expect(r.json.error.type).toBe("budget_exceeded");
+      await sleep(150); // > proxy_batch_write_at (50 ms): the other instance has synced
+    }
+    expect(served).toBe(3);
+    await sleep(150);
+    const info = await get(`${B}/key/info?key=${key}`, ADMIN);
+    expect(info.json.info.spend).toBeCloseTo(COST * 3);
+  });
+
+  it("tpm and a streamed answer count across instances", async () => {
+    const key = await gen({ tpm_limit: 20 });
+    const s = await post(`${A}/chat/completions`, { ...body, stream: true }, bearer(key));
+    expect(s.status).toBe(200);
+    await sleep(100);
+    expect((await post(`${B}/chat/completions`, body, bearer(key))).status).toBe(200); // 15 tokens < 20
+    await sleep(100);
+    const r = await post(`${A}/chat/completions`, body, bearer(key));
+    expect(r.status).toBe(429);
+    expect(r.json.error.message).toContain("tokens");
+  });
+});

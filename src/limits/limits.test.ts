@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Harness, post, startHarness } from "../../test/harness.js";
+import { LIMITS_YAML } from "../../test/limits-config.js";
+
+/** Model allowlists, budgets and rate limits of virtual keys and teams, on one instance (SQLite). */
+
+const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+const msgs = [{ role: "user", content: "hi" }];
+/** The fake upstream's usage: 10 prompt + 5 completion tokens, so 0.02 per chat at these prices. */
+const COST = 10 * 0.001 + 5 * 0.002;
+
+describe("limits stage", () => {
+  let h: Harness;
+  const hits = () => h.upstreams.eu.hits + h.upstreams.us.hits;
+  const gen = async (body: Record<string, unknown>) => {
+    const r = await post(`${h.url}/key/generate`, body, h.auth);
+    expect(r.status, JSON.stringify(r.json)).toBe(200);
+    return r.json.key as string;
+  };
+  const chat = (key: string, body: Record<string, unknown> = {}) =>
+    post(`${h.url}/chat/completions`, { model: "gpt-3.5-turbo", messages: msgs, ...body }, bearer(key));
+
+  beforeAll(async () => {
+    h = await startHarness({ yaml: LIMITS_YAML });
+  });
+  afterAll(async () => h.close());
+  beforeEach(() => {
+    h.upstreams.eu.reset();
+    h.upstreams.us.reset();
+  });
+
+  it("key model allowlist: exact names, router aliases, wildcards, key aliases; refusals send nothing", async () => {
+    const key = await gen({
+      models: ["gpt-3.5-turbo", "text-embedding-*"],
+      aliases: { mine: "gpt-3.5-turbo" },
+    });
+    expect((await chat(key)).status).toBe(200);
+    expect((await chat(key, { model: "small" })).status).toBe(200); // router alias of an allowed group
+    expect((await chat(key, { model: "mine" })).status).toBe(200); // the key's own alias
+    const emb = await post(
+      `${h.url}/embeddings`,
+      { model: "text-embedding-3-small", input: "x" },
+      bearer(key),
+    );
+    expect(emb.status).toBe(200);
+    expect(hits()).toBe(4);
+    const denied = await chat(key, { model: "gpt-4o-mini" });
+    expect(denied.status).toBe(403);
+    expect(denied.json.error).toMatchObject({ type: "key_model_access_denied", param: "model" });
+    expect(hits()).toBe(4);
+  });
+
+  it("team model allowlist applies to a key without its own", async () => {
+    await post(`${h.url}/team/new`, { team_id: "t-models", models: ["gpt-4o-mini"] }, h.auth);
+    const key = await gen({ team_id: "t-models" });
+    expect((await chat(key, { model: "gpt-4o-mini" })).status).toBe(200);
+    const denied = await chat(key);
+    expect(denied.status).toBe(403);
+    expect(denied.json.error).toMatchObject({
+      type: "team_model_access_denied",
+      code: "team_model_access_denied",
+    });
+    expect(hits()).toBe(1);
+  });
+
+  it("key budget: spend accumulates; at max_budget a 429 budget_exceeded with x-should-retry: false, nothing sent", async () => {
+    const key = await gen({ max_budget: COST * 2 - 0.001, key_alias: "budgeted" });
+    expect((await chat(key)).status).toBe(200);
+    expect((await chat(key)).status).toBe(200);
+    const over = await chat(key);
+    expect(over.status).toBe(429);
+    expect(over.headers.get("x-should-retry")).toBe("false");
+    expect(over.json.error.type).toBe("budget_exceeded");
+    expect(over.json.error.message).toMatch(
+      /^Budget has been exceeded! Key=budgeted \(sk-\.\.\.[\w-]{4}\) Current cost: 0\.04/,
+    );
+    expect(hits()).toBe(2);
+    // the spend reaches the store in the next flush
+    await h.built.spendLog?.flush();
+    await h.built.ledger.flush();
+    const info = await (await fetch(`${h.url}/key/info?key=${key}`, { headers: h.auth })).json();
+    expect(info.info.spend).toBeCloseTo(COST * 2);
+  });
+
+  it("team budget stops every key of the team; user budget stops the user's keys", async () => {
+    await post(`${h.url}/team/new`, { team_id: "t-budget", max_budget: COST / 2 }, h.auth);
+    const a = await gen({ team_id: "t-budget" });
+    const b = await gen({ team_id: "t-budget" });
+    expect((await chat(a)).status).toBe(200);
+    const r = await chat(b);
+    expect(r.status).toBe(429);
+    expect(r.json.error.message).toContain("Team=t-budget");
+    await post(
+      `${h.url}/user/new`,
+      { user_id: "u-budget", max_budget: COST / 2, auto_create_key: false },
+      h.auth,
+    );
+    const c = await gen({ user_id: "u-budget" });
+    expect((await chat(c)).status).toBe(200);
+    expect((await chat(c)).json.error.message).toContain("User=u-budget");
+  });
+
+  it("a customer's max_budget stops its requests whoever the caller (master key here)", async () => {
+    await post(`${h.url}/end_user/new`, { user_id: "cust-budget", max_budget: COST * 1.5 }, h.auth);
+    const ask = () =>
+      post(
+        `${h.url}/chat/completions`,
+        { model: "gpt-3.5-turbo", messages: msgs, user: "cust-budget" },
+        h.auth,
+      );
+    expect((await ask()).status).toBe(200);
+    expect((await ask()).status).toBe(200);
+    const r = await ask();
+    expect(r.status).toBe(429);
+    expect(r.json.error.message).toContain("Customer=cust-budget");
+    expect(hits()).toBe(2);
+    await h.built.spendLog?.flush();
+    await h.built.ledger.flush();
+    expect((await h.store.getCustomer("cust-budget"))?.spend).toBeCloseTo(COST * 2);
+  });
+
+  it("rpm: 429 with retry-after and LiteLLM's x-ratelimit headers; success carries remaining counts", async () => {
+    const key = await gen({ rpm_limit: 2 });
+    const first = await chat(key);
+    expect(first.headers.get("x-ratelimit-api_key-limit-requests")).toBe("2");
+    expect(first.headers.get("x-ratelimit-api_key-remaining-requests")).toBe("1");
+    expect((await chat(key)).status).toBe(200);
+    const r = await chat(key);
+    expect(r.status).toBe(429);
+    expect(r.json.error.code).toBe("rate_limit_exceeded");
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(r.headers.get("x-ratelimit-api_key-remaining-requests")).toBe("0");
+    expect(hits()).toBe(2);
+  });
+
+  it("tpm: a key over its tokens this minute is refused; a streamed answer's tokens count", async () => {
+    const key = await gen({ tpm_limit: 20 });
+    const s = await post(
+      `${h.url}/chat/completions`,
+      { model: "gpt-3.5-turbo", messages: msgs, stream: true },
+      bearer(key),
+    );
+    expect(s.status).toBe(200);
+    expect(s.text).toContain("data: [DONE]");
+    await new Promise((r) => setTimeout(r, 50)); // accounting runs once the stream is written
+    expect((await chat(key)).status).toBe(200); // 15 tokens so far: under 20
+    const r = await chat(key);
+    expect(r.status).toBe(429);
+    expect(r.json.error.message).toContain("Limit type: tokens");
+  });
+
+  it("a streamed answer is charged to the budget", async () => {
+    const key = await gen({ max_budget: COST / 2 });
+    const s = await post(
+      `${h.url}/chat/completions`,
+      { model: "gpt-3.5-turbo", messages: msgs, stream: true },
+      bearer(key),
+    );
+    expect(s.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    const r = await chat(key);
+    expect(r.status).toBe(429);
+    expect(r.json.error.type).toBe("budget_exceeded");
+  });
+
+  it("max_parallel_requests: a second request while the first is in flight is refused", async () => {
+    const key = await gen({ max_parallel_requests: 1 });
+    h.upstreams.eu.always = { delayMs: 300 };
+    h.upstreams.us.always = { delayMs: 300 };
+    const slow = chat(key);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await chat(key);
+    expect(second.status).toBe(429);
+    expect(second.json.error.message).toContain("Limit type: parallel");
+    expect((await slow).status).toBe(200);
+    h.upstreams.eu.always = {};
+    h.upstreams.us.always = {};
+    expect((await chat(key)).status).toBe(200); // the slot came back
+  });
+
+  it("budget_duration: a due budget is reset by the job, and the key serves again", async () => {
+    const key = await gen({ max_budget: COST / 2, budget_duration: "1h" });
+    expect((await chat(key)).status).toBe(200);
+    expect((await chat(key)).status).toBe(429);
+    await h.built.spendLog?.flush();
+    await h.built.ledger.flush();
+    const later = new Date(Date.now() + 2 * 3_600_000);
+    expect(await h.built.resets.run(later)).toBeGreaterThanOrEqual(1);
+    expect((await chat(key)).status).toBe(200);
+  });
+});

@@ -1,0 +1,117 @@
+import type { LimitScope } from "../auth/grant.js";
+
+export type LimitKind = "requests" | "tokens" | "parallel";
+
+export type Admission =
+  | { ok: true; headers: Record<string, string> }
+  | { ok: false; scope: LimitScope; kind: LimitKind; limit: number; retryAfterS: number };
+
+/**
+ * rpm / tpm per fixed minute window and requests in flight, per key, team and user. `admit` checks
+ * every scope and counts the request only when all pass (atomically, for the Redis version).
+ */
+export interface RateCounters {
+  admit(scopes: readonly LimitScope[], nowMs: number): Admission | Promise<Admission>;
+  /** The request is over: its parallel slot is free. */
+  release(scopes: readonly LimitScope[]): void;
+  /** Tokens a finished request used, counted in the minute it ended. */
+  addTokens(scopes: readonly LimitScope[], tokens: number, nowMs: number): void;
+}
+
+export const minuteOf = (nowMs: number) => Math.floor(nowMs / 60_000);
+export const secondsToNextMinute = (nowMs: number) =>
+  Math.max(1, Math.ceil((60_000 - (nowMs % 60_000)) / 1000));
+
+export function limited(s: LimitScope): boolean {
+  return s.rpm !== null || s.tpm !== null || s.parallel !== null;
+}
+
+/** LiteLLM's success headers: x-ratelimit-{scope}-{remaining|limit}-{requests|tokens}. */
+export function successHeaders(
+  out: Record<string, string>,
+  s: LimitScope,
+  requests: number,
+  tokens: number,
+): void {
+  if (s.rpm !== null) {
+    out[`x-ratelimit-${s.scope}-limit-requests`] = String(s.rpm);
+    out[`x-ratelimit-${s.scope}-remaining-requests`] = String(Math.max(0, s.rpm - requests));
+  }
+  if (s.tpm !== null) {
+    out[`x-ratelimit-${s.scope}-limit-tokens`] = String(s.tpm);
+    out[`x-ratelimit-${s.scope}-remaining-tokens`] = String(Math.max(0, s.tpm - tokens));
+  }
+}
+
+interface Window {
+  minute: number;
+  requests: number;
+  tokens: number;
+  parallel: number;
+}
+
+/** One process's counters (no Redis, or while Redis is unreachable). */
+export class LocalRateCounters implements RateCounters {
+  private readonly windows = new Map<string, Window>();
+
+  private win(s: LimitScope, minute: number): Window {
+    const k = `${s.kind}:${s.id}`;
+    let w = this.windows.get(k);
+    if (!w) {
+      if (this.windows.size >= 100_000) this.sweep(minute);
+      w = { minute, requests: 0, tokens: 0, parallel: 0 };
+      this.windows.set(k, w);
+    } else if (w.minute !== minute) {
+      w.minute = minute;
+      w.requests = 0;
+      w.tokens = 0;
+    }
+    return w;
+  }
+
+  admit(scopes: readonly LimitScope[], nowMs: number): Admission {
+    const minute = minuteOf(nowMs);
+    for (const s of scopes) {
+      if (!limited(s)) continue;
+      const w = this.win(s, minute);
+      if (s.rpm !== null && w.requests >= s.rpm)
+        return {
+          ok: false,
+          scope: s,
+          kind: "requests",
+          limit: s.rpm,
+          retryAfterS: secondsToNextMinute(nowMs),
+        };
+      if (s.tpm !== null && w.tokens >= s.tpm)
+        return { ok: false, scope: s, kind: "tokens", limit: s.tpm, retryAfterS: secondsToNextMinute(nowMs) };
+      if (s.parallel !== null && w.parallel >= s.parallel)
+        return { ok: false, scope: s, kind: "parallel", limit: s.parallel, retryAfterS: 1 };
+    }
+    const headers: Record<string, string> = {};
+    for (const s of scopes) {
+      if (!limited(s)) continue;
+      const w = this.win(s, minute);
+      w.requests++;
+      w.parallel++;
+      successHeaders(headers, s, w.requests, w.tokens);
+    }
+    return { ok: true, headers };
+  }
+
+  release(scopes: readonly LimitScope[]): void {
+    for (const s of scopes) {
+      const w = this.windows.get(`${s.kind}:${s.id}`);
+      if (w && w.parallel > 0) w.parallel--;
+    }
+  }
+
+  addTokens(scopes: readonly LimitScope[], tokens: number, nowMs: number): void {
+    const minute = minuteOf(nowMs);
+    for (const s of scopes) if (limited(s)) this.win(s, minute).tokens += tokens;
+  }
+
+  /** Bound memory: windows of past minutes with nothing in flight go. */
+  private sweep(minute: number): void {
+    for (const [k, w] of this.windows) if (w.minute !== minute && w.parallel === 0) this.windows.delete(k);
+  }
+}
