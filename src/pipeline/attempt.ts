@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { gatewayError } from "../errors.js";
 import type { Provider, UpstreamTarget } from "../providers/contract.js";
 import { clientAskedUsage } from "../providers/openai-body.js";
 import { type LoopSuccess, runAttempts } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
+import { runPinned } from "../router/pinned.js";
 import type { Router } from "../router/router.js";
 import { binaryReply, isSurfaceOperation } from "../surface/operations.js";
 import { type CallContext, callDeployment, type UpstreamReply } from "../upstream/call.js";
@@ -60,24 +62,37 @@ export function attempt(
     query: req.query,
   };
   let upstreamMs = 0;
-  const run = runAttempts(deps.router, {
-    group,
-    model,
-    policy,
-    signal: req.signal,
-    estimatedTokens: estimateTokens(req.headers),
-    holdUntilRelease: stream,
-    only: req.pinned?.deploymentId,
-    call: async (d: Deployment) => {
-      const t = performance.now();
-      const r =
-        d.mockResponse !== undefined
-          ? mockReply(d, req.op, stream)
-          : await callDeployment(d, deps.targets.get(d.id)!, deps.providers[d.provider], deps.pools, ctx);
-      upstreamMs += performance.now() - t;
-      return r;
-    },
-  });
+  const call = async (d: Deployment) => {
+    const t = performance.now();
+    const r =
+      d.mockResponse !== undefined
+        ? mockReply(d, req.op, stream)
+        : await callDeployment(d, deps.targets.get(d.id)!, deps.providers[d.provider], deps.pools, ctx);
+    upstreamMs += performance.now() - t;
+    return r;
+  };
+  // A follow-up on a file or batch: only the deployment holding it (the loop the Responses API's
+  // follow-ups use: retries there, no fallback). pinnedRefusal already checked it exists and is allowed.
+  const held = req.pinned ? pinnedDeployment(deps.router, req.pinned.deploymentId) : undefined;
+  // Fail closed: a pinned request never falls through to the open loop.
+  if (req.pinned && !held) throw gatewayError("internal_error", { reason: "invariant" });
+  const run = held
+    ? runPinned(deps.router, {
+        deployment: model === undefined ? held : deps.router.bind(held, model),
+        policy,
+        signal: req.signal,
+        call,
+        holdUntilRelease: stream,
+      })
+    : runAttempts(deps.router, {
+        group,
+        model,
+        policy,
+        signal: req.signal,
+        estimatedTokens: estimateTokens(req.headers),
+        holdUntilRelease: stream,
+        call,
+      });
   return {
     run,
     upstreamMs: () => upstreamMs,
@@ -86,6 +101,11 @@ export function attempt(
     },
     stream,
   };
+}
+
+function pinnedDeployment(router: Router, id: string): Deployment | undefined {
+  for (const list of router.groups.values()) for (const d of list) if (d.id === id) return d;
+  return undefined;
 }
 
 /** Rough token estimate for usage-based routing: ~4 bytes per token of the request body. */

@@ -13,7 +13,7 @@ import {
   withAttempts,
 } from "./outcome.js";
 import { backoffMs, blamesRequest, cooldownFor, cooldownReasonFor, retriesFor } from "./policy.js";
-import type { Availability, Router } from "./router.js";
+import type { Router } from "./router.js";
 
 export { type AttemptRecord, LoopFailure } from "./outcome.js";
 
@@ -29,11 +29,6 @@ export interface LoopInput<T> {
   estimatedTokens: number;
   /** Performs one attempt against one deployment; never throws for upstream problems. */
   call: (d: Deployment) => Promise<CallResult<T>>;
-  /**
-   * Only this deployment (a follow-up on an object it holds): retries stay on it, nothing else is
-   * tried. It still passes the region filter like any candidate.
-   */
-  only?: string;
   /** A stream stays in flight (least-busy) after the call returns, until the caller's `release()`. */
   holdUntilRelease?: boolean;
 }
@@ -49,7 +44,6 @@ export interface LoopSuccess<T> {
 }
 
 const noop = () => {};
-const NONE: ReadonlySet<string> = new Set();
 
 /**
  * One loop for retries and fallbacks (TensorZero's shape). Each model group on the way, the first
@@ -85,18 +79,13 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
     for (;;) {
       if (signal.aborted) throw fail(clientClosed());
       const now = Date.now();
-      // A pinned follow-up retries the same deployment: "tried" must not steer it elsewhere.
-      const av = pinnedTo(router.available(group, policy, now, input.only ? NONE : tried), input.only);
+      const av = router.available(group, policy, now, tried);
       if (av.kind === "none_in_region") break;
       let picked: Deployment | undefined;
       let probing = false;
       if (av.kind === "cooling") {
         // Everything in region is cooling: one request per deployment may probe it, the rest wait.
         picked = router.claimProbe(group, policy, now, tried);
-        if (picked && input.only !== undefined && picked.id !== input.only) {
-          router.state.endProbe(picked.id);
-          picked = undefined;
-        }
         if (!picked) {
           block(av.retryAt, "cooling");
           break;
@@ -158,10 +147,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       }
 
       if (groupRetries < retriesFor(f.kind, cfg, d.maxRetries)) {
-        const next = pinnedTo(
-          router.available(group, policy, Date.now(), input.only ? NONE : tried),
-          input.only,
-        );
+        const next = router.available(group, policy, Date.now(), tried);
         if (next.kind === "ok") {
           const switching = next.candidates.some((c) => !tried.has(c.id));
           const wait = backoffMs(groupRetries, f, switching, cfg.retryAfterMs, router.random);
@@ -204,11 +190,4 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
 
 function generic(cfg: Router["settings"], group: string): readonly string[] {
   return cfg.fallbacks.get(group) ?? cfg.defaultFallbacks;
-}
-
-/** Narrow an availability to the one deployment a follow-up must use; cooling stays cooling. */
-function pinnedTo(av: Availability, only: string | undefined): Availability {
-  if (only === undefined || av.kind !== "ok") return av;
-  const candidates = av.candidates.filter((d) => d.id === only);
-  return candidates.length > 0 ? { kind: "ok", candidates } : { kind: "none_in_region" };
 }
