@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
+import { ResponseCache } from "./cache/cache.js";
+import { CacheMetrics } from "./cache/metrics.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
@@ -100,7 +102,11 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const cache = config.cache
+    ? new ResponseCache(config.cache, logger, new CacheMetrics(metrics?.registry))
+    : undefined;
   const pipeline: PipelineDeps = {
+    cache,
     router,
     customers: gateway.customers,
     ...gateway.upstream,
@@ -240,6 +246,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       lifecycle.shuttingDown = true;
       await app.close();
       await pipeline.pools.close();
+      await cache?.close();
     },
   };
 }

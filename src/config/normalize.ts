@@ -1,5 +1,6 @@
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
+import { type CacheConfig, normalizeCache } from "./cache-params.js";
 import { buildDeployment } from "./deployments.js";
 import type { Problem } from "./problem.js";
 import type { RawConfig } from "./schema.js";
@@ -69,6 +70,8 @@ export interface GatewayConfig {
   router: RouterConfig;
   general: GeneralConfig;
   warnings: string[];
+  /** The response cache (litellm_settings.cache), when on. */
+  cache?: CacheConfig;
 }
 
 const DEFAULT_TIMEOUT_S = 600;
@@ -251,7 +254,8 @@ export function normalize(
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
   };
-  return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
+  const cache = normalizeCache(ls.cache, ls.cache_params, general.redisUrl, problems);
+  return { config: { file: undefined, deployments, router, general, warnings, cache }, problems, notices };
 }
 
 /** redis_host: <bad> must stop startup here, located, not later as an unreadable connection error. */

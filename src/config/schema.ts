@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cacheParamsSchema } from "./cache-params.js";
 import { requestDefaultsShape } from "./request-defaults.js";
 import { ACCESS_SETTINGS, OVERRIDE_KEY } from "./security.js";
 
@@ -165,6 +166,9 @@ export const litellmSettingsSchema = z.object({
   drop_params: bool.optional(),
   set_verbose: bool.optional(),
   json_logs: bool.optional(),
+  // the response cache (src/cache/)
+  cache: bool.optional(),
+  cache_params: cacheParamsSchema.optional(),
 });
 
 export const generalSettingsSchema = z.object({

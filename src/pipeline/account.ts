@@ -42,6 +42,7 @@ export function accountServed(
   usage: Usage | undefined,
   overheadMs: number,
   stream: StreamOutcome | undefined,
+  cacheHit?: boolean,
 ): void {
   const d = result.deployment;
   // The attempt loop counted the request when it was sent; its tokens are known only now — for
@@ -58,6 +59,31 @@ export function accountServed(
     ms,
     overheadMs,
     stream,
+    cacheHit,
+  });
+}
+
+/** Stage 5 for an answer served from the response cache: no deployment was called, no tokens spent. */
+export function accountCacheHit(
+  acc: Accounting,
+  req: ProxyRequest,
+  group: string,
+  policy: RegionPolicy,
+  from: { deployment: string; geography: string | null },
+  stream: StreamOutcome | undefined,
+): void {
+  const ms = performance.now() - req.started;
+  acc.log.request({
+    callId: req.callId,
+    group,
+    policy,
+    status: 200,
+    attempts: [],
+    ms,
+    overheadMs: ms,
+    stream,
+    cacheHit: true,
+    cachedFrom: from,
   });
 }
 

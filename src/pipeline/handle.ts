@@ -1,3 +1,13 @@
+import type { ResponseCache } from "../cache/cache.js";
+import {
+  type CacheProbe,
+  cachedResult,
+  captureFor,
+  missHeaders,
+  probeCache,
+  storeAnswer,
+  storeStreamed,
+} from "../cache/stage.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
 import { LoopFailure, type LoopSuccess } from "../router/attempt.js";
@@ -18,6 +28,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   modelNames: readonly string[];
   deploymentHeaders: ReadonlyMap<string, Readonly<Record<string, string>>>;
   maxRetries: string;
+  /** The response cache (litellm_settings.cache), when on. */
+  cache?: ResponseCache;
 }
 
 /**
@@ -59,6 +71,13 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
     return refusal(err, { ...req.extra, "x-litellm-call-id": req.callId });
   }
 
+  // The cache, keyed by the policy: a hit is served only if its producing geography passes it.
+  let probe: CacheProbe | undefined;
+  if (deps.cache) {
+    probe = await probeCache(deps.cache, req, body, group, policy);
+    if (probe?.entry) return cachedResult({ ...deps, cache: deps.cache }, req, group, policy, probe);
+  }
+
   let result: LoopSuccess<UpstreamReply>;
   const a = attempt(deps, req, body, group, model, policy);
   try {
@@ -81,6 +100,8 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   const up = result.value;
   const headers = servedHeaders(deps, req, result, a.upstreamMs(), a.stream);
   const overheadMs = Math.max(0, performance.now() - req.started - a.upstreamMs());
+  const cache = probe && deps.cache;
+  if (probe) missHeaders(probe, headers);
   if (!up.stream) {
     const buf = up.body ?? Buffer.alloc(0);
     const cost = deps.accounting.cost(d, up.usage);
@@ -90,8 +111,20 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       status: up.status,
       headers,
       body: buf,
-      written: () =>
-        accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined),
+      written: () => {
+        if (cache && probe) storeAnswer(cache, probe, req.op, group, d, up.status, buf.toString("utf8"));
+        accountServed(
+          deps.accounting,
+          req,
+          group,
+          policy,
+          result,
+          up.usage,
+          overheadMs,
+          undefined,
+          probe ? false : undefined,
+        );
+      },
     };
   }
   // A stream can last minutes and the prompt (up to max_request_size_mb) is no longer needed once it
@@ -101,13 +134,25 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
   req.body = undefined;
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
+  const capture = cache && probe ? captureFor(cache, probe, req.op) : undefined;
   return {
     status: up.status,
     headers,
-    stream: up.stream,
+    stream: capture ? capture.wrap(up.stream) : up.stream,
     written: (end) => {
       result.release();
-      accountServed(deps.accounting, req, group, policy, result, end?.usage, overheadMs, end?.outcome);
+      if (cache && probe && capture) storeStreamed(cache, probe, capture, req.op, group, d, up.status, end);
+      accountServed(
+        deps.accounting,
+        req,
+        group,
+        policy,
+        result,
+        end?.usage,
+        overheadMs,
+        end?.outcome,
+        probe ? false : undefined,
+      );
     },
   };
 }

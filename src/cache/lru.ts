@@ -1,0 +1,61 @@
+interface Slot {
+  value: string;
+  bytes: number;
+  expires: number;
+}
+
+/**
+ * In-memory cache bounded by bytes (UTF-16 size of keys and values, the memory a JS string takes),
+ * least recently used out first; each entry expires after its own TTL.
+ */
+export class ByteLru {
+  private readonly map = new Map<string, Slot>();
+  private used = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.used;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: string, now = Date.now()): string | undefined {
+    const s = this.map.get(key);
+    if (!s) return undefined;
+    if (s.expires <= now) {
+      this.remove(key, s);
+      return undefined;
+    }
+    // most recently used goes last: Map keeps insertion order
+    this.map.delete(key);
+    this.map.set(key, s);
+    return s.value;
+  }
+
+  set(key: string, value: string, ttlMs: number, now = Date.now()): boolean {
+    const bytes = 2 * (key.length + value.length);
+    const old = this.map.get(key);
+    if (old) this.remove(key, old);
+    if (bytes > this.maxBytes || ttlMs <= 0) return false;
+    this.map.set(key, { value, bytes, expires: now + ttlMs });
+    this.used += bytes;
+    for (const [k, s] of this.map) {
+      if (this.used <= this.maxBytes) break;
+      this.remove(k, s);
+    }
+    return true;
+  }
+
+  delete(key: string): void {
+    const s = this.map.get(key);
+    if (s) this.remove(key, s);
+  }
+
+  private remove(key: string, s: Slot): void {
+    this.map.delete(key);
+    this.used -= s.bytes;
+  }
+}
