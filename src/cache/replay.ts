@@ -36,7 +36,9 @@ export function replayStream(op: string, answer: Json, includeUsage: boolean): s
       continue;
     }
     const m = (ch.message ?? {}) as Json;
-    out += chunk({ index, delta: { role: m.role ?? "assistant", content: "" }, finish_reason: null });
+    // OpenAI opens with the role; content "" unless the answer has none (tool calls only)
+    const opening = { role: m.role ?? "assistant", content: m.content === null ? null : "" };
+    out += chunk({ index, delta: opening, finish_reason: null });
     if (typeof m.content === "string" && m.content !== "") {
       const c: Json = { index, delta: { content: m.content }, finish_reason: null };
       if (ch.logprobs !== undefined && ch.logprobs !== null) c.logprobs = ch.logprobs;
