@@ -95,5 +95,10 @@ export function benchConfig({ euPort, usPort, slowPort, key, dbFile }) {
 ${slow}general_settings:
   master_key: ${key}
   database_url: sqlite:${dbFile}
+# The response cache is on, opt-in per request (default_off): the miss legs do not use it, the
+# cache-hit leg asks for it with {"cache": {"use-cache": true}}.
+litellm_settings:
+  cache: true
+  cache_params: { type: local, mode: default_off }
 `;
 }
