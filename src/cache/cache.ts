@@ -10,6 +10,9 @@ import { type CacheStore, MemoryStore } from "./store.js";
 
 const DEFAULT_NAMESPACE = "meridian:cache";
 
+/** After a Redis failure, how long the cache skips that Redis before trying it again. */
+const REST_MS = 1_000;
+
 export interface LookupResult {
   entry: CacheEntry | undefined;
   /** Bytes of the entry as stored. */
@@ -28,6 +31,8 @@ export class ResponseCache {
   private readonly byGeo = new Map<Geography, CacheStore>();
   private readonly all: CacheStore[];
   private readonly limiter = new RepeatLimiter({ burst: 1, windowMs: 30_000, maxKinds: 32 });
+  /** A store that just failed is left alone this long: a hung Redis costs one timeout, not one per request. */
+  private readonly restUntil = new Map<CacheStore, number>();
 
   constructor(
     readonly config: CacheConfig,
@@ -92,6 +97,7 @@ export class ResponseCache {
       return;
     }
     const store = this.storeFor(entry.geo ?? undefined);
+    if (this.resting(store)) return;
     store.set(key, text, ttlMs).then(
       () => {
         const labels = { model_group: group, geography: entry.geo ?? "none" };
@@ -107,7 +113,19 @@ export class ResponseCache {
     await Promise.all(this.all.map((s) => s.close()));
   }
 
+  private resting(store: CacheStore): boolean {
+    const until = this.restUntil.get(store);
+    if (until === undefined) return false;
+    if (Date.now() < until) {
+      this.metrics.errors.inc({ store: store.name, op: "skip" });
+      return true;
+    }
+    this.restUntil.delete(store);
+    return false;
+  }
+
   private async read(store: CacheStore, key: string): Promise<string | undefined> {
+    if (this.resting(store)) return undefined;
     try {
       return await store.get(key);
     } catch (err) {
@@ -122,6 +140,7 @@ export class ResponseCache {
 
   private failed(store: CacheStore, op: "get" | "set", err: unknown): void {
     this.metrics.errors.inc({ store: store.name, op });
+    if (store.name !== "memory") this.restUntil.set(store, Date.now() + REST_MS);
     const message = `response cache: ${store.name} ${op} failed, cache skipped (requests are still served)`;
     const v = this.limiter.admit(`${store.name}\u0000${op}`, (dropped, windowMs) =>
       this.logger.warn({ store: store.name, op, repeated: dropped, window_ms: windowMs }, message),

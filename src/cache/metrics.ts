@@ -57,7 +57,7 @@ export class CacheMetrics {
     });
     this.errors = new Counter({
       name: "meridian_cache_errors_total",
-      help: "Cache store failures (Redis down or slow): the cache was skipped, the request served",
+      help: "Cache store failures (Redis down or slow; op get/set) and calls skipped after one (op skip): the cache was skipped, the request served",
       labelNames: ["store", "op"],
       registers,
     });

@@ -146,7 +146,7 @@ describe("stream assembly and replay", () => {
 });
 
 describe("a Redis that cannot be reached", () => {
-  it("skips the cache with one warning per window and counts every failure", async () => {
+  it("skips the cache with one warning per window, counts every failure, and rests it a moment", async () => {
     const warnings: unknown[] = [];
     const logger = { warn: (o: unknown) => warnings.push(o) } as unknown as Logger;
     const cfg: CacheConfig = {
@@ -166,7 +166,9 @@ describe("a Redis that cannot be reached", () => {
       for (let i = 0; i < 5; i++) expect((await cache.lookup("k", eu, undefined)).entry).toBeUndefined();
       expect(warnings).toHaveLength(1);
       const m = await cache.metrics.registry.getSingleMetricAsString("meridian_cache_errors_total");
-      expect(m).toContain('meridian_cache_errors_total{store="redis",op="get"} 5');
+      // the first call fails; the next ones skip the Redis that just failed without trying it
+      expect(m).toContain('meridian_cache_errors_total{store="redis",op="get"} 1');
+      expect(m).toContain('meridian_cache_errors_total{store="redis",op="skip"} 4');
     } finally {
       await cache.close();
     }
