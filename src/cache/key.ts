@@ -38,13 +38,12 @@ export function cacheKey(
   policy: RegionPolicy,
   body: Readonly<Record<string, unknown>>,
 ): string {
-  const h = createHash("sha256");
-  h.update(`v1\u0000${op}\u0000${group}\u0000${policy.key}\u0000`);
-  const keys = Object.keys(body)
-    .filter((k) => !IGNORED.has(k) && body[k] !== undefined)
-    .sort();
-  for (const k of keys) h.update(`${JSON.stringify(k)}:${canonical(body[k])};`);
-  return h.digest("hex");
+  let material = `v1\u0000${op}\u0000${group}\u0000${policy.key}\u0000`;
+  for (const k of Object.keys(body).sort()) {
+    if (IGNORED.has(k) || body[k] === undefined) continue;
+    material += `${JSON.stringify(k)}:${canonical(body[k])};`;
+  }
+  return createHash("sha256").update(material).digest("hex");
 }
 
 /** JSON with object keys sorted at every depth (undefined members dropped, as JSON.stringify does). */

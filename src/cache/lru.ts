@@ -1,15 +1,15 @@
-interface Slot {
-  value: string;
+interface Slot<V> {
+  value: V;
   bytes: number;
   expires: number;
 }
 
 /**
- * In-memory cache bounded by bytes (UTF-16 size of keys and values, the memory a JS string takes),
- * least recently used out first; each entry expires after its own TTL.
+ * In-memory cache bounded by bytes (each value's size as its owner counts it), least recently used
+ * out first; each entry expires after its own TTL.
  */
-export class ByteLru {
-  private readonly map = new Map<string, Slot>();
+export class ByteLru<V> {
+  private readonly map = new Map<string, Slot<V>>();
   private used = 0;
 
   constructor(readonly maxBytes: number) {}
@@ -22,7 +22,7 @@ export class ByteLru {
     return this.map.size;
   }
 
-  get(key: string, now = Date.now()): string | undefined {
+  get(key: string, now = Date.now()): V | undefined {
     const s = this.map.get(key);
     if (!s) return undefined;
     if (s.expires <= now) {
@@ -35,8 +35,9 @@ export class ByteLru {
     return s.value;
   }
 
-  set(key: string, value: string, ttlMs: number, now = Date.now()): boolean {
-    const bytes = 2 * (key.length + value.length);
+  /** `bytes`: what the value holds in memory (the key's UTF-16 size is added). */
+  set(key: string, value: V, valueBytes: number, ttlMs: number, now = Date.now()): boolean {
+    const bytes = 2 * key.length + valueBytes;
     const old = this.map.get(key);
     if (old) this.remove(key, old);
     if (bytes > this.maxBytes || ttlMs <= 0) return false;
@@ -54,7 +55,7 @@ export class ByteLru {
     if (s) this.remove(key, s);
   }
 
-  private remove(key: string, s: Slot): void {
+  private remove(key: string, s: Slot<V>): void {
     this.map.delete(key);
     this.used -= s.bytes;
   }

@@ -40,17 +40,17 @@ describe("cache key", () => {
 
 describe("ByteLru", () => {
   it("evicts the least recently used past its byte bound, and expires by TTL", () => {
-    const lru = new ByteLru(2 * 3 * 10); // three entries of 10 UTF-16 units (key + value)
-    lru.set("k1", "v".repeat(8), 1000, 0);
-    lru.set("k2", "v".repeat(8), 1000, 0);
-    lru.set("k3", "v".repeat(8), 1000, 0);
+    const lru = new ByteLru<string>(60); // three entries of 20 bytes (a 2-unit key is 4 bytes, the value 16)
+    lru.set("k1", "v", 16, 1000, 0);
+    lru.set("k2", "v", 16, 1000, 0);
+    lru.set("k3", "v", 16, 1000, 0);
     expect(lru.get("k1", 1)).toBeDefined(); // k1 now most recent
-    lru.set("k4", "v".repeat(8), 1000, 1);
+    lru.set("k4", "v", 16, 1000, 1);
     expect(lru.get("k2", 2)).toBeUndefined();
     expect(lru.get("k1", 2)).toBeDefined();
     expect(lru.bytes).toBeLessThanOrEqual(60);
     expect(lru.get("k3", 1001)).toBeUndefined();
-    expect(lru.set("huge", "v".repeat(100), 1000, 0)).toBe(false);
+    expect(lru.set("huge", "v", 200, 1000, 0)).toBe(false);
   });
 });
 

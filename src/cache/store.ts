@@ -1,8 +1,9 @@
+import type { CacheEntry } from "./entry.js";
 import { ByteLru } from "./lru.js";
 
-/** Where entries live: the in-memory LRU or one Redis. Failures reject; the cache decides what to do. */
+/** One Redis's worth of entries, as text. Failures reject; the cache decides what to do. */
 export interface CacheStore {
-  /** For logs and metrics: "memory", "redis" or "redis:<geography>" (never a URL). */
+  /** For logs and metrics: "redis" or "redis:<geography>" (never a URL). */
   readonly name: string;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
@@ -10,29 +11,15 @@ export interface CacheStore {
   close(): Promise<void>;
 }
 
-export class MemoryStore implements CacheStore {
+/**
+ * The in-memory cache: entries kept as objects (written by this process, so never parsed again),
+ * bounded by the bytes of their stored form.
+ */
+export class MemoryStore {
   readonly name = "memory";
-  readonly lru: ByteLru;
+  readonly lru: ByteLru<{ entry: CacheEntry; bytes: number }>;
 
   constructor(maxBytes: number) {
     this.lru = new ByteLru(maxBytes);
-  }
-
-  get(key: string): Promise<string | undefined> {
-    return Promise.resolve(this.lru.get(key));
-  }
-
-  set(key: string, value: string, ttlMs: number): Promise<void> {
-    this.lru.set(key, value, ttlMs);
-    return Promise.resolve();
-  }
-
-  delete(key: string): Promise<void> {
-    this.lru.delete(key);
-    return Promise.resolve();
-  }
-
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
