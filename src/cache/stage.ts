@@ -149,17 +149,18 @@ export function storeAnswer(
   group: string,
   d: Deployment,
   status: number,
-  body: string | undefined,
+  answer: Buffer | string | undefined,
 ): void {
   if (probe.controls.noStore || status !== 200) return;
-  if (body === undefined) {
+  if (answer === undefined) {
     cache.metrics.dropped.inc({ reason: "incomplete_stream" });
     return;
   }
-  if (body.length > cache.config.maxItemBytes) {
+  if (answer.length > cache.config.maxItemBytes) {
     cache.metrics.dropped.inc({ reason: "too_large" });
     return;
   }
+  const body = typeof answer === "string" ? answer : answer.toString("utf8");
   if (!parseAnswer(body)) {
     cache.metrics.dropped.inc({ reason: "unparseable" });
     return;

@@ -112,7 +112,7 @@ async function run(deps: PipelineDeps, req: ProxyRequest): Promise<ProxyResult> 
       headers,
       body: buf,
       written: () => {
-        if (cache && probe) storeAnswer(cache, probe, req.op, group, d, up.status, buf.toString("utf8"));
+        if (cache && probe) storeAnswer(cache, probe, req.op, group, d, up.status, buf);
         accountServed(
           deps.accounting,
           req,
