@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Affinity } from "./affinity/affinity.js";
 import { ResponseCache } from "./cache/cache.js";
 import { CacheMetrics } from "./cache/metrics.js";
 import type { GatewayConfig } from "./config/normalize.js";
@@ -21,6 +22,7 @@ import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
+import type { RedisLink } from "./kv/redis.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
@@ -45,6 +47,8 @@ export interface BuildDeps {
   health?: Gateway["health"];
   /** Providers beyond the built-in ones (tests register a toy translating provider). */
   providers?: Readonly<Record<string, Provider>>;
+  /** Redis, when configured: affinity entries are shared through it ahead of the store. */
+  redis?: RedisLink;
 }
 
 export interface Built {
@@ -95,6 +99,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
       bus,
     ),
     store,
+    affinity: new Affinity(store.affinity, {
+      redis: deps.redis,
+      onError: (err, op) => logger.error({ err, op }, "affinity store error"),
+    }),
     modelNames: [...router.groups.keys(), ...config.router.aliases.keys()],
     upstream: { pools: new UpstreamPools(), targets, providers },
     logger,
@@ -109,6 +117,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     cache,
     router,
     customers: gateway.customers,
+    affinity: gateway.affinity,
     ...gateway.upstream,
     deploymentHeaders: headers,
     modelNames: gateway.modelNames,

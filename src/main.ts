@@ -29,6 +29,10 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  if (cli.command === "check") {
+    const { runCheck } = await import("./cli/run-check.js");
+    return runCheck(cli.config);
+  }
   // Loaded only now: --help, --version and usage errors answer in ~0.1 s instead of ~1.4 s.
   const [{ IpcBus }, { runPrimary }, { ConfigError, loadConfigFile }, { createLogger }, { startServer }] =
     await Promise.all([

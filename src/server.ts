@@ -82,6 +82,7 @@ export async function startServer(config: GatewayConfig, opts: ServerOptions): P
     logger: opts.logger,
     bus,
     routerState,
+    redis,
     health: link ? [() => link.health()] : [],
   });
   if (redisBus) {

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 
 export interface CliOptions {
+  /** "check": validate the config and print its residency (`meridian check --config FILE`), no server. */
+  command: "serve" | "check";
   config: string | undefined;
   port: number;
   host: string;
@@ -11,6 +13,9 @@ export interface CliOptions {
 }
 
 export const USAGE = `Usage: meridian --config FILE [options]
+       meridian check --config FILE   validate a config, print each model group's deployments
+                                      by geography with their evidence and warnings; no network;
+                                      exits 1 on errors (run it first on a new config)
 
 Options:
   -c, --config FILE       LiteLLM-format config.yaml (or env CONFIG_FILE_PATH)
@@ -28,8 +33,9 @@ export class UsageError extends Error {}
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       options: {
         config: { type: "string", short: "c" },
@@ -43,11 +49,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
         version: { type: "boolean", short: "v" },
       },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "check"))
+    throw new UsageError(`unexpected argument "${positionals.join(" ")}" (the only command is "check")`);
   const port = intOpt("--port", (values.port as string | undefined) ?? env.PORT, 4000, 0, 65535);
   const numWorkers = intOpt(
     "--num_workers",
@@ -57,6 +65,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
     256,
   );
   return {
+    command: positionals[0] === "check" ? "check" : "serve",
     config: (values.config as string | undefined) ?? env.CONFIG_FILE_PATH ?? undefined,
     port,
     host: (values.host as string | undefined) ?? env.HOST ?? "0.0.0.0",

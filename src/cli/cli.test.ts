@@ -138,6 +138,61 @@ describe("meridian CLI", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("check --config prints groups by geography with evidence, contacts nothing, exits 1 on a contradiction", async () => {
+    let connections = 0;
+    const listener = createServer(() => {
+      connections++;
+    });
+    await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
+    const port = (listener.address() as { port: number }).port;
+    try {
+      const good = configFile(
+        "check.yaml",
+        `model_list:
+  - model_name: gpt-4o
+    litellm_params: { model: openai/gpt-4o, api_base: "https://eu.api.openai.com/v1" }
+  - model_name: gpt-4o
+    litellm_params: { model: openai/gpt-4o, api_base: "http://127.0.0.1:${port}/v1", region_name: us }
+  - model_name: gpt-4o
+    litellm_params: { model: azure/gpt-4o, api_base: "https://x.openai.azure.com" }
+    model_info: { azure_deployment_type: GlobalStandard }
+  - model_name: only-us
+    litellm_params: { model: openai/gpt-4o-mini, api_base: "https://us.api.openai.com/v1" }
+`,
+      );
+      const r = await run(["check", "--config", good]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(
+        /model group "gpt-4o" \(3 deployments\)\n {2}eu:\n {4}\w+ {2}openai\/gpt-4o {2}api_base host eu.api.openai.com/,
+      );
+      expect(r.stdout).toContain(
+        "azure_deployment_type: GlobalStandard: Azure may process the prompt in any geography",
+      );
+      expect(r.stdout).toContain('model group "only-us": a customer pinned to eu could never use it');
+      const bad = configFile(
+        "check-bad.yaml",
+        `model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: azure/gpt-4o
+      api_base: "https://x.openai.azure.com"
+      region_name: eu
+    model_info: { azure_deployment_type: GlobalStandard }
+`,
+      );
+      const b = await run(["check", "-c", bad]);
+      expect(b.code).toBe(1);
+      expect(b.stderr).toContain(
+        `${bad}:6 model_list[0].litellm_params.region_name: region_name "eu" contradicts`,
+      );
+      const u = await run(["chekc", "-c", bad]);
+      expect(u.code).toBe(2);
+      expect(connections).toBe(0);
+    } finally {
+      listener.close();
+    }
+  });
+
   it("a config that names a missing environment variable says which", async () => {
     const f = configFile(
       "env.yaml",

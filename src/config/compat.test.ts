@@ -108,6 +108,7 @@ router_settings:
       `model_list:
   - model_name: a
     litellm_params: { model: azure/dep, litellm_credential_name: eu-cred, api_version: "2025-01-01", region_name: eu }
+    model_info: { azure_deployment_type: DataZoneStandard }
 credential_list:
   - credential_name: eu-cred
     credential_values: { api_key: os.environ/CRED_KEY, api_base: "https://r.openai.azure.com", api_version: "2024-02-01" }

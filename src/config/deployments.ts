@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { resolveDeploymentRegion } from "../regions/infer.js";
+import { resolveResidency } from "../regions/resolve.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
 import type { Problem } from "./problem.js";
@@ -62,15 +62,26 @@ export function buildDeployment(
     return undefined;
   }
   const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
-  const region = resolveDeploymentRegion({ ...p, api_base: apiBase, provider });
+  const info = entry.model_info ?? {};
+  const region = resolveResidency({
+    provider,
+    upstreamModel,
+    apiBase,
+    params: p,
+    modelInfo: info,
+  });
+  const entryPath = (key: readonly string[]): Problem["path"] => ["model_list", i, ...key];
+  for (const w of region.warnings) notices.push({ path: entryPath(w.key), message: w.message });
   if (!region.ok) {
+    const unknown = region.problem.message.startsWith("unknown region");
     problems.push({
-      path: at(region.key),
-      message: `${region.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`,
+      path: entryPath(region.problem.key),
+      message: unknown
+        ? `${region.problem.message}: use a geography (${listGeographies().join(", ")}) or a cloud region name such as westeurope, eu-central-1, europe-west4 (README "Regions")`
+        : region.problem.message,
     });
     return undefined;
   }
-  const info = entry.model_info ?? {};
   const id = info.id ?? stableId(entry);
   if (info.mode !== undefined && !(KNOWN_MODES as readonly string[]).includes(info.mode))
     notices.push({
@@ -88,6 +99,7 @@ export function buildDeployment(
     regionName: region.raw,
     geography: region.geography,
     regionSource: region.source,
+    evidence: region.evidence,
     rpm: p.rpm ?? entry.rpm,
     tpm: p.tpm ?? entry.tpm,
     weight: p.weight,

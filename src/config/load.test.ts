@@ -36,7 +36,10 @@ router_settings:
     expect(d.apiKey).toBe("k-eu");
     expect(d.geography).toBe("eu");
     expect(d.apiVersion).toBe("2024-10-21");
-    expect(c.warnings).toEqual([]);
+    // The seed does not say which Azure deployment type it is: region_name is taken on trust, located.
+    expect(c.warnings).toEqual([
+      expect.stringMatching(/^config.yaml:2 model_list\[0\]\.model_info: Azure deployment type not declared/),
+    ]);
   });
 
   it("names file, line and key for an unknown region", () => {
@@ -141,6 +144,9 @@ router_settings:
     expect(c.router.aliases.has("sonnet")).toBe(false);
     expect(c.warnings).toEqual([
       'config.yaml:3 model_list[0].litellm_params.model: provider "anthropic" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
+      expect.stringMatching(
+        /^config.yaml:5 model_list\[1\]\.litellm_params\.region_name: region_name "eu" is taken on trust: api_base host api.openai.com/,
+      ),
       'config.yaml:8 router_settings.model_group_alias.sonnet: alias target "claude" has no usable deployment; skipped',
       'config.yaml:7 router_settings.fallbacks[0].gpt[0]: fallback model "claude" has no usable deployment; skipped',
     ]);
@@ -188,9 +194,11 @@ router_settings:
   - model_name: a
     litellm_params: { model: azure/x, api_base: "https://westeurope.api.cognitive.microsoft.com" }
   - model_name: a
-    litellm_params: { model: openai/x, aws_region_name: eu-central-1 }
+    litellm_params: { model: openai/x, api_base: "https://eu.api.openai.com/v1" }
   - model_name: a
     litellm_params: { model: azure/x, api_base: "https://my-endpoint-europe-berri-992.openai.azure.com/" }
+  - model_name: a
+    litellm_params: { model: openai/x }
 `,
       "c.yaml",
       {},
@@ -198,8 +206,9 @@ router_settings:
     expect(c.deployments.map((d) => [d.geography, d.regionSource])).toEqual([
       ["eu", "region_name"],
       ["eu", "azure_host"],
-      ["eu", "aws_region_name"],
+      ["eu", "api_base"],
       [undefined, "unassigned"],
+      [undefined, "api_base"],
     ]);
   });
 });
@@ -275,9 +284,10 @@ describe("helpful diagnostics", () => {
     const c = parseConfigText(
       `model_list:
   - model_name: a
-    litellm_params: { model: openai/x, region_name: eu }
+    litellm_params: { model: openai/x, api_base: "https://eu.api.openai.com/v1", region_name: eu }
   - model_name: a
     litellm_params: { model: azure/x, api_base: "https://custom-name.openai.azure.com" }
+    model_info: { azure_deployment_type: Standard }
 `,
       "config.yaml",
       {},

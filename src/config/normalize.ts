@@ -117,7 +117,7 @@ export function normalize(
       if (d.geography !== undefined || d.mockResponse !== undefined) continue;
       notices.push({
         path: ["model_list", i, "litellm_params"],
-        message: `deployment "${d.id}" has no region (none set, none inferable): it never serves region-pinned customers; set region_name`,
+        message: `deployment "${d.id}" has no region (${d.evidence}): it never serves region-pinned customers${d.regionSource === "unassigned" ? "; set region_name" : ""}`,
       });
     }
   }

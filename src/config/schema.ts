@@ -40,6 +40,8 @@ export const litellmParamsSchema = z.object({
   region_name: z.string().optional(),
   aws_region_name: z.string().optional(),
   vertex_location: z.string().optional(),
+  /** Anthropic: "us" keeps inference in the US (sent with each request); default global. */
+  inference_geo: z.string().optional(),
   organization: z.string().optional(),
   rpm: nonNeg.optional(),
   tpm: nonNeg.optional(),
@@ -88,6 +90,8 @@ export const modelInfoSchema = z.object({
   input_cost_per_token: nonNeg.optional(),
   output_cost_per_token: nonNeg.optional(),
   access_groups: z.array(z.string()).optional(),
+  /** Azure: Standard, DataZoneStandard, GlobalStandard, ... (regions/azure-type.ts); the API does not reveal it. */
+  azure_deployment_type: z.string().optional(),
 });
 
 export const modelEntrySchema = z.object({

@@ -1,3 +1,4 @@
+import type { Affinity } from "../affinity/affinity.js";
 import type { GatewayConfig } from "../config/normalize.js";
 import type { CustomerService } from "../customers/service.js";
 import type { Logger } from "../observability/logger.js";
@@ -12,6 +13,8 @@ export interface Gateway {
   router: Router;
   customers: CustomerService;
   store: Store;
+  /** id -> deployment of stored responses, files and batches (src/affinity/). */
+  affinity: Affinity;
   modelNames: readonly string[];
   /** How to reach each deployment (the health checks call them as the pipeline does). */
   upstream: Omit<AttemptDeps, "router">;

@@ -143,8 +143,10 @@ describe("ops endpoints: models", () => {
     expect(eu.model_info).toEqual({
       id: "gpt4o-eu",
       mode: "chat",
+      provider: "openai",
       geography: "eu",
       region_source: "region_name",
+      evidence: "region_name: eu, as declared in config",
       input_cost_per_token: 0.0000025,
       output_cost_per_token: 0.00001,
       litellm_provider: "openai",

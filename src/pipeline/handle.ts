@@ -1,3 +1,4 @@
+import type { Affinity } from "../affinity/affinity.js";
 import type { ResponseCache } from "../cache/cache.js";
 import {
   type CacheProbe,
@@ -30,6 +31,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   maxRetries: string;
   /** The response cache (litellm_settings.cache), when on. */
   cache?: ResponseCache;
+  /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
+  affinity: Affinity;
 }
 
 /**

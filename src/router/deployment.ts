@@ -1,4 +1,3 @@
-import type { RegionSource } from "../regions/infer.js";
 import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
@@ -26,7 +25,10 @@ export interface Deployment {
   readonly regionName: string | undefined;
   /** undefined = unassigned: never serves a region-pinned customer. */
   readonly geography: Geography | undefined;
-  readonly regionSource: RegionSource;
+  /** The key the geography was read from (region_name, api_base, inference_geo, ...), or "unassigned". */
+  readonly regionSource: string;
+  /** Why we believe the geography (regions/resolve.ts); shown by /model/info and `meridian check`. */
+  readonly evidence?: string;
   readonly rpm: number | undefined;
   readonly tpm: number | undefined;
   readonly weight: number | undefined;
@@ -68,8 +70,10 @@ export function describeDeployment(d: Deployment): Record<string, unknown> {
     model_info: {
       id: d.id,
       mode: d.mode ?? null,
+      provider: d.provider,
       geography: d.geography ?? null,
       region_source: d.regionSource,
+      evidence: d.evidence ?? null,
       input_cost_per_token: d.inputCostPerToken ?? null,
       output_cost_per_token: d.outputCostPerToken ?? null,
     },

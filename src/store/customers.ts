@@ -1,5 +1,8 @@
 import { type Kysely, sql } from "kysely";
 import type { Geography } from "../regions/table.js";
+import { accessStore } from "./access.js";
+import type { AccessStore } from "./access-types.js";
+import { type AffinityTable, kyselyAffinityTable } from "./affinity.js";
 import { type OpenedDb, openDb } from "./db.js";
 import { migrate } from "./migrations.js";
 import type { CustomerRow, Database } from "./schema.js";
@@ -40,6 +43,10 @@ export interface Store {
   /** All or nothing, like delete. */
   setBlocked(userIds: string[], blocked: boolean): Promise<{ updated: number; missing: string[] }>;
   listCustomers(opts: { limit: number; offset: number }): Promise<Customer[]>;
+  /** Which deployment holds a response, file or batch (src/affinity/). */
+  readonly affinity: AffinityTable;
+  /** Virtual keys, teams, internal users and spend, in the same database. */
+  readonly access: AccessStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -103,10 +110,14 @@ async function missingIds(db: Kysely<Database>, ids: string[]): Promise<string[]
 class KyselyStore implements Store {
   readonly kind: string;
   readonly where: string;
+  readonly affinity: AffinityTable;
+  readonly access: AccessStore;
   private readonly db: Kysely<Database>;
 
   constructor(opened: OpenedDb) {
     this.db = opened.db;
+    this.affinity = kyselyAffinityTable(opened.db);
+    this.access = accessStore(opened.db);
     this.kind = opened.kind;
     this.where = opened.where;
   }

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
+import { ACCESS_MIGRATIONS } from "./access-migrations.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -29,6 +30,25 @@ const MIGRATIONS: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable("customers").execute();
+    },
+  },
+  ...ACCESS_MIGRATIONS,
+  // id -> deployment of stored responses, files, batches (src/affinity/); data: state Meridian keeps
+  "030_affinity": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("affinity")
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("id", "text", (c) => c.notNull())
+        .addColumn("deployment_id", "text", (c) => c.notNull())
+        .addColumn("geographies", "text")
+        .addColumn("data", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("affinity_pk", ["kind", "id"])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable("affinity").execute();
     },
   },
 };
