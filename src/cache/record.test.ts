@@ -102,4 +102,13 @@ describe("cache_params problems stop startup, located", () => {
     expect(bad("    geographies:\n      europe: { host: h }\n")).toThrow(/"europe" is not a geography/);
     expect(bad("    type: redis\n")).toThrow(/type redis needs/);
   });
+  it("a LiteLLM cache type Meridian has not built leaves the cache off, with a warning", () => {
+    const c = parseConfigText(
+      "model_list: []\nlitellm_settings:\n  cache: true\n  cache_params: { type: s3 }\n",
+      "t.yaml",
+      {},
+    );
+    expect(c.cache).toBeUndefined();
+    expect(c.warnings.join("\n")).toMatch(/cache type "s3" is not supported/);
+  });
 });

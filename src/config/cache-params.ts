@@ -30,7 +30,8 @@ const redisTarget = {
 };
 
 export const cacheParamsSchema = z.object({
-  type: z.enum(["local", "redis"]).optional(),
+  // LiteLLM's other types (redis-semantic, s3, disk, …) are accepted and reported: the cache stays off.
+  type: z.string().optional(),
   mode: z.enum(["default_on", "default_off"]).optional(),
   ttl: num.optional(),
   default_in_memory_ttl: num.optional(),
@@ -87,10 +88,18 @@ export function normalizeCache(
   p: CacheParams | undefined,
   sharedRedisUrl: string | undefined,
   problems: Problem[],
+  notices: Problem[],
 ): CacheConfig | undefined {
   if (!enabled) return undefined;
   const at = (...k: Array<string | number>) => ["litellm_settings", "cache_params", ...k];
   const type = p?.type ?? "local";
+  if (type !== "local" && type !== "redis") {
+    notices.push({
+      path: at("type"),
+      message: `cache type "${type}" is not supported (local and redis are): the response cache is off`,
+    });
+    return undefined;
+  }
   const operations = new Set<string>();
   for (const [i, t] of (p?.supported_call_types ?? Object.keys(CALL_TYPES)).entries()) {
     const op = CALL_TYPES[t];

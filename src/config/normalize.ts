@@ -254,7 +254,7 @@ export function normalize(
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
   };
-  const cache = normalizeCache(ls.cache, ls.cache_params, general.redisUrl, problems);
+  const cache = normalizeCache(ls.cache, ls.cache_params, general.redisUrl, problems, notices);
   return { config: { file: undefined, deployments, router, general, warnings, cache }, problems, notices };
 }
 
