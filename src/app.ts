@@ -9,6 +9,7 @@ import { GatewayError, gatewayError } from "./errors.js";
 import { accessCheck, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
+import { registerDocsRoutes } from "./http/docs-routes.js";
 import { ConnectionDrain } from "./http/drain.js";
 import { registerEndUserRoutes } from "./http/end-users.js";
 import { errorHandler, sendFailure } from "./http/errors.js";
@@ -21,11 +22,14 @@ import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
+import { registerUiRoutes, uiDir } from "./http/ui-routes.js";
 import { type Bus, LocalBus } from "./kv/bus.js";
 import type { RedisLink } from "./kv/redis.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
+import { Tracing } from "./observability/tracing.js";
+import { collectOpenApi } from "./openapi/document.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
 import { MASTER, OPEN } from "./pipeline/types.js";
@@ -49,6 +53,8 @@ export interface BuildDeps {
   providers?: Readonly<Record<string, Provider>>;
   /** Redis, when configured: affinity entries are shared through it ahead of the store. */
   redis?: RedisLink;
+  /** Where the built admin page is (default: dist/ui, see http/ui-routes.ts). */
+  uiDir?: string;
 }
 
 export interface Built {
@@ -71,7 +77,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const bus = deps.bus ?? new LocalBus();
   const state = deps.routerState ?? new LocalRouterState();
   const router = new Router(config, state);
-  const metrics = deps.metrics === false ? undefined : new Metrics();
+  const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
+  const tracing = config.general.otel ? new Tracing(config.general.otel) : undefined;
 
   const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();
@@ -124,7 +131,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     maxRetries: String(config.router.numRetries),
     // Tokens are counted per deployment only where a strategy reads them.
     accounting: accountingFor(
-      new RequestLog(logger, metrics),
+      new RequestLog(logger, metrics, new Map(config.deployments.map((d) => [d.id, d])), tracing),
       logger,
       config.router.strategy === "usage-based-routing-v2" ? state : undefined,
     ),
@@ -226,11 +233,14 @@ export async function build(deps: BuildDeps): Promise<Built> {
   });
 
   const routeTable = collectRoutes(app);
+  const openApi = collectOpenApi(app);
   registerHealthRoutes(app, gateway, lifecycle);
   registerOpsHealthRoute(app, gateway);
   registerRoutesRoute(app, routeTable);
   registerModelRoutes(app, gateway);
   registerEndUserRoutes(app, gateway);
+  await registerDocsRoutes(app, openApi);
+  await registerUiRoutes(app, gateway, deps.uiDir ?? uiDir());
   if (metrics) {
     // Public like LiteLLM's (scrapers rarely carry keys); it holds counts and ids, no secrets.
     app.get("/metrics", { config: { public: true } }, async (_req, reply) => {
@@ -256,6 +266,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await app.close();
       await pipeline.pools.close();
       await cache?.close();
+      await tracing?.close();
     },
   };
 }

@@ -122,11 +122,16 @@ export const ERRORS = {
     status: 404,
     type: "invalid_request_error",
     message: (
-      v: { reason: "route"; method: string; path: string } | { reason: "deployment"; modelId: string },
+      v:
+        | { reason: "route"; method: string; path: string }
+        | { reason: "deployment"; modelId: string }
+        | { reason: "ui_not_built" },
     ) =>
       v.reason === "route"
         ? `Route not found: ${v.method} ${v.path}`
-        : `No deployment with model id '${v.modelId}'`,
+        : v.reason === "ui_not_built"
+          ? "The admin page is not built: run `npm run build` (it builds ui/ into dist/ui)."
+          : `No deployment with model id '${v.modelId}'`,
   },
   /** GET /v1/models/{id} for a name we do not serve: OpenAI's own code for it. */
   model_not_found: {

@@ -34,6 +34,10 @@ export interface HarnessOptions {
   shared?: Record<string, FakeUpstream>;
   /** Test-only providers, by prefix (`toy/...` in the YAML): given to the config loader and build(). */
   providers?: Record<string, Provider>;
+  /** Serve /metrics (off by default: prom-client's default collectors cost every test a little). */
+  metrics?: boolean;
+  /** A built admin page to serve at /ui/. */
+  uiDir?: string;
 }
 
 /** A real gateway on an ephemeral port, real SQLite in a temp dir, local fake upstreams. */
@@ -54,7 +58,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     store,
     bus: o.bus,
     routerState: o.routerState,
-    metrics: false,
+    metrics: o.metrics === true,
+    uiDir: o.uiDir,
     providers: o.providers,
   });
   await built.app.listen({ host: "127.0.0.1", port: 0 });

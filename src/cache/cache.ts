@@ -114,6 +114,11 @@ export class ResponseCache {
     store.set(key, text, ttlMs).then(stored, (err) => this.failed(store, "set", err));
   }
 
+  /** Every Redis of the cache is connected (always true for the in-memory cache). */
+  ready(): boolean {
+    return this.all.every((s) => s instanceof MemoryStore || s.ready);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.all.map((s) => (s instanceof MemoryStore ? undefined : s.close())));
   }

@@ -40,6 +40,8 @@ describe("response cache in Redis", () => {
     A = await startHarness({ yaml: yaml(ns), env, shared: { eu, us } });
     B = await startHarness({ yaml: yaml(ns), env, shared: { eu, us } });
     for (const h of [A, B]) await newCustomer(h, "r-eu", "eu");
+    // until its Redis is connected an instance skips the cache (and rests it a second)
+    await waitUntil(async () => [A, B].every((h) => h.built.pipeline.cache?.ready()));
   });
   afterAll(async () => {
     await A?.close();
@@ -154,6 +156,7 @@ describe("response cache with its Redis killed mid-run, and a Redis per geograph
     });
     await newCustomer(h, "k-eu", "eu");
     await newCustomer(h, "k-us", "us");
+    await waitUntil(async () => h.built.pipeline.cache?.ready() === true);
   });
   let killed = false;
   afterAll(async () => {

@@ -28,6 +28,11 @@ export class RedisStore implements CacheStore {
     this.client.on("error", () => {});
   }
 
+  /** Connected and usable (while connecting or down, calls fail at once). */
+  get ready(): boolean {
+    return this.client.status === "ready";
+  }
+
   get(key: string): Promise<string | undefined> {
     return this.bounded(this.client.get(key)).then((v) => v ?? undefined);
   }

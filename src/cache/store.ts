@@ -5,6 +5,8 @@ import { ByteLru } from "./lru.js";
 export interface CacheStore {
   /** For logs and metrics: "redis" or "redis:<geography>" (never a URL). */
   readonly name: string;
+  /** Connected: until then (and while down) calls fail at once. */
+  readonly ready: boolean;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { callbackList, type OtelConfig, otelConfig } from "../observability/otel-config.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
 import { type CacheConfig, normalizeCache } from "./cache-params.js";
@@ -62,6 +63,8 @@ export interface GeneralConfig {
   /** With no master key: may admin routes (/end_user/*, /customer/*) answer non-loopback peers? */
   allowRemoteAdminWithoutKey: boolean;
   server: ServerLimits;
+  /** OpenTelemetry traces: off (undefined) unless litellm_settings.callbacks names "otel". */
+  otel: OtelConfig | undefined;
 }
 
 export interface GatewayConfig {
@@ -253,6 +256,7 @@ export function normalize(
     adminCorsOrigins: gs.admin_cors_allow_origins ?? [],
     allowRemoteAdminWithoutKey: gs.allow_remote_admin_without_key ?? false,
     server: serverLimits(gs, problems),
+    otel: otelConfig(callbackList(ls.callbacks, ls.success_callback), env),
   };
   const cache = normalizeCache(ls.cache, ls.cache_params, general.redisUrl, problems, notices);
   return { config: { file: undefined, deployments, router, general, warnings, cache }, problems, notices };

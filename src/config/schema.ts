@@ -173,6 +173,9 @@ export const litellmSettingsSchema = z.object({
   // the response cache (src/cache/)
   cache: bool.optional(),
   cache_params: cacheParamsSchema.optional(),
+  /** "otel" turns on OpenTelemetry traces (observability/otel-config.ts); others are LiteLLM's. */
+  callbacks: z.union([z.string(), z.array(z.string())]).optional(),
+  success_callback: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
 export const generalSettingsSchema = z.object({

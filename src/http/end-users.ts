@@ -96,13 +96,20 @@ function pickFields(b: Record<string, unknown>): CustomerFields {
 
 /** LiteLLM's /end_user/* and /customer/* admin API (master key only). */
 export function registerEndUserRoutes(app: FastifyInstance, gw: Gateway): void {
-  const admin = { config: { admin: true } };
+  const doc = (summary: string, body?: z.ZodType) => ({
+    config: { admin: true, openapi: { summary, tags: ["customers"], body } },
+  });
+  const admin = doc("List customers (end users)");
   for (const prefix of ["/end_user", "/customer"]) {
-    app.post(`${prefix}/new`, admin, async (req) => {
-      const b = parse(newSchema, req.body);
-      return gw.customers.create(b.user_id, pickFields(b));
-    });
-    app.get(`${prefix}/info`, admin, async (req) => {
+    app.post(
+      `${prefix}/new`,
+      doc("Create a customer, optionally pinned to a region", newSchema),
+      async (req) => {
+        const b = parse(newSchema, req.body);
+        return gw.customers.create(b.user_id, pickFields(b));
+      },
+    );
+    app.get(`${prefix}/info`, doc("One customer by end_user_id"), async (req) => {
       const q = req.query as Record<string, string | undefined>;
       const id = q.end_user_id ?? q.customer_id ?? q.user_id;
       if (!id)
@@ -120,21 +127,25 @@ export function registerEndUserRoutes(app: FastifyInstance, gw: Gateway): void {
         );
       return gw.customers.get(checked.data);
     });
-    app.post(`${prefix}/update`, admin, async (req) => {
-      const b = parse(updateSchema, req.body);
-      return gw.customers.update(b.user_id, pickFields(b));
-    });
-    app.post(`${prefix}/delete`, admin, async (req) => {
+    app.post(
+      `${prefix}/update`,
+      doc("Change a customer (region, budget, block)", updateSchema),
+      async (req) => {
+        const b = parse(updateSchema, req.body);
+        return gw.customers.update(b.user_id, pickFields(b));
+      },
+    );
+    app.post(`${prefix}/delete`, doc("Delete customers (all or none)", idsSchema), async (req) => {
       const b = parse(idsSchema, req.body);
       return { deleted_customers: await gw.customers.delete(b.user_ids) };
     });
     app.get(`${prefix}/list`, admin, async (req) => listHandler(gw, req));
-    app.post(`${prefix}/block`, admin, async (req) => {
+    app.post(`${prefix}/block`, doc("Block customers", idsSchema), async (req) => {
       const b = parse(idsSchema, req.body);
       await gw.customers.setBlocked(b.user_ids, true);
       return { blocked_users: b.user_ids };
     });
-    app.post(`${prefix}/unblock`, admin, async (req) => {
+    app.post(`${prefix}/unblock`, doc("Unblock customers", idsSchema), async (req) => {
       const b = parse(idsSchema, req.body);
       await gw.customers.setBlocked(b.user_ids, false);
       return { unblocked_users: b.user_ids };

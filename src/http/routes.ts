@@ -53,12 +53,16 @@ export function matchProxyPath(path: string): ProxyRoute | "bad_path" | undefine
   return undefined;
 }
 
-/** Every proxy path pattern, for route listings and documentation. */
-export function proxyPathPatterns(): string[] {
-  const out: string[] = [];
-  for (const { suffix } of PROXY_OPERATIONS) {
-    out.push(`/${suffix}`, `/v1/${suffix}`);
-    for (const p of MODEL_PREFIXES) out.push(`${p}:model/${suffix}`);
+/** Every proxy path pattern with its operation, for route listings and documentation. */
+export function proxyRoutePatterns(): { path: string; op: Operation; pathModel: boolean }[] {
+  const out: { path: string; op: Operation; pathModel: boolean }[] = [];
+  for (const { op, suffix } of PROXY_OPERATIONS) {
+    out.push({ path: `/${suffix}`, op, pathModel: false }, { path: `/v1/${suffix}`, op, pathModel: false });
+    for (const p of MODEL_PREFIXES) out.push({ path: `${p}:model/${suffix}`, op, pathModel: true });
   }
   return out;
+}
+
+export function proxyPathPatterns(): string[] {
+  return proxyRoutePatterns().map((r) => r.path);
 }

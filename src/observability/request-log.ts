@@ -1,10 +1,18 @@
+import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayError } from "../errors.js";
+import type { Principal } from "../pipeline/types.js";
 import type { AttemptRecord } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
 import type { AttemptFailure } from "../upstream/errors.js";
+import type { Usage } from "../wire/usage.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
+
+/** Something else told of every record (OpenTelemetry, observability/tracing.ts). */
+export interface RecordSink {
+  request(r: RequestRecord, op: string | undefined): void;
+}
 
 export interface RequestRecord {
   callId: string;
@@ -23,6 +31,13 @@ export interface RequestRecord {
   cacheHit?: boolean;
   /** A cache hit: the deployment and geography that produced the cached answer. */
   cachedFrom?: { deployment: string; geography: string | null };
+  principal?: Principal;
+  /** The proxied operation (chat, embeddings, ...). */
+  op?: string;
+  usage?: Usage;
+  cost?: number;
+  /** The serving upstream's answer headers (rate-limit gauges). */
+  upstreamHeaders?: IncomingHttpHeaders;
 }
 
 /**
@@ -37,6 +52,8 @@ export class RequestLog {
   constructor(
     private readonly logger: Logger,
     private readonly metrics: Metrics | undefined,
+    private readonly deployments: ReadonlyMap<string, Deployment> = new Map(),
+    private readonly tracing?: RecordSink,
   ) {
     this.info = logger.isLevelEnabled("info");
   }
@@ -52,7 +69,25 @@ export class RequestLog {
 
   request(r: RequestRecord): void {
     const status = r.status === "error" ? (r.error as { status: number }).status : r.status;
-    this.metrics?.observe(r.group, r.deployment, status, r.ms, r.overheadMs);
+    if (this.metrics) {
+      // A failure is labelled with the deployment that gave it, as its response headers name it.
+      const last = r.attempts[r.attempts.length - 1];
+      this.metrics.observe({
+        group: r.group,
+        deployment: r.deployment ?? (last ? this.deployments.get(last.deploymentId) : undefined),
+        status,
+        code: r.error?.code,
+        ms: r.ms,
+        overheadMs: r.overheadMs,
+        attempts: r.attempts,
+        policy: r.policy,
+        principal: r.principal,
+        usage: r.usage,
+        cost: r.cost,
+        upstreamHeaders: r.upstreamHeaders,
+      });
+    }
+    this.tracing?.request(r, r.op);
     if (!this.info) return;
     const fields: Record<string, unknown> = {
       call_id: r.callId,

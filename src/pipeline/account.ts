@@ -59,6 +59,11 @@ export function accountServed(
     ms,
     overheadMs,
     stream,
+    principal: req.principal,
+    op: req.op,
+    usage,
+    cost: acc.cost(d, usage),
+    upstreamHeaders: result.value.headers,
     cacheHit,
   });
 }
@@ -84,6 +89,8 @@ export function accountCacheHit(
     stream,
     cacheHit: true,
     cachedFrom: from,
+    principal: req.principal,
+    op: req.op,
   });
 }
 
@@ -112,5 +119,7 @@ export function accountFailure(
     error,
     attempts,
     ms: performance.now() - req.started,
+    principal: req.principal,
+    op: req.op,
   });
 }

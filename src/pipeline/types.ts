@@ -10,7 +10,9 @@ export interface Principal {
   readonly kind: "master" | "open";
   /** sha256 of the virtual key, when it is one. */
   readonly keyHash?: string;
+  readonly keyAlias?: string;
   readonly teamId?: string;
+  readonly teamAlias?: string;
   readonly userId?: string;
   /** Region restrictions the key and its team carry (none for the master key). */
   readonly regions: readonly RegionRestriction[];

@@ -11,6 +11,8 @@ export interface AttemptRecord {
   status: number;
   code: string | null;
   ms: number;
+  /** When the attempt started (epoch ms): trace spans. */
+  at: number;
 }
 
 /** Why no attempt could be made in a group: its in-region deployments are cooling, or all at rpm/tpm. */
@@ -38,7 +40,7 @@ export function record(
   code: string | null,
   ms: number,
 ): AttemptRecord {
-  return { deploymentId: d.id, group, geography: d.geography ?? null, status, code, ms };
+  return { deploymentId: d.id, group, geography: d.geography ?? null, status, code, ms, at: Date.now() - ms };
 }
 
 export function clientClosed(): GatewayError {
