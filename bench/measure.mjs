@@ -81,10 +81,16 @@ export function rssMb(pid) {
  * The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, and a
  * slow-streaming model in eu on a third; master key on.
  */
-export function benchConfig({ euPort, usPort, slowPort, key, dbFile }) {
+export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFile }) {
   const slow = slowPort
     ? `  - model_name: gpt-slow
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${slowPort}/v1", api_key: sk-up-eu, region_name: eu }
+`
+    : "";
+  // The translating leg: Anthropic's wire format, in us by inference_geo (a pinned us customer uses it).
+  const claude = anthropicPort
+    ? `  - model_name: claude-bench
+    litellm_params: { model: anthropic/claude-bench, api_base: "http://127.0.0.1:${anthropicPort}", api_key: sk-ant-bench, inference_geo: us }
 `
     : "";
   return `model_list:
@@ -92,7 +98,7 @@ export function benchConfig({ euPort, usPort, slowPort, key, dbFile }) {
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${euPort}/v1", api_key: sk-up-eu, region_name: eu }
   - model_name: gpt-bench
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${usPort}/v1", api_key: sk-up-us, region_name: us }
-${slow}general_settings:
+${slow}${claude}general_settings:
   master_key: ${key}
   database_url: sqlite:${dbFile}
 # The response cache is on, opt-in per request (default_off): the miss legs do not use it, the

@@ -25,12 +25,20 @@ const UP_US = 18102;
 const GW = 18100;
 const BARE = 18103;
 const UP_SLOW = 18104;
+const UP_ANTHROPIC = 18105;
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
 writeFileSync(
   configFile,
-  benchConfig({ euPort: UP_EU, usPort: UP_US, slowPort: UP_SLOW, key: KEY, dbFile: join(dir, "bench.db") }),
+  benchConfig({
+    euPort: UP_EU,
+    usPort: UP_US,
+    slowPort: UP_SLOW,
+    anthropicPort: UP_ANTHROPIC,
+    key: KEY,
+    dbFile: join(dir, "bench.db"),
+  }),
 );
 
 const chatBody = JSON.stringify({
@@ -58,6 +66,24 @@ const directStream = JSON.stringify({
   messages: [{ role: "user", content: "hello" }],
   stream: true,
 });
+// The translating leg: the same stream through anthropic/ (Anthropic's wire format in, OpenAI chunks out).
+const claudeStream = JSON.stringify({
+  model: "claude-bench",
+  messages: [{ role: "user", content: "hello" }],
+  user: "bench-us",
+  stream: true,
+});
+const anthropicDirect = JSON.stringify({
+  model: "claude-bench",
+  max_tokens: 4096,
+  messages: [{ role: "user", content: [{ type: "text", text: "hello" }] }],
+  stream: true,
+});
+const anthropicHeaders = {
+  "content-type": "application/json",
+  "x-api-key": "sk-ant-bench",
+  "anthropic-version": "2023-06-01",
+};
 const gwHeaders = { "content-type": "application/json", authorization: `Bearer ${KEY}` };
 const upHeaders = { "content-type": "application/json", authorization: "Bearer sk-up-eu" };
 
@@ -141,9 +167,11 @@ async function waitFor(url, timeoutMs) {
 }
 
 async function main() {
-  const upstream = fork(join(root, "bench/upstream.mjs"), [String(UP_EU), String(UP_US), String(UP_SLOW)], {
-    stdio: "ignore",
-  });
+  const upstream = fork(
+    join(root, "bench/upstream.mjs"),
+    [String(UP_EU), String(UP_US), String(UP_SLOW), String(UP_ANTHROPIC)],
+    { stdio: "ignore" },
+  );
   children.push(upstream);
   await new Promise((resolve) => upstream.once("message", resolve));
 
@@ -164,12 +192,17 @@ async function main() {
   const firstStartMs = starts[0];
   const coldStartMs = [...starts.slice(1)].sort((a, b) => a - b)[Math.floor(COLD_STARTS / 2)];
 
-  const created = await fetch(`http://127.0.0.1:${GW}/end_user/new`, {
-    method: "POST",
-    headers: gwHeaders,
-    body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
-  });
-  if (created.status !== 200) throw new Error(`creating the customer failed: ${created.status}`);
+  for (const [user_id, region] of [
+    ["bench-eu", "eu"],
+    ["bench-us", "us"],
+  ]) {
+    const created = await fetch(`http://127.0.0.1:${GW}/end_user/new`, {
+      method: "POST",
+      headers: gwHeaders,
+      body: JSON.stringify({ user_id, allowed_model_region: region }),
+    });
+    if (created.status !== 200) throw new Error(`creating the customer failed: ${created.status}`);
+  }
   const check = await fetch(`http://127.0.0.1:${GW}/chat/completions`, {
     method: "POST",
     headers: gwHeaders,
@@ -240,15 +273,25 @@ async function main() {
   );
   const [gLat, uLat, bLat] = [gProbe.ms, uProbe.ms, bProbe.ms];
   const ownMs = gProbe.header;
-  const [gTtfb, uTtfb] = (
+  // Passthrough and translated streams in one interleaved run, each beside its own direct baseline.
+  const anthropicProbe = { origin: `http://127.0.0.1:${UP_ANTHROPIC}`, path: "/v1/messages" };
+  const [gTtfb, uTtfb, tTtfb, aTtfb] = (
     await interleaved(
       [
         { ...gwProbe, body: streamBody, firstByte: true },
         { ...upProbe, body: directStream, firstByte: true },
+        { ...gwProbe, body: claudeStream, firstByte: true },
+        { ...anthropicProbe, headers: anthropicHeaders, body: anthropicDirect, firstByte: true },
       ],
       { n: PROBES / 2 },
     )
   ).map((r) => r.ms);
+
+  // CPU per stream at 50 connections: the same gateway, a passthrough stream and a translated one.
+  process.stderr.write(`streams, passthrough and translated (${DURATION}s each)…\n`);
+  const streamLoad = { loadGenerator: process.pid, upstream: upstream.pid, proxy: gw.pid };
+  const passStreams = await measuredCannon(gwUrl, streamBody, gwHeaders, streamLoad);
+  const transStreams = await measuredCannon(gwUrl, claudeStream, gwHeaders, streamLoad);
 
   // Memory across repeated runs: RSS after each short load run must not climb.
   const rssAfterRuns = [];
@@ -343,6 +386,18 @@ async function main() {
       gatewayTtfbP50Ms: +p(gTtfb, 50).toFixed(3),
       directTtfbP50Ms: +p(uTtfb, 50).toFixed(3),
       addedTtfbP50Ms: +(p(gTtfb, 50) - p(uTtfb, 50)).toFixed(3),
+      passthroughCpuUsPerStream: passStreams.cpuUsPerRequest.proxy,
+      passthroughStreamsPerS: Math.round(passStreams.requests.average),
+      passthroughErrors: passStreams.errors + passStreams.non2xx,
+    },
+    // anthropic/ (Messages API events translated to OpenAI chunks, event by event) beside the above.
+    translatedStreaming: {
+      gatewayTtfbP50Ms: +p(tTtfb, 50).toFixed(3),
+      directTtfbP50Ms: +p(aTtfb, 50).toFixed(3),
+      addedTtfbP50Ms: +(p(tTtfb, 50) - p(aTtfb, 50)).toFixed(3),
+      cpuUsPerStream: transStreams.cpuUsPerRequest.proxy,
+      streamsPerS: Math.round(transStreams.requests.average),
+      errors: transStreams.errors + transStreams.non2xx,
     },
     memory: {
       rssUnderLoadMaxMb: +Math.max(...rssSamples.filter(Boolean)).toFixed(1),
@@ -366,7 +421,13 @@ async function main() {
     ["RSS < 150 MB under load", result.memory.rssUnderLoadMaxMb < 150],
     ["RSS flat across runs (< 10 MB growth)", result.memory.growthFirstToLastMb < 10],
     ["cold start < 300 ms", result.coldStartMs < 300],
-    ["no errors under load", errors === 0 && (slow?.gateway.errors ?? 0) === 0],
+    [
+      "no errors under load",
+      errors === 0 &&
+        (slow?.gateway.errors ?? 0) === 0 &&
+        result.streaming.passthroughErrors === 0 &&
+        result.translatedStreaming.errors === 0,
+    ],
   ];
   result.targets = Object.fromEntries(targets);
 
@@ -439,6 +500,18 @@ async function main() {
       `${result.streaming.gatewayTtfbP50Ms} ms`,
       `${result.streaming.directTtfbP50Ms} ms`,
       `+${result.streaming.addedTtfbP50Ms} ms`,
+    ],
+    [
+      "translated stream TTFB p50 (anthropic/)",
+      `${result.translatedStreaming.gatewayTtfbP50Ms} ms`,
+      `${result.translatedStreaming.directTtfbP50Ms} ms`,
+      `+${result.translatedStreaming.addedTtfbP50Ms} ms`,
+    ],
+    [
+      "CPU µs per stream (50 conn)",
+      `translated ${result.translatedStreaming.cpuUsPerStream} µs`,
+      "",
+      `passthrough ${result.streaming.passthroughCpuUsPerStream} µs`,
     ],
     ["RSS max under load", `${result.memory.rssUnderLoadMaxMb} MB`, "", ""],
     ...(slow

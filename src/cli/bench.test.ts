@@ -72,6 +72,12 @@ describe("npm run bench", () => {
     expect(c.gatewayOwnP50Ms).toBeGreaterThan(0);
     expect(c.gatewayOwnP50Ms).toBeLessThan(c.gatewayP50Ms);
     expect(result.streaming.gatewayTtfbP50Ms).toBeGreaterThan(0);
+    // the translating leg (anthropic/): measured beside the passthrough one, and served without error
+    const tr = result.translatedStreaming;
+    for (const v of [tr.gatewayTtfbP50Ms, tr.directTtfbP50Ms, tr.cpuUsPerStream, tr.streamsPerS])
+      expect(v).toBeGreaterThan(0);
+    expect(result.streaming.passthroughCpuUsPerStream).toBeGreaterThan(0);
+    expect([tr.errors, result.streaming.passthroughErrors]).toEqual([0, 0]);
     const cpu = result.cpuUsPerRequest;
     for (const v of [cpu.gateway, cpu.bareProxy, cpu.loadGenerator, cpu.upstream])
       expect(v).toBeGreaterThan(0);

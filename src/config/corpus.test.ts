@@ -33,6 +33,8 @@ const envFor = () => ({
   CORPUS_AZURE_EU_KEY: "az-credential-key",
   CORPUS_EU_BASE: eu.url,
   CORPUS_OPENAI_KEY: "sk-wildcard",
+  // 17: a global Anthropic deployment beside the eu one; the eu customer must never reach it.
+  CORPUS_ANTHROPIC_KEY: "sk-ant-corpus",
   // A developer's shell may set these; the corpus decides.
   OPENAI_BASE_URL: "",
   LITELLM_MASTER_KEY: "",

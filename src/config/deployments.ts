@@ -16,9 +16,14 @@ export const SUPPORTED: Record<string, ProviderName> = {
   openai_compatible: "openai",
   custom_openai: "openai",
   "text-completion-openai": "openai",
+  anthropic: "anthropic",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
+/** Where a provider is reached when api_base is not set (OpenAI's for every OpenAI-compatible prefix). */
+const DEFAULT_BASE: Readonly<Partial<Record<ProviderName, string>>> = {
+  anthropic: "https://api.anthropic.com",
+};
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
 export function buildDeployment(
@@ -61,7 +66,10 @@ export function buildDeployment(
     });
     return undefined;
   }
-  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? DEFAULT_OPENAI_BASE);
+  const apiBase =
+    p.mock_response !== undefined && !apiBaseRaw
+      ? ""
+      : (apiBaseRaw ?? DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
   const info = entry.model_info ?? {};
   const region = resolveResidency({
     provider,
@@ -117,7 +125,13 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    providerParams: withoutKey(p),
   };
+}
+
+function withoutKey(p: ModelEntry["litellm_params"]): Record<string, unknown> {
+  const { api_key: _secret, ...rest } = p;
+  return rest;
 }
 
 /** Same entry, same id across restarts; hashed from the config as written, so no secret leaks into it. */

@@ -129,7 +129,7 @@ router_settings:
     const c = parseConfigText(
       `model_list:
   - model_name: claude
-    litellm_params: { model: anthropic/claude-3-5-sonnet, api_key: x }
+    litellm_params: { model: cohere/command-r-plus, api_key: x }
   - model_name: gpt
     litellm_params: { model: openai/gpt-4o, region_name: eu }
 router_settings:
@@ -143,7 +143,7 @@ router_settings:
     expect(c.router.fallbacks.get("gpt")).toEqual([]);
     expect(c.router.aliases.has("sonnet")).toBe(false);
     expect(c.warnings).toEqual([
-      'config.yaml:3 model_list[0].litellm_params.model: provider "anthropic" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai); this deployment is skipped',
+      'config.yaml:3 model_list[0].litellm_params.model: provider "cohere" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai, anthropic); this deployment is skipped',
       expect.stringMatching(
         /^config.yaml:5 model_list\[1\]\.litellm_params\.region_name: region_name "eu" is taken on trust: api_base host api.openai.com/,
       ),

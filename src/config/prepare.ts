@@ -84,6 +84,7 @@ const ENV_FALLBACKS: Record<string, Record<string, readonly string[]>> = {
     api_version: ["AZURE_API_VERSION"],
   },
   hosted_vllm: { api_key: ["HOSTED_VLLM_API_KEY"], api_base: ["HOSTED_VLLM_API_BASE"] },
+  anthropic: { api_key: ["ANTHROPIC_API_KEY"], api_base: ["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"] },
 };
 
 /**

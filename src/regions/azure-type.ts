@@ -18,12 +18,13 @@ const TYPES: Readonly<Record<string, { name: string; scope: Scope }>> = {
   globalbatch: { name: "GlobalBatch", scope: "global" },
   developer: { name: "Developer", scope: "global" },
 };
+/** Data zones that coincide with one of our geographies; APAC spans several (jp, au, in, kr, sg, ...). */
 const DATA_ZONES: readonly Geography[] = ["eu", "us"];
 
 /**
  * azure/ deployments: the inference API does not reveal the deployment type, so the config declares
  * it (`model_info.azure_deployment_type`). Global* may process anywhere; Standard stays in the
- * resource's region; DataZone* inside the EU or US data zone.
+ * resource's region; DataZone* inside Microsoft's data zone (EU, US, or APAC — which is no single geography).
  */
 export function azureRegion(input: EvidenceInput): ProviderEvidence | undefined {
   const declared = input.modelInfo.azure_deployment_type;
@@ -68,13 +69,9 @@ export function azureRegion(input: EvidenceInput): ProviderEvidence | undefined 
     const zone = hostGeo ?? geographyOf(String(input.params.region_name ?? ""));
     if (zone !== undefined && !DATA_ZONES.includes(zone))
       return {
-        geography: undefined,
+        geography: null,
         source: "azure_deployment_type",
-        evidence: said,
-        contradiction: {
-          key: TYPE_KEY,
-          message: `${type.name} keeps data in the EU or US data zone, but this deployment is placed in ${zone}`,
-        },
+        evidence: `${said}: processed anywhere in the data zone of a resource in ${zone}, which is wider than ${zone}${fromHost}`,
       };
     return {
       geography: hostGeo,

@@ -1,13 +1,17 @@
 import type { EvidenceInput, ProviderEvidence } from "./evidence.js";
 import type { Geography } from "./table.js";
 
-/** OpenAI's data-residency hosts (RESIDENCY.md): the host names the geography of processing. */
+/**
+ * OpenAI's data-residency hosts (RESIDENCY.md; OpenAI's data-residency guide lists us/eu/au/in/jp,
+ * its Node SDK's `dataResidency` option also ae): the host names the geography of processing.
+ */
 const REGIONAL: Readonly<Record<string, Geography>> = {
   "eu.api.openai.com": "eu",
   "us.api.openai.com": "us",
   "au.api.openai.com": "au",
   "in.api.openai.com": "in",
   "jp.api.openai.com": "jp",
+  "ae.api.openai.com": "ae",
 };
 
 /** openai/ deployments: the regional hosts place it, api.openai.com is global, anything else is silent. */

@@ -32,6 +32,7 @@ describe("residency evidence: OpenAI hosts", () => {
     ["au", "au"],
     ["in", "in"],
     ["jp", "jp"],
+    ["ae", "ae"],
   ])("%s.api.openai.com -> %s", (label, geo) => {
     const r = resolveResidency(input({ apiBase: `https://${label}.api.openai.com/v1` }));
     expect(r).toMatchObject({ ok: true, geography: geo, source: "api_base" });
@@ -100,15 +101,20 @@ describe("residency evidence: Azure deployment types", () => {
     );
   });
 
-  it("an unknown type, or a data zone outside EU/US, stops startup", () => {
+  it("an unknown type stops startup; a data zone wider than the region it names never places it", () => {
     expect(problem(azure("azure_deployment_type: Sideways"))).toMatch(
       /^cfg.yaml:4 model_list\[0\]\.model_info\.azure_deployment_type: unknown Azure deployment type "Sideways"/,
     );
+    // Japan East's data zone is APAC: a jp claim is refused, and without one it is unassigned.
     expect(
       problem(
-        '  - model_name: a\n    litellm_params: { model: azure/d, api_base: "https://x.openai.azure.com", region_name: uksouth }\n    model_info: { azure_deployment_type: DataZoneStandard }\n',
+        '  - model_name: a\n    litellm_params: { model: azure/d, api_base: "https://x.openai.azure.com", region_name: japaneast }\n    model_info: { azure_deployment_type: DataZoneStandard }\n',
       ),
-    ).toContain("EU or US data zone");
+    ).toContain("wider than jp");
+    const apac = load(
+      '  - model_name: a\n    litellm_params: { model: azure/d, api_base: "https://japaneast.api.cognitive.microsoft.com" }\n    model_info: { azure_deployment_type: DataZoneStandard }\n',
+    );
+    expect(apac.deployments[0].geography).toBeUndefined();
   });
 });
 

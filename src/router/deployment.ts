@@ -2,7 +2,7 @@ import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure";
+export type ProviderName = "openai" | "azure" | "anthropic";
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
 export interface Deployment {
@@ -52,6 +52,11 @@ export interface Deployment {
    * client does not set its own; undefined when the deployment has none.
    */
   readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
+   * inference_geo, ...) that a translating provider reads in prepare().
+   */
+  readonly providerParams?: Readonly<Record<string, unknown>>;
 }
 
 /** Public view for /model/info: never includes the api key. */

@@ -3,6 +3,11 @@ export interface Usage {
   readonly prompt: number;
   readonly completion: number;
   readonly total: number;
+  /**
+   * Further fields of OpenAI's usage object a translating provider reports (prompt_tokens_details,
+   * Anthropic's cache token counts), passed to the client as they are; never summed.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 const PROMPT = /"prompt_tokens"\s*:\s*(\d+)/;
@@ -51,6 +56,7 @@ export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | un
 }
 
 /** OpenAI's `usage` object for a Usage. */
-export function usageJson(u: Usage): Record<string, number> {
-  return { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.total };
+export function usageJson(u: Usage): Record<string, unknown> {
+  const base = { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.total };
+  return u.details ? { ...base, ...u.details } : base;
 }
