@@ -327,6 +327,20 @@ export const ERRORS = {
     type: "api_error",
     message: (v: { what: string; why: string }) => `${v.what} answered with ${v.why}`,
   },
+  // vertex: the deployment's service account got no OAuth token (its fault, never the client's)
+  upstream_credentials_failed: {
+    status: 401,
+    type: "auth_error",
+    message: (v: { what: string; why: string }) =>
+      `${v.what} could not get an access token with its credentials (${v.why})`,
+  },
+  // vertex: a request the provider's wire format cannot express (checked before anything is sent)
+  untranslatable_request: {
+    status: 400,
+    type: "invalid_request_error",
+    message: (v: { provider: string; why: string }) =>
+      `This request cannot be sent to ${v.provider}: ${v.why}`,
+  },
   client_closed_request: { status: 499, type: "api_error", message: () => "client closed the request" },
   shutting_down: {
     status: 503,

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { checkVertexDeployment } from "../providers/vertex/config-check.js";
+import { GEMINI_API_BASE, vertexApiBase, vertexLocationOf } from "../providers/vertex/hosts.js";
 import { resolveResidency } from "../regions/resolve.js";
 import { listGeographies } from "../regions/table.js";
 import type { Deployment, ProviderName } from "../router/deployment.js";
@@ -17,12 +19,15 @@ export const SUPPORTED: Record<string, ProviderName> = {
   custom_openai: "openai",
   "text-completion-openai": "openai",
   anthropic: "anthropic",
+  vertex_ai: "vertex_ai",
+  gemini: "gemini",
 };
 
 const DEFAULT_OPENAI_BASE = "https://api.openai.com/v1";
 /** Where a provider is reached when api_base is not set (OpenAI's for every OpenAI-compatible prefix). */
 const DEFAULT_BASE: Readonly<Partial<Record<ProviderName, string>>> = {
   anthropic: "https://api.anthropic.com",
+  gemini: GEMINI_API_BASE,
 };
 export const DEFAULT_AZURE_API_VERSION = "2024-10-21";
 
@@ -51,6 +56,13 @@ export function buildDeployment(
     return undefined;
   }
   const apiBaseRaw = p.api_base ?? p.base_url;
+  if (provider === "vertex_ai") {
+    const v = checkVertexDeployment({ ...p, upstreamModel });
+    if (!v.ok) {
+      (v.skip ? notices : problems).push({ path: at(v.key), message: v.message });
+      return undefined;
+    }
+  }
   if (provider === "azure" && upstreamModel.includes("*")) {
     problems.push({
       path: at("model"),
@@ -66,10 +78,11 @@ export function buildDeployment(
     });
     return undefined;
   }
-  const apiBase =
-    p.mock_response !== undefined && !apiBaseRaw
-      ? ""
-      : (apiBaseRaw ?? DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
+  const vertexLocation = provider === "vertex_ai" ? vertexLocationOf(p.vertex_location) : undefined;
+  const defaultBase = vertexLocation
+    ? vertexApiBase(vertexLocation)
+    : (DEFAULT_BASE[provider as ProviderName] ?? DEFAULT_OPENAI_BASE);
+  const apiBase = p.mock_response !== undefined && !apiBaseRaw ? "" : (apiBaseRaw ?? defaultBase);
   const info = entry.model_info ?? {};
   const region = resolveResidency({
     provider,
@@ -125,6 +138,15 @@ export function buildDeployment(
     outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
     extraHeaders: p.extra_headers ?? {},
     requestDefaults: pickRequestDefaults(p),
+    ...(vertexLocation
+      ? {
+          vertex: {
+            project: p.vertex_project,
+            location: vertexLocation,
+            credentials: p.vertex_credentials,
+          },
+        }
+      : {}),
     providerParams: withoutKey(p),
   };
 }

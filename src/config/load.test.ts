@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SUPPORTED } from "./deployments.js";
 import { ConfigError, parseConfigText } from "./load.js";
 
 const env = { EU_KEY: "k-eu" };
@@ -143,7 +144,7 @@ router_settings:
     expect(c.router.fallbacks.get("gpt")).toEqual([]);
     expect(c.router.aliases.has("sonnet")).toBe(false);
     expect(c.warnings).toEqual([
-      'config.yaml:3 model_list[0].litellm_params.model: provider "cohere" is not supported yet (supported: openai, azure, hosted_vllm, openai_compatible, custom_openai, text-completion-openai, anthropic); this deployment is skipped',
+      `config.yaml:3 model_list[0].litellm_params.model: provider "cohere" is not supported yet (supported: ${Object.keys(SUPPORTED).join(", ")}); this deployment is skipped`,
       expect.stringMatching(
         /^config.yaml:5 model_list\[1\]\.litellm_params\.region_name: region_name "eu" is taken on trust: api_base host api.openai.com/,
       ),

@@ -84,6 +84,12 @@ const ENV_FALLBACKS: Record<string, Record<string, readonly string[]>> = {
     api_version: ["AZURE_API_VERSION"],
   },
   hosted_vllm: { api_key: ["HOSTED_VLLM_API_KEY"], api_base: ["HOSTED_VLLM_API_BASE"] },
+  vertex_ai: {
+    vertex_project: ["VERTEXAI_PROJECT"],
+    vertex_location: ["VERTEXAI_LOCATION"],
+    vertex_credentials: ["VERTEXAI_CREDENTIALS", "GOOGLE_APPLICATION_CREDENTIALS"],
+  },
+  gemini: { api_key: ["GEMINI_API_KEY"], api_base: ["GEMINI_API_BASE"] },
   anthropic: { api_key: ["ANTHROPIC_API_KEY"], api_base: ["ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"] },
 };
 

@@ -40,6 +40,11 @@ export const litellmParamsSchema = z.object({
   region_name: z.string().optional(),
   aws_region_name: z.string().optional(),
   vertex_location: z.string().optional(),
+  vertex_project: z.string().optional(),
+  // LiteLLM takes a path or the key's JSON as a string; YAML users also write the object itself.
+  vertex_credentials: z
+    .union([z.string(), z.record(z.string(), z.unknown()).transform((o) => JSON.stringify(o))])
+    .optional(),
   /** Anthropic: "us" keeps inference in the US (sent with each request); default global. */
   inference_geo: z.string().optional(),
   organization: z.string().optional(),

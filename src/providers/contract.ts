@@ -74,6 +74,18 @@ export interface StreamTranslator {
   end(): { readonly chunks: readonly object[]; readonly usage?: Usage };
 }
 
+/**
+ * Thrown by `prepare` when the attempt cannot be made for a reason that is not the gateway's bug:
+ * the deployment's credentials got no token (counts against it), or the request asks for what this
+ * wire format cannot carry (the client's). Its failure is the attempt's result, as if upstream said it.
+ */
+export class AttemptRefused extends Error {
+  constructor(readonly failure: AttemptFailure) {
+    super(failure.message);
+    this.name = "AttemptRefused";
+  }
+}
+
 export interface Provider {
   readonly contract: typeof PROVIDER_CONTRACT_VERSION;
   /** OpenAI wire format upstream: bytes forwarded as they are (no decode, no translator). */
@@ -86,7 +98,8 @@ export interface Provider {
   /**
    * The request for one attempt: path (may depend on the operation and on streaming), per-request
    * headers (signatures, tokens) and body. May be async (a token fetch, signing). A throw here is the
-   * gateway's failure, never the deployment's: nothing was sent.
+   * gateway's failure, never the deployment's: nothing was sent — except `AttemptRefused`, whose failure
+   * is the attempt's (classified by its kind like any upstream answer).
    */
   prepare(d: Deployment, t: UpstreamTarget, a: AttemptInput): UpstreamRequest | Promise<UpstreamRequest>;
   /** Translating providers: a 2xx body → OpenAI body + usage. Throws when the body is not what it should be. */

@@ -1,4 +1,5 @@
 import { anthropicRegion } from "../providers/anthropic/region.js";
+import { vertexRegion } from "../providers/vertex/region.js";
 import { azureRegion } from "./azure-type.js";
 import type { RegionRule } from "./evidence.js";
 import { openaiRegion } from "./openai-host.js";
@@ -11,4 +12,6 @@ export const REGION_RULES: Readonly<Record<string, RegionRule>> = {
   openai: openaiRegion,
   azure: azureRegion,
   anthropic: anthropicRegion,
+  vertex_ai: vertexRegion,
+  gemini: vertexRegion,
 };

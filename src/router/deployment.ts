@@ -2,7 +2,7 @@ import type { Geography } from "../regions/table.js";
 
 export type Operation = "chat" | "completions" | "embeddings";
 /** The built-in providers. */
-export type ProviderName = "openai" | "azure" | "anthropic";
+export type ProviderName = "openai" | "azure" | "anthropic" | "vertex_ai" | "gemini";
 
 /** One entry of `model_list`, resolved and ready to serve. Immutable after startup. */
 export interface Deployment {
@@ -52,6 +52,12 @@ export interface Deployment {
    * client does not set its own; undefined when the deployment has none.
    */
   readonly requestDefaults?: Readonly<Record<string, unknown>> | undefined;
+  /** vertex_ai/: project, location (as requests use it) and service-account credentials (path or JSON). */
+  readonly vertex?: {
+    readonly project: string | undefined;
+    readonly location: string;
+    readonly credentials: string | undefined;
+  };
   /**
    * litellm_params as configured, minus api_key: provider-specific settings (Anthropic's
    * inference_geo, ...) that a translating provider reads in prepare().

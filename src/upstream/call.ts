@@ -1,5 +1,10 @@
 import { errorMessage } from "../errors.js";
-import type { Provider, UpstreamRequest, UpstreamTarget } from "../providers/contract.js";
+import {
+  AttemptRefused,
+  type Provider,
+  type UpstreamRequest,
+  type UpstreamTarget,
+} from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment, Operation } from "../router/deployment.js";
 import type { CallContext, UpstreamReply } from "./call-types.js";
@@ -36,6 +41,7 @@ export async function callDeployment(
     const p = provider.prepare(d, target, ctx);
     req = p instanceof Promise ? await p : p;
   } catch (err) {
+    if (err instanceof AttemptRefused) return { ok: false, failure: err.failure };
     return { ok: false, failure: gatewayFailure(err, describe(d)) };
   }
   // Long non-streaming timeouts (the 600 s default) need no timer or controller of their own: undici's
