@@ -95,6 +95,12 @@ describe("npm run bench", () => {
       expect(side.cpuUsPerStream).toBeGreaterThan(0);
       expect(side.errors).toBe(0);
     }
+    // the cache-hit leg: answered by the gateway alone (the upstream idles through it)
+    const hit = result.cacheHit;
+    for (const v of [hit.gatewayRps, hit.cpuUsPerRequest, hit.missCpuUsPerRequest])
+      expect(v).toBeGreaterThan(0);
+    expect(hit.errors).toBe(0);
+    expect(hit.upstreamCpuUsPerRequest).toBeLessThan(cpu.upstream / 2);
     expect(result.coldStartMs).toBeGreaterThan(0);
     expect(result.coldStarts.nextMs).toHaveLength(1);
     // the virtual-key leg (key under a team with budgets and limits) ran beside the master-key one
