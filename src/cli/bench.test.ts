@@ -107,7 +107,14 @@ describe("npm run bench", () => {
     expect(result.virtualKey.rps).toBeGreaterThan(0);
     expect(result.virtualKey.cpuUsPerRequest).toBeGreaterThan(0);
     expect(result.virtualKey.masterKeyCpuUsPerRequest).toBe(cpu.gateway);
-    expect(Object.keys(result.targets)).toHaveLength(10);
+    // ten targets, and the spend-log one because --spend-ab ran
+    expect(Object.keys(result.targets)).toHaveLength(11);
+    expect(Object.keys(result.targets)).toEqual(
+      expect.arrayContaining([
+        "virtual key CPU/request within 10 % of master key",
+        "spend log on: CPU/request within 10 % of off",
+      ]),
+    );
     for (const ok of Object.values(result.targets)) expect(typeof ok).toBe("boolean");
   }, 120_000);
 });
