@@ -101,5 +101,11 @@ export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFi
 ${slow}${claude}general_settings:
   master_key: ${key}
   database_url: sqlite:${dbFile}
-${spendLogs ? "" : "  disable_spend_logs: true\n"}`;
+${spendLogs ? "" : "  disable_spend_logs: true\n"}
+# The response cache is on, opt-in per request (default_off): the miss legs do not use it, the
+# cache-hit leg asks for it with {"cache": {"use-cache": true}}.
+litellm_settings:
+  cache: true
+  cache_params: { type: local, mode: default_off }
+`;
 }

@@ -56,6 +56,14 @@ const streamBody = JSON.stringify({
   user: "bench-eu",
   stream: true,
 });
+// The cache-hit leg: the same request, opted in to the response cache (after one miss, every
+// request is a hit for the pinned customer's policy).
+const hitBody = JSON.stringify({
+  model: "gpt-bench",
+  messages: [{ role: "user", content: "hello" }],
+  user: "bench-eu",
+  cache: { "use-cache": true },
+});
 const directBody = JSON.stringify({ model: "gpt-bench", messages: [{ role: "user", content: "hello" }] });
 const directStream = JSON.stringify({
   model: "gpt-bench",
@@ -206,6 +214,15 @@ async function main() {
   });
   if (check.headers.get("x-litellm-model-region") !== "eu")
     throw new Error("pinned customer not served in eu");
+  for (let i = 0; i < 2; i++) {
+    const r = await fetch(`http://127.0.0.1:${GW}/chat/completions`, {
+      method: "POST",
+      headers: gwHeaders,
+      body: hitBody,
+    });
+    await r.arrayBuffer();
+    if (i === 1 && r.headers.get("x-meridian-cache") !== "hit") throw new Error("cache-hit leg: no hit");
+  }
 
   // The virtual-key leg: a key under a team, both with a budget and limits far above what the run
   // uses, so every request passes the key lookup (cached), the allowlist, budgets and rate counters.
@@ -266,6 +283,7 @@ async function main() {
   const upRuns = [];
   const bareRuns = [];
   const vkRuns = [];
+  const hitRuns = [];
   for (let i = 0; i < 2; i++) {
     process.stderr.write(`throughput round ${i + 1}/2 (${DURATION}s each)…\n`);
     const load = { loadGenerator: process.pid, upstream: upstream.pid };
@@ -273,6 +291,7 @@ async function main() {
     vkRuns.push(await measuredCannon(gwUrl, chatBody, vkHeaders, { ...load, proxy: gw.pid }));
     upRuns.push(await measuredCannon(upUrl, directBody, upHeaders, load));
     bareRuns.push(await measuredCannon(bareUrl, directBody, gwHeaders, { ...load, proxy: bare.pid }));
+    hitRuns.push(await measuredCannon(gwUrl, hitBody, gwHeaders, { ...load, proxy: gw.pid }));
   }
   clearInterval(sampler);
   const best = (runs) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a));
@@ -280,6 +299,7 @@ async function main() {
   const u = best(upRuns);
   const b = best(bareRuns);
   const v = best(vkRuns);
+  const hit = best(hitRuns);
   const errors = [...gwRuns, ...vkRuns].reduce((n, r) => n + r.errors + r.non2xx, 0);
 
   process.stderr.write("latency at concurrency 1…\n");
@@ -416,6 +436,17 @@ async function main() {
       bareProxyRps: Math.round(b.requests.average),
       ratioToBareProxy: +(g.requests.average / b.requests.average).toFixed(3),
     },
+    // The response cache answering every request (same gateway, same rounds as the miss leg above).
+    cacheHit: {
+      gatewayRps: Math.round(hit.requests.average),
+      ratioToMiss: +(hit.requests.average / g.requests.average).toFixed(3),
+      p50Ms: hit.latency.p50,
+      p99Ms: hit.latency.p99,
+      cpuUsPerRequest: hit.cpuUsPerRequest.proxy,
+      missCpuUsPerRequest: g.cpuUsPerRequest.proxy,
+      upstreamCpuUsPerRequest: hit.cpuUsPerRequest.upstream,
+      errors: hitRuns.reduce((n, r) => n + r.errors + r.non2xx, 0),
+    },
     // CPU per request on this machine's 2 cores, from the best runs above: what each process costs.
     // accounting stage with spend-log records on (the gateway above) vs off, alternating, same run
     spendLogAB: spendAB ?? null,
@@ -551,6 +582,12 @@ async function main() {
       `${result.cpuUsPerRequest.loadGenerator} + ${result.cpuUsPerRequest.upstream} µs`,
       "",
       `10k rps leaves gateway ${result.cpuUsPerRequest.gatewayBudgetFor10kRps} µs`,
+    ],
+    [
+      "cache hit (50 conn)",
+      `${result.cacheHit.gatewayRps} rps, ${result.cacheHit.cpuUsPerRequest} µs CPU`,
+      "",
+      `miss ${result.throughput.gatewayRps} rps, ${result.cacheHit.missCpuUsPerRequest} µs`,
     ],
     [
       "latency p50 / p99 (50 conn)",

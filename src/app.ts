@@ -7,6 +7,8 @@ import { accessServices } from "./auth/services.js";
 import { CustomerBudgets } from "./budgets/customer-budgets.js";
 import { BudgetResetJob } from "./budgets/reset.js";
 import { SpendLedger } from "./budgets/spend.js";
+import { ResponseCache } from "./cache/cache.js";
+import { CacheMetrics } from "./cache/metrics.js";
 import type { GatewayConfig } from "./config/normalize.js";
 import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
@@ -141,6 +143,9 @@ export async function build(deps: BuildDeps): Promise<Built> {
     health: deps.health ?? [],
   };
 
+  const cache = config.cache
+    ? new ResponseCache(config.cache, logger, new CacheMetrics(metrics?.registry))
+    : undefined;
   const spendLog = await startSpendLog(config, store, logger);
   const ledger = new SpendLedger(store.access, {
     flushMs: config.general.spendFlushMs,
@@ -154,6 +159,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     onError: (err) => logger.error({ err }, "budget reset failed; retrying at the next pass"),
   });
   const pipeline: PipelineDeps = {
+    cache,
     limits: {
       rate: deps.redis ? new RedisRateCounters(deps.redis) : new LocalRateCounters(),
       ledger,
@@ -332,6 +338,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
       await ledger.close();
       // after the last answer was written (and so accounted): write or spill every record
       await spendLog?.close();
+      await cache?.close();
       await tracing?.close();
     },
   };

@@ -86,6 +86,8 @@ export interface RecordInput {
   stream: string | undefined;
   prompt?: unknown;
   response?: unknown;
+  /** Answered from the response cache (src/cache/): no deployment was called. */
+  cacheHit?: boolean;
 }
 
 /** The record of one request. Never throws: what cannot be serialised is written as a note instead. */
@@ -129,7 +131,7 @@ export function buildRecord(i: RecordInput): SpendRecord {
     status: ok ? "success" : "failure",
     http_status: i.httpStatus,
     error_code: i.error ? String(i.error.code) : null,
-    cache_hit: 0,
+    cache_hit: i.cacheHit ? 1 : 0,
     stream: i.stream ?? null,
     messages: i.prompt === undefined ? null : safeJson(i.prompt),
     response: i.response === undefined ? null : safeJson(i.response),

@@ -22,7 +22,7 @@ export class BudgetResetJob {
     private readonly store: AccessStore,
     private readonly keys: KeyService,
     private readonly customers: CustomerService,
-    private readonly opts: ResetOptions,
+    opts: ResetOptions,
   ) {
     this.timer = setInterval(() => void this.run().catch((err) => opts.onError?.(err)), opts.intervalMs);
     this.timer.unref();

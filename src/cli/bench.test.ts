@@ -95,13 +95,26 @@ describe("npm run bench", () => {
       expect(side.cpuUsPerStream).toBeGreaterThan(0);
       expect(side.errors).toBe(0);
     }
+    // the cache-hit leg: answered by the gateway alone (the upstream idles through it)
+    const hit = result.cacheHit;
+    for (const v of [hit.gatewayRps, hit.cpuUsPerRequest, hit.missCpuUsPerRequest])
+      expect(v).toBeGreaterThan(0);
+    expect(hit.errors).toBe(0);
+    expect(hit.upstreamCpuUsPerRequest).toBeLessThan(cpu.upstream / 2);
     expect(result.coldStartMs).toBeGreaterThan(0);
     expect(result.coldStarts.nextMs).toHaveLength(1);
     // the virtual-key leg (key under a team with budgets and limits) ran beside the master-key one
     expect(result.virtualKey.rps).toBeGreaterThan(0);
     expect(result.virtualKey.cpuUsPerRequest).toBeGreaterThan(0);
     expect(result.virtualKey.masterKeyCpuUsPerRequest).toBe(cpu.gateway);
-    expect(Object.keys(result.targets)).toHaveLength(10);
+    // ten targets, and the spend-log one because --spend-ab ran
+    expect(Object.keys(result.targets)).toHaveLength(11);
+    expect(Object.keys(result.targets)).toEqual(
+      expect.arrayContaining([
+        "virtual key CPU/request within 10 % of master key",
+        "spend log on: CPU/request within 10 % of off",
+      ]),
+    );
     for (const ok of Object.values(result.targets)) expect(typeof ok).toBe("boolean");
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { type SpendLogSettings, spendLogSettings } from "../audit/settings.js";
 import { callbackList, type OtelConfig, otelConfig } from "../observability/otel-config.js";
 import { type Geography, geographyOf } from "../regions/table.js";
 import type { Deployment } from "../router/deployment.js";
+import { type CacheConfig, normalizeCache } from "./cache-params.js";
 import { buildDeployment } from "./deployments.js";
 import type { Problem } from "./problem.js";
 import type { RawConfig } from "./schema.js";
@@ -76,6 +77,8 @@ export interface GatewayConfig {
   router: RouterConfig;
   general: GeneralConfig;
   warnings: string[];
+  /** The response cache (litellm_settings.cache), when on. */
+  cache?: CacheConfig;
 }
 
 const DEFAULT_TIMEOUT_S = 600;
@@ -261,7 +264,8 @@ export function normalize(
     spendLogs: spendLogSettings(gs, env),
     otel: otelConfig(callbackList(ls.callbacks, ls.success_callback), env),
   };
-  return { config: { file: undefined, deployments, router, general, warnings }, problems, notices };
+  const cache = normalizeCache(ls.cache, ls.cache_params, general.redisUrl, problems, notices);
+  return { config: { file: undefined, deployments, router, general, warnings, cache }, problems, notices };
 }
 
 /** redis_host: <bad> must stop startup here, located, not later as an unreadable connection error. */

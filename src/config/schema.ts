@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cacheParamsSchema } from "./cache-params.js";
 import { requestDefaultsShape } from "./request-defaults.js";
 import { ACCESS_SETTINGS, OVERRIDE_KEY } from "./security.js";
 
@@ -180,6 +181,9 @@ export const litellmSettingsSchema = z.object({
   drop_params: bool.optional(),
   set_verbose: bool.optional(),
   json_logs: bool.optional(),
+  // the response cache (src/cache/)
+  cache: bool.optional(),
+  cache_params: cacheParamsSchema.optional(),
   /** "otel" turns on OpenTelemetry traces (observability/otel-config.ts); others are LiteLLM's. */
   callbacks: z.union([z.string(), z.array(z.string())]).optional(),
   success_callback: z.union([z.string(), z.array(z.string())]).optional(),

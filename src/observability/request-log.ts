@@ -27,6 +27,10 @@ export interface RequestRecord {
   ms: number;
   overheadMs?: number;
   stream?: string;
+  /** Set when the response cache is on: answered from it (true) or not (false). */
+  cacheHit?: boolean;
+  /** A cache hit: the deployment and geography that produced the cached answer. */
+  cachedFrom?: { deployment: string; geography: string | null };
   principal?: Principal;
   /** The proxied operation (chat, embeddings, ...). */
   op?: string;
@@ -96,6 +100,11 @@ export class RequestLog {
     if (r.attempts.length > 1) fields.attempts = r.attempts;
     if (r.stream !== undefined) fields.stream = r.stream;
     if (r.error) fields.code = r.error.code;
+    if (r.cacheHit !== undefined) fields.cache_hit = r.cacheHit;
+    if (r.cachedFrom) {
+      fields.cached_from = r.cachedFrom.deployment;
+      fields.region = r.cachedFrom.geography;
+    }
     if (r.deployment) {
       this.childFor(r.deployment).info(fields, "request");
       return;

@@ -39,6 +39,8 @@ export interface ServedExtra {
   firstByteAt?: number;
   prompt?: unknown;
   response?: Buffer;
+  /** false: the cache was asked and missed (undefined: not asked). */
+  cacheHit?: boolean;
 }
 
 export function accountingFor(
@@ -98,6 +100,7 @@ export function accountServed(
     usage,
     cost: acc.cost(d, usage),
     upstreamHeaders: result.value.headers,
+    cacheHit: extra.cacheHit,
   });
   if (!acc.spend) return;
   const now = Date.now();
@@ -197,6 +200,53 @@ export function accountFailure(
       error,
       stream: undefined,
       prompt: acc.storePrompts ? prompt : undefined,
+    }),
+  );
+}
+
+/** Stage 5 for an answer served from the response cache: no deployment was called, no tokens spent. */
+export function accountCacheHit(
+  acc: Accounting,
+  req: ProxyRequest,
+  group: string,
+  policy: RegionPolicy,
+  from: { deployment: string; geography: string | null },
+  stream: StreamOutcome | undefined,
+): void {
+  const ms = performance.now() - req.started;
+  acc.log.request({
+    callId: req.callId,
+    group,
+    policy,
+    status: 200,
+    attempts: [],
+    ms,
+    overheadMs: ms,
+    stream,
+    cacheHit: true,
+    cachedFrom: from,
+    principal: req.principal,
+    op: req.op,
+  });
+  if (!acc.spend) return;
+  const now = Date.now();
+  acc.spend.add(
+    buildRecord({
+      ...who(req),
+      model: modelOf(req, group),
+      group,
+      policy,
+      deployment: undefined,
+      attempts: [],
+      usage: undefined,
+      cost: 0,
+      startMs: now - ms,
+      endMs: now,
+      firstChunkMs: undefined,
+      httpStatus: 200,
+      error: undefined,
+      stream,
+      cacheHit: true,
     }),
   );
 }

@@ -1,4 +1,14 @@
 import type { Affinity } from "../affinity/affinity.js";
+import type { ResponseCache } from "../cache/cache.js";
+import {
+  type CacheProbe,
+  cachedResult,
+  captureFor,
+  missHeaders,
+  probeCache,
+  storeAnswer,
+  storeStreamed,
+} from "../cache/stage.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply, retryAdvice } from "../http/failure.js";
 import { admit, aliasModel, type LimitsDeps, type Ticket } from "../limits/stage.js";
@@ -23,6 +33,8 @@ export interface PipelineDeps extends AttemptDeps, PolicyDeps {
   modelNames: readonly string[];
   deploymentHeaders: ReadonlyMap<string, Readonly<Record<string, string>>>;
   maxRetries: string;
+  /** The response cache (litellm_settings.cache), when on. */
+  cache?: ResponseCache;
   /** id -> deployment of stored responses, files and batches: follow-ups go where their state is. */
   affinity: Affinity;
   /** Model allowlists, budgets and rate limits of virtual keys, teams and users; spend. */
@@ -106,6 +118,24 @@ async function served(
   ticket: Ticket | undefined,
   plan: ResponsesPlan | undefined,
 ): Promise<ProxyResult> {
+  // The cache, keyed by the policy: a hit is served only if its producing geography passes it.
+  let probe: CacheProbe | undefined;
+  if (deps.cache && !plan) {
+    probe = await probeCache(deps.cache, req, body, group, policy);
+    if (probe?.entry) {
+      const hit = cachedResult({ ...deps, cache: deps.cache }, req, group, policy, probe);
+      if (!ticket) return hit;
+      // a hit costs nothing, but it held a parallel slot and counted against rpm
+      return {
+        ...hit,
+        written: (end) => {
+          ticket.settle(undefined, 0);
+          hit.written?.(end);
+        },
+      };
+    }
+  }
+
   let result: LoopSuccess<UpstreamReply>;
   const a = plan ? responsesAttempt(deps, req, plan) : attempt(deps, req, body, group, model, policy);
   try {
@@ -131,6 +161,8 @@ async function served(
   if (ticket?.headers) Object.assign(headers, ticket.headers);
   const overheadMs = Math.max(0, performance.now() - req.started - a.upstreamMs());
   const keep = deps.accounting.storePrompts;
+  const cache = probe && deps.cache;
+  if (probe) missHeaders(probe, headers);
   if (!up.stream) {
     const buf = up.body ?? Buffer.alloc(0);
     const cost = deps.accounting.cost(d, up.usage);
@@ -142,10 +174,12 @@ async function served(
       body: buf,
       written: () => {
         ticket?.settle(up.usage, cost);
+        if (cache && probe) storeAnswer(cache, probe, req.op, group, d, up.status, buf);
         accountServed(deps.accounting, req, group, policy, result, up.usage, overheadMs, undefined, {
           model,
           prompt: keep ? body : undefined,
           response: keep ? buf : undefined,
+          cacheHit: probe ? false : undefined,
         });
       },
     };
@@ -155,16 +189,23 @@ async function served(
   // GC 102-118 MB -> 70-78 MB).
   a.release();
   req.body = undefined;
-  const served = { model, firstByteAt: performance.now(), prompt: keep ? body : undefined };
+  const served = {
+    model,
+    firstByteAt: performance.now(),
+    prompt: keep ? body : undefined,
+    cacheHit: probe ? false : undefined,
+  };
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
+  const capture = cache && probe ? captureFor(cache, probe, req.op) : undefined;
   return {
     status: up.status,
     headers,
-    stream: up.stream,
+    stream: capture ? capture.wrap(up.stream) : up.stream,
     written: (end) => {
       result.release();
       ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
+      if (cache && probe && capture) storeStreamed(cache, probe, capture, req.op, group, d, up.status, end);
       accountServed(
         deps.accounting,
         req,

@@ -75,6 +75,7 @@ const GATEWAY_ONLY = new Set([
   "metadata",
   "litellm_metadata",
   "mock_response",
+  "cache",
   "fallbacks",
   "num_retries",
   "litellm_logging_obj",

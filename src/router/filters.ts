@@ -68,13 +68,21 @@ export function filterByRegion(
   deployments: readonly Deployment[],
   policy: RegionPolicy,
 ): readonly Deployment[] {
-  const allowed = policy.allowed;
-  if (allowed === null) return deployments;
-  return deployments.filter((d) => d.geography !== undefined && allowed.has(d.geography));
+  if (policy.allowed === null) return deployments;
+  return deployments.filter((d) => geographyAllowed(policy, d.geography));
 }
 
 /** The same rule, for one deployment: the last check before any byte is sent. */
 export function isAllowed(d: Deployment, policy: RegionPolicy): boolean {
+  return geographyAllowed(policy, d.geography);
+}
+
+/**
+ * The rule itself, for a geography: where a deployment is, or where a cached answer was produced
+ * (the response cache asks it before serving any entry). `undefined` (unassigned) never passes a
+ * restricted policy.
+ */
+export function geographyAllowed(policy: RegionPolicy, g: Geography | undefined): boolean {
   const allowed = policy.allowed;
-  return allowed === null || (d.geography !== undefined && allowed.has(d.geography));
+  return allowed === null || (g !== undefined && allowed.has(g));
 }

@@ -123,4 +123,59 @@ describe.skipIf(missing)("admin page (/ui) in Chromium", () => {
     expect(await page.locator('article[data-geography="us"] li[data-deployment]').count()).toBe(3);
     await shot("deployments");
   });
+
+  it("explains where a request would go, with the policy and why the others are not eligible", async () => {
+    await page.getByRole("link", { name: "Where would this go?" }).click();
+    await page.getByLabel("Model").selectOption("gpt-3.5-turbo");
+    await page.getByLabel("Customer id (optional)").fill("explain-eu");
+    await post(`${h.url}/end_user/new`, { user_id: "explain-eu", allowed_model_region: "eu" }, h.auth);
+    await page.getByRole("button", { name: "Explain" }).click();
+    const verdict = page.locator('[data-verdict="served"]');
+    await verdict.waitFor();
+    expect(await verdict.textContent()).toMatch(/in eu\./);
+    const rows = page.locator("tr[data-deployment]");
+    expect(await rows.count()).toBe(2);
+    expect(await page.locator("tr[data-deployment]", { hasText: "us" }).textContent()).toMatch(/no/);
+    await shot("explain");
+  });
+
+  it("generates a key pinned to the EU in the page; requests with it never leave the EU", async () => {
+    await page.getByRole("link", { name: "Keys and teams" }).click();
+    await page.getByLabel("Key alias").fill("ui-eu-key");
+    await page.getByLabel("Region").selectOption("eu");
+    await page.getByRole("button", { name: "Generate key" }).click();
+    const key = (await page.locator("[data-new-key]").textContent()) ?? "";
+    expect(key).toMatch(/^sk-/);
+    await page.locator('tr[data-key-alias="ui-eu-key"]').waitFor();
+    h.upstreams.eu.reset();
+    h.upstreams.us.reset();
+    for (let i = 0; i < 6; i++) {
+      const r = await post(
+        `${h.url}/chat/completions`,
+        { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi" }] },
+        { authorization: `Bearer ${key}` },
+      );
+      expect(r.status).toBe(200);
+    }
+    expect(h.upstreams.eu.hits).toBe(6);
+    expect(h.upstreams.us.hits).toBe(0);
+    await shot("keys");
+  });
+
+  it("shows the residency report from the spend log: per customer by geography, chain verified, no violations", async () => {
+    await page.getByRole("link", { name: "Residency report" }).click();
+    const row = page.locator('tr[data-end-user="ui-eu-customer"]');
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole("button", { name: "Refresh" }).click();
+          return (await row.count()) > 0 ? await row.textContent() : "";
+        },
+        { timeout: 15_000 },
+      )
+      .toMatch(/eu: \d+/);
+    expect(await page.locator("[data-verify]").getAttribute("data-verify")).toBe("ok");
+    expect(await page.locator("[data-violations]").getAttribute("data-violations")).toBe("0");
+    await shot("residency");
+  });
 });

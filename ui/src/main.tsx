@@ -5,13 +5,17 @@ import "./styles.css";
 import { Customers } from "./views/customers.js";
 import { Deployments } from "./views/deployments.js";
 import { Explain } from "./views/explain.js";
+import { Keys } from "./views/keys.js";
 import { Login } from "./views/login.js";
+import { Residency } from "./views/residency.js";
 import { Traffic } from "./views/traffic.js";
 
 const VIEWS = {
   traffic: { title: "Traffic", view: Traffic },
   deployments: { title: "Deployments", view: Deployments },
   customers: { title: "Customers", view: Customers },
+  keys: { title: "Keys and teams", view: Keys },
+  residency: { title: "Residency report", view: Residency },
   explain: { title: "Where would this go?", view: Explain },
 } as const;
 type ViewName = keyof typeof VIEWS;

@@ -1,0 +1,61 @@
+import type { CommittedStream } from "../upstream/call-types.js";
+import type { ChunkSink } from "../upstream/chunks.js";
+import { parseEvents, SseFramer } from "../wire/sse.js";
+import { type Usage, usageJson } from "../wire/usage.js";
+import { assembleStream } from "./assemble.js";
+
+/**
+ * Records what a committed stream sends the client, to store the answer once the stream has ended
+ * normally. Past `maxBytes` it stops recording (the answer is too big to cache) but the stream
+ * itself is untouched: the same chunks reach the client, with the same backpressure.
+ */
+export class StreamCapture {
+  private readonly framer = new SseFramer();
+  private readonly events: string[] = [];
+  private bytes = 0;
+  private overflow = false;
+
+  constructor(
+    private readonly op: "chat" | "completions",
+    private readonly maxBytes: number,
+  ) {}
+
+  wrap(s: CommittedStream): CommittedStream {
+    this.take(typeof s.first === "string" ? Buffer.from(s.first) : s.first);
+    return {
+      first: s.first,
+      cancel: s.cancel,
+      pipe: (sink: ChunkSink) =>
+        s.pipe({
+          write: (chunk: Buffer) => {
+            this.take(chunk);
+            return sink.write(chunk);
+          },
+          once: (event, listener) => sink.once(event, listener),
+        }),
+    };
+  }
+
+  /** The whole answer as JSON text, or undefined (too big, cut, not JSON, no finish_reason). */
+  answer(usage: Usage | undefined): string | undefined {
+    if (this.overflow) return undefined;
+    const a = assembleStream(this.op, this.events, usage ? usageJson(usage) : undefined);
+    return a ? JSON.stringify(a) : undefined;
+  }
+
+  get tooLarge(): boolean {
+    return this.overflow;
+  }
+
+  private take(chunk: Buffer): void {
+    if (this.overflow || chunk.length === 0) return;
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      this.overflow = true;
+      this.events.length = 0;
+      return;
+    }
+    const whole = this.framer.push(chunk);
+    if (whole) for (const e of parseEvents(whole)) this.events.push(e.data);
+  }
+}
