@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, type Harness, post, startHarness } from "../../test/harness.js";
+import { responsesYaml } from "../../test/responses-config.js";
 import { postgresAdapter } from "../../test/store-adapters.js";
 
 /**
@@ -7,29 +8,7 @@ import { postgresAdapter } from "../../test/store-adapters.js";
  * found through B (id -> deployment in the shared store), its follow-ups go to the deployment that
  * holds it from either instance, and a translated response's conversation continues on B.
  */
-const YAML = `
-model_list:
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_base: {{eu}}/v1
-      region_name: eu
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_base: {{us}}/v1
-      region_name: us
-  - model_name: chat-only
-    litellm_params:
-      model: openai/llama-3
-      api_base: {{eu}}/v1
-      use_chat_completions_api: true
-      region_name: eu
-router_settings:
-  num_retries: 0
-general_settings:
-  master_key: sk-1234
-`;
+const YAML = responsesYaml({ numRetries: 0 });
 
 describe("Responses affinity across instances (Postgres)", () => {
   const pg = postgresAdapter();

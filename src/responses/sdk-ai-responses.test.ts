@@ -2,41 +2,14 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { generateObject, generateText, jsonSchema, streamText, tool } from "ai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, post, startHarness } from "../../test/harness.js";
+import { responsesYaml } from "../../test/responses-config.js";
 
 /**
  * The Vercel AI SDK's default OpenAI provider talks to /v1/responses: generateText, streamText,
  * tools and generateObject against a deployment with /responses (passthrough) and one that only
  * speaks chat (translated), for a customer pinned to eu — the us upstream is never asked.
  */
-const YAML = `
-model_list:
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_base: {{eu}}/v1
-      region_name: eu
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_base: {{us}}/v1
-      region_name: us
-  - model_name: chat-only
-    litellm_params:
-      model: openai/llama-3
-      api_base: {{eu}}/v1
-      use_chat_completions_api: true
-      region_name: eu
-  - model_name: chat-only
-    litellm_params:
-      model: openai/llama-3
-      api_base: {{us}}/v1
-      use_chat_completions_api: true
-      region_name: us
-router_settings:
-  num_retries: 0
-general_settings:
-  master_key: sk-1234
-`;
+const YAML = responsesYaml({ chatOnlyInUs: true, numRetries: 0 });
 
 const chatAnswer = (message: Record<string, unknown>, finish: string) =>
   JSON.stringify({

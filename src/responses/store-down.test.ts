@@ -1,31 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, type Harness, post, startHarness } from "../../test/harness.js";
+import { responsesYaml } from "../../test/responses-config.js";
 
 /**
  * The store cannot answer: a follow-up whose holder is not known in front of it is refused (503
  * affinity_unavailable) and sent nowhere — never to "some" deployment of the group.
  */
-const YAML = `
-model_list:
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_base: {{eu}}/v1
-      region_name: eu
-  - model_name: gpt-4o
-    litellm_params:
-      model: openai/gpt-4o
-      api_base: {{us}}/v1
-      region_name: us
-  - model_name: chat-only
-    litellm_params:
-      model: openai/llama-3
-      api_base: {{eu}}/v1
-      use_chat_completions_api: true
-      region_name: eu
-general_settings:
-  master_key: sk-1234
-`;
+const YAML = responsesYaml();
 
 describe("Responses follow-ups with the store down", () => {
   let h: Harness;
