@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseEvents } from "../../src/wire/sse.js";
 import { AnthropicFake } from "../fakes/anthropic.js";
 import { type Harness, post, startHarness } from "../harness.js";
+import { readChatStream } from "../sdk-stream.js";
 
 /**
  * anthropic/ through the real gateway over real HTTP, the official openai SDK as the client, fake
@@ -101,14 +102,7 @@ describe("anthropic/ through the gateway", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    const finishes: string[] = [];
-    const usages: unknown[] = [];
-    for await (const c of stream) {
-      text += c.choices[0]?.delta.content ?? "";
-      if (c.choices[0]?.finish_reason) finishes.push(c.choices[0].finish_reason);
-      if (c.usage) usages.push(c.usage);
-    }
+    const { text, finishes, usages } = await readChatStream(stream);
     expect(text).toBe("Hello, world!");
     expect(finishes).toEqual(["stop"]);
     expect(usages).toHaveLength(1);

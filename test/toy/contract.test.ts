@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseEvents } from "../../src/wire/sse.js";
 import { type Harness, post, startHarness } from "../harness.js";
+import { readChatStream } from "../sdk-stream.js";
 import { ToyFake } from "./fake.js";
 import { TOY_PREFIX, toyProvider } from "./provider.js";
 
@@ -101,14 +102,7 @@ describe("a toy translating provider through the gateway", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    const finishes: string[] = [];
-    const usages: unknown[] = [];
-    for await (const c of stream) {
-      text += c.choices[0]?.delta.content ?? "";
-      if (c.choices[0]?.finish_reason) finishes.push(c.choices[0].finish_reason);
-      if (c.usage) usages.push(c.usage);
-    }
+    const { text, finishes, usages } = await readChatStream(stream);
     expect(text).toBe(piecesOf(fakes.a));
     expect(finishes).toEqual(["stop"]);
     expect(usages).toEqual([{ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 }]);

@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BedrockFake, FAKE_AWS } from "../../../test/fakes/bedrock.js";
 import { get, type Harness, post, startHarness } from "../../../test/harness.js";
+import { readChatStream } from "../../../test/sdk-stream.js";
 import { parseEvents } from "../../wire/sse.js";
 
 /**
@@ -201,14 +202,7 @@ describe("bedrock through the gateway", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    const finishes: string[] = [];
-    const usages: unknown[] = [];
-    for await (const c of stream) {
-      text += c.choices[0]?.delta.content ?? "";
-      if (c.choices[0]?.finish_reason) finishes.push(c.choices[0].finish_reason);
-      if (c.usage) usages.push(c.usage);
-    }
+    const { text, finishes, usages } = await readChatStream(stream);
     expect(text).toBe(fakes.a.text());
     expect(finishes).toEqual(["stop"]);
     expect(usages).toEqual([{ prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 }]);

@@ -5,6 +5,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { fakeVector, GoogleFake, TokenFake } from "../../../test/fakes/vertex.js";
 import { type Harness, post, startHarness } from "../../../test/harness.js";
+import { readChatStream } from "../../../test/sdk-stream.js";
 import { parseEvents } from "../../wire/sse.js";
 
 /**
@@ -136,14 +137,7 @@ describe("vertex_ai/ and gemini/ through the gateway", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    const finishes: string[] = [];
-    const usages: unknown[] = [];
-    for await (const c of stream) {
-      text += c.choices[0]?.delta.content ?? "";
-      if (c.choices[0]?.finish_reason) finishes.push(c.choices[0].finish_reason);
-      if (c.usage) usages.push(c.usage);
-    }
+    const { text, finishes, usages } = await readChatStream(stream);
     expect(text).toBe(fakes.euA.text());
     expect(finishes).toEqual(["stop"]);
     expect(usages).toEqual([{ prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 }]);
