@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { type ChainedRecord, RECORD_FIELDS, type SpendRecord } from "./record.js";
+import * as crypto from "node:crypto";
+import { type ChainedRecord, recordValues, type SpendRecord } from "./record.js";
 
 /** prev_hash of a chain's first record. */
 export const GENESIS = "0".repeat(64);
@@ -17,24 +17,30 @@ export interface ChainHead {
  * can be recomputed from the database alone.
  */
 export function canonical(instanceId: string, seq: number, r: SpendRecord): string {
-  const values: unknown[] = [instanceId, seq];
-  for (const f of RECORD_FIELDS) values.push(r[f] ?? null);
-  return JSON.stringify(values);
+  const values = recordValues(r);
+  for (let i = 0; i < values.length; i++) values[i] ??= null;
+  return JSON.stringify([instanceId, seq, ...values]);
 }
+
+// crypto.hash (Node >= 20.12) hashes in one call; a Hash object per record cost more than the
+// sha256 itself on the accounting path.
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
 
 export function recordHash(prevHash: string, instanceId: string, seq: number, r: SpendRecord): string {
-  return createHash("sha256")
-    .update(prevHash)
-    .update("\n")
-    .update(canonical(instanceId, seq, r))
-    .digest("hex");
+  const text = `${prevHash}\n${canonical(instanceId, seq, r)}`;
+  if (oneShot) return oneShot("sha256", text, "hex");
+  return crypto.createHash("sha256").update(text).digest("hex");
 }
 
-/** Give a record the next place in the chain (mutates `head`). */
+/** Give a record the next place in the chain: adds the chain fields to `r` itself (mutates `head`). */
 export function link(head: ChainHead, r: SpendRecord): ChainedRecord {
   const seq = head.seq + 1;
   const hash = recordHash(head.hash, head.instance_id, seq, r);
-  const out: ChainedRecord = { ...r, instance_id: head.instance_id, seq, prev_hash: head.hash, hash };
+  const out = r as ChainedRecord;
+  out.instance_id = head.instance_id;
+  out.seq = seq;
+  out.prev_hash = head.hash;
+  out.hash = hash;
   head.seq = seq;
   head.hash = hash;
   return out;

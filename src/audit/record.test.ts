@@ -4,7 +4,7 @@ import type { Deployment } from "../router/deployment.js";
 import { policyOf, restriction } from "../router/filters.js";
 import { ChainVerifier, GENESIS, link, recordHash } from "./chain.js";
 import { costOf, priceOf, tablePrice } from "./prices.js";
-import { buildRecord } from "./record.js";
+import { buildRecord, RECORD_FIELDS, recordValues, type SpendRecord } from "./record.js";
 
 const base = {
   callId: "c1",
@@ -28,6 +28,12 @@ const base = {
 };
 
 describe("buildRecord", () => {
+  it("lists a record's values in RECORD_FIELDS order (the order the chain hashes and SQLite binds)", () => {
+    // every field a value of its own, so a swapped pair or a missing field shows
+    const r = Object.fromEntries(RECORD_FIELDS.map((f, i) => [f, `${f}-${i}`])) as unknown as SpendRecord;
+    expect(recordValues(r)).toEqual(RECORD_FIELDS.map((f, i) => `${f}-${i}`));
+  });
+
   it("writes what it knows when a value cannot be serialised (cycle, BigInt, bad times), never throws", () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;

@@ -1,5 +1,5 @@
 import { costOf, type Price, priceOf } from "../audit/prices.js";
-import { buildRecord, type SpendRecord } from "../audit/record.js";
+import type { RecordInput } from "../audit/record.js";
 import type { GatewayError } from "../errors.js";
 import type { StreamOutcome } from "../http/sse.js";
 import type { Logger } from "../observability/logger.js";
@@ -26,9 +26,12 @@ export interface Accounting {
   storePrompts: boolean;
 }
 
-/** Takes one record per request; must not throw or wait (the writer queues). */
+/**
+ * Takes one request's facts for its record; must not throw or wait. The writer builds the record
+ * later (audit/writer.ts), so what is passed must not change after: it holds no live request.
+ */
 export interface SpendSink {
-  add(r: SpendRecord): void;
+  add(r: RecordInput): void;
 }
 
 /** What the served path knows beyond the loop's result. */
@@ -105,49 +108,33 @@ export function accountServed(
   if (!acc.spend) return;
   const now = Date.now();
   const startMs = now - ms;
-  acc.spend.add(
-    buildRecord({
-      ...who(req),
-      model: extra.model ?? modelOf(req, group),
-      group,
-      policy,
-      deployment: d,
-      attempts: result.attempts,
-      usage,
-      cost: acc.cost(d, usage),
-      startMs,
-      endMs: now,
-      firstChunkMs: extra.firstByteAt === undefined ? undefined : startMs + (extra.firstByteAt - req.started),
-      httpStatus: result.value.status,
-      error: undefined,
-      stream,
-      prompt: acc.storePrompts ? extra.prompt : undefined,
-      response: acc.storePrompts && extra.response ? parsedOrText(extra.response) : undefined,
-    }),
-  );
-}
-
-function who(req: ProxyRequest) {
-  return {
+  acc.spend.add({
     callId: req.callId,
     op: req.op,
     keyHash: req.principal.keyHash,
     teamId: req.principal.teamId,
     userId: req.principal.userId,
-  };
+    model: extra.model ?? modelOf(req, group),
+    group,
+    policy,
+    deployment: d,
+    attempts: result.attempts,
+    usage,
+    cost: acc.cost(d, usage),
+    startMs,
+    endMs: now,
+    firstChunkMs: extra.firstByteAt === undefined ? undefined : startMs + (extra.firstByteAt - req.started),
+    httpStatus: result.value.status,
+    error: undefined,
+    stream,
+    prompt: acc.storePrompts ? extra.prompt : undefined,
+    response: acc.storePrompts ? extra.response : undefined,
+  });
 }
 
 function modelOf(req: ProxyRequest, group: string | undefined): string | undefined {
   const m = (req.body as { model?: unknown } | undefined)?.model;
   return typeof m === "string" ? m : (req.pathModel ?? group);
-}
-
-function parsedOrText(b: Buffer): unknown {
-  try {
-    return JSON.parse(b.toString("utf8"));
-  } catch {
-    return b.toString("utf8");
-  }
 }
 
 /** Stage 5 for a refusal or a failure after every attempt. */
@@ -183,25 +170,27 @@ export function accountFailure(
   const now = Date.now();
   const status = (error as { status: number }).status;
   // The last deployment tried says where an upstream error came from (and where bytes went).
-  acc.spend.add(
-    buildRecord({
-      ...who(req),
-      model: model ?? modelOf(req, group),
-      group,
-      policy,
-      deployment: undefined,
-      attempts,
-      usage: undefined,
-      cost: undefined,
-      startMs: now - (performance.now() - req.started),
-      endMs: now,
-      firstChunkMs: undefined,
-      httpStatus: status,
-      error,
-      stream: undefined,
-      prompt: acc.storePrompts ? prompt : undefined,
-    }),
-  );
+  acc.spend.add({
+    callId: req.callId,
+    op: req.op,
+    keyHash: req.principal.keyHash,
+    teamId: req.principal.teamId,
+    userId: req.principal.userId,
+    model: model ?? modelOf(req, group),
+    group,
+    policy,
+    deployment: undefined,
+    attempts,
+    usage: undefined,
+    cost: undefined,
+    startMs: now - (performance.now() - req.started),
+    endMs: now,
+    firstChunkMs: undefined,
+    httpStatus: status,
+    error,
+    stream: undefined,
+    prompt: acc.storePrompts ? prompt : undefined,
+  });
 }
 
 /** Stage 5 for an answer served from the response cache: no deployment was called, no tokens spent. */
@@ -230,23 +219,25 @@ export function accountCacheHit(
   });
   if (!acc.spend) return;
   const now = Date.now();
-  acc.spend.add(
-    buildRecord({
-      ...who(req),
-      model: modelOf(req, group),
-      group,
-      policy,
-      deployment: undefined,
-      attempts: [],
-      usage: undefined,
-      cost: 0,
-      startMs: now - ms,
-      endMs: now,
-      firstChunkMs: undefined,
-      httpStatus: 200,
-      error: undefined,
-      stream,
-      cacheHit: true,
-    }),
-  );
+  acc.spend.add({
+    callId: req.callId,
+    op: req.op,
+    keyHash: req.principal.keyHash,
+    teamId: req.principal.teamId,
+    userId: req.principal.userId,
+    model: modelOf(req, group),
+    group,
+    policy,
+    deployment: undefined,
+    attempts: [],
+    usage: undefined,
+    cost: 0,
+    startMs: now - ms,
+    endMs: now,
+    firstChunkMs: undefined,
+    httpStatus: 200,
+    error: undefined,
+    stream,
+    cacheHit: true,
+  });
 }

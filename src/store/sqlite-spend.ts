@@ -1,5 +1,5 @@
 import type SQLite from "better-sqlite3";
-import { type ChainedRecord, RECORD_FIELDS } from "../audit/record.js";
+import { type ChainedRecord, RECORD_FIELDS, recordValues } from "../audit/record.js";
 import type { SpendDelta, SpendKind } from "./access-types.js";
 
 const COLUMNS = ["instance_id", "seq", "prev_hash", "hash", ...RECORD_FIELDS] as const;
@@ -45,8 +45,10 @@ export class SqliteSpendWriter {
     this.tx = db.transaction((records, deltas) => {
       const inserted: ChainedRecord[] = [];
       for (const r of records) {
-        const values = COLUMNS.map((c) => (r as unknown as Record<string, unknown>)[c] ?? null);
-        if (this.insertRow.run(...values).changes === 1) inserted.push(r);
+        const values = recordValues(r);
+        for (let i = 0; i < values.length; i++) values[i] ??= null;
+        if (this.insertRow.run(r.instance_id, r.seq, r.prev_hash, r.hash, values).changes === 1)
+          inserted.push(r);
       }
       const heads = new Map<string, ChainedRecord>();
       for (const r of inserted) {
