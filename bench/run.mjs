@@ -30,6 +30,7 @@ const BARE = 18103;
 const UP_SLOW = 18104;
 const UP_ANTHROPIC = 18105;
 const GW_NO_SPEND = 18106;
+const GW_SPEND = 18107;
 
 const dir = mkdtempSync(join(tmpdir(), "meridian-bench-"));
 const configFile = join(dir, "bench.yaml");
@@ -366,40 +367,48 @@ async function main() {
 
   let spendAB;
   if (SPEND_AB_ROUNDS > 0) {
-    const offFile = join(dir, "bench-no-spend.yaml");
-    writeFileSync(
-      offFile,
-      benchConfig({
-        euPort: UP_EU,
-        usPort: UP_US,
-        key: KEY,
-        dbFile: join(dir, "bench-off.db"),
-        spendLogs: false,
-      }),
-    );
-    const off = startGateway(offFile, GW_NO_SPEND);
-    await waitFor(`http://127.0.0.1:${GW_NO_SPEND}/health/liveliness`, 10_000);
-    const offBase = `http://127.0.0.1:${GW_NO_SPEND}`;
-    await fetch(`${offBase}/end_user/new`, {
-      method: "POST",
-      headers: gwHeaders,
-      body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
-    });
-    await cannon(`${offBase}/chat/completions`, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+    // Two twins started together, identical but for disable_spend_logs: the main gateway has been
+    // through every leg above (its heap and database are not a fresh one's), so it is not the "on".
+    const twin = async (port, spendLogs) => {
+      const file = join(dir, `bench-spend-${spendLogs ? "on" : "off"}.yaml`);
+      writeFileSync(
+        file,
+        benchConfig({
+          euPort: UP_EU,
+          usPort: UP_US,
+          key: KEY,
+          dbFile: join(dir, `bench-spend-${spendLogs ? "on" : "off"}.db`),
+          spendLogs,
+        }),
+      );
+      const g = startGateway(file, port);
+      await waitFor(`http://127.0.0.1:${port}/health/liveliness`, 10_000);
+      const base = `http://127.0.0.1:${port}`;
+      await fetch(`${base}/end_user/new`, {
+        method: "POST",
+        headers: gwHeaders,
+        body: JSON.stringify({ user_id: "bench-eu", allowed_model_region: "eu" }),
+      });
+      await cannon(`${base}/chat/completions`, chatBody, gwHeaders, CONNECTIONS, Math.min(2, DURATION));
+      return { g, url: `${base}/chat/completions` };
+    };
+    const onTwin = await twin(GW_SPEND, true);
+    const offTwin = await twin(GW_NO_SPEND, false);
+    const off = offTwin.g;
     const on = [];
     const offRuns = [];
     for (let i = 0; i < SPEND_AB_ROUNDS; i++) {
       process.stderr.write(`spend log on/off round ${i + 1}/${SPEND_AB_ROUNDS}…\n`);
       const load = { loadGenerator: process.pid, upstream: upstream.pid };
-      on.push(await measuredCannon(gwUrl, chatBody, gwHeaders, { ...load, proxy: gw.pid }));
-      offRuns.push(
-        await measuredCannon(`${offBase}/chat/completions`, chatBody, gwHeaders, { ...load, proxy: off.pid }),
-      );
+      on.push(await measuredCannon(onTwin.url, chatBody, gwHeaders, { ...load, proxy: onTwin.g.pid }));
+      offRuns.push(await measuredCannon(offTwin.url, chatBody, gwHeaders, { ...load, proxy: off.pid }));
     }
+    await stopGateway(onTwin.g);
     await stopGateway(off);
     const median = (runs) => {
       const v = runs.map((r) => r.cpuUsPerRequest.proxy).sort((a, b) => a - b);
-      return v[Math.floor((v.length - 1) / 2)];
+      const m = Math.floor(v.length / 2);
+      return v.length % 2 ? v[m] : Math.round((v[m - 1] + v[m]) / 2);
     };
     spendAB = {
       rounds: SPEND_AB_ROUNDS,

@@ -182,6 +182,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     ),
   };
 
+  gateway.limits = pipeline.limits;
   const lifecycle: Lifecycle = { shuttingDown: false };
   const access = authenticator(config.general.masterKey, gateway.access.keys, lifecycle, logger);
   let handler: Built["handler"] | undefined;

@@ -15,6 +15,8 @@ export interface CustomerResidency {
   end_user: string | null;
   /** Allowed geographies seen in its records (null: unrestricted). */
   allowed: string[] | null;
+  /** Who restricted it: `source:id` of each restriction seen (customer, key, team, default). */
+  restricted_by: string[];
   requests: number;
   /** Served requests by serving geography ("unassigned" for a deployment without one). */
   served_by_geography: Record<string, number>;
@@ -32,6 +34,7 @@ export interface ResidencyReport {
 
 interface PolicyView {
   allowed: string[] | null;
+  sources?: Array<{ source: string; id: string | null }>;
 }
 
 /**
@@ -45,13 +48,16 @@ export class ResidencyTally {
 
   add(r: ChainedRecord): void {
     this.requests++;
-    const allowed = policyAllowed(r.policy);
-    const key = r.end_user ?? "\u0000";
+    const { allowed, sources } = policyOf(r.policy);
+    // Requests without an end user are one row per policy: an unrestricted request and one pinned
+    // by its key or team must not be counted as one party.
+    const key = r.end_user ?? `\u0000${allowed?.join(",") ?? "*"}\u0000${sources.join(",")}`;
     let c = this.byCustomer.get(key);
     if (!c) {
       c = {
         end_user: r.end_user,
         allowed,
+        restricted_by: [],
         requests: 0,
         served_by_geography: {},
         refused_or_failed: 0,
@@ -62,6 +68,7 @@ export class ResidencyTally {
     c.requests++;
     if (allowed && (!c.allowed || allowed.join() !== c.allowed.join()))
       c.allowed = [...new Set([...(c.allowed ?? []), ...allowed])].sort();
+    for (const src of sources) if (!c.restricted_by.includes(src)) c.restricted_by.push(src);
     if (r.status === "success" && r.model_id !== null) {
       const g = r.geography ?? "unassigned";
       c.served_by_geography[g] = (c.served_by_geography[g] ?? 0) + 1;
@@ -99,21 +106,24 @@ export class ResidencyTally {
       from: from ?? null,
       to: to ?? null,
       requests: this.requests,
-      customers: [...this.byCustomer.values()].sort((a, b) =>
-        (a.end_user ?? "").localeCompare(b.end_user ?? ""),
+      customers: [...this.byCustomer.values()].sort(
+        (a, b) =>
+          (a.end_user ?? "").localeCompare(b.end_user ?? "") ||
+          (a.allowed?.join() ?? "").localeCompare(b.allowed?.join() ?? ""),
       ),
       violations: this.violations,
     };
   }
 }
 
-function policyAllowed(policy: string): string[] | null {
+function policyOf(policy: string): { allowed: string[] | null; sources: string[] } {
   try {
     const p = JSON.parse(policy) as PolicyView;
-    return Array.isArray(p.allowed) ? p.allowed : null;
+    const sources = Array.isArray(p.sources) ? p.sources.map((x) => `${x.source}:${x.id ?? ""}`).sort() : [];
+    return { allowed: Array.isArray(p.allowed) ? p.allowed : null, sources };
   } catch {
     // An unreadable policy cannot prove the record was allowed anywhere: check it against nothing.
-    return [];
+    return { allowed: [], sources: ["unreadable"] };
   }
 }
 

@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   get,
@@ -116,6 +117,59 @@ describe("one record per request", () => {
       ["customer_blocked", 403],
       ["invalid_model", 400],
       ["no_deployment_in_region", 403],
+    ]);
+  });
+});
+
+describe("refusals before the pipeline", () => {
+  it("a wrong key, a wrong method, unreadable JSON and an oversized body each get a call id and a record", async () => {
+    const url = `${h.url}/v1/chat/completions`;
+    const wrongKey = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer sk-wrong" },
+      body: "{}",
+    });
+    const wrongMethod = await fetch(url, { method: "PUT", headers: h.auth, body: "{}" });
+    const badJson = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...h.auth },
+      body: '{"model": ',
+    });
+    // a declared length over the limit is refused before any byte of the body is read
+    const tooLarge = await new Promise<{ status: number; callId: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(url, {
+        method: "POST",
+        headers: { ...h.auth, "content-type": "application/json", "content-length": String(2 ** 40) },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve({
+          status: res.statusCode ?? 0,
+          callId: res.headers["x-litellm-call-id"] as string | undefined,
+        });
+      });
+      req.on("error", reject);
+      req.write("{");
+    });
+    const answers = [
+      [wrongKey.status, wrongKey.headers.get("x-litellm-call-id")],
+      [wrongMethod.status, wrongMethod.headers.get("x-litellm-call-id")],
+      [badJson.status, badJson.headers.get("x-litellm-call-id")],
+      [tooLarge.status, tooLarge.callId],
+    ] as const;
+    expect(answers.map(([status]) => status)).toEqual([401, 405, 400, 413]);
+    await h.built.spendLog?.flush();
+    const recs = [];
+    for (const [, callId] of answers) {
+      expect(callId).toMatch(/^[0-9a-f-]{36}$/);
+      const [rec] = await logs(`?request_id=${callId}`);
+      recs.push([rec.http_status, rec.error_code, rec.status, rec.call_type, rec.geography]);
+    }
+    expect(recs).toEqual([
+      [401, "invalid_api_key", "failure", "chat", null],
+      [405, "method_not_allowed", "failure", "chat", null],
+      [400, "invalid_json", "failure", "chat", null],
+      [413, "body_too_large", "failure", "chat", null],
     ]);
   });
 });
@@ -297,6 +351,33 @@ describe("store_prompts_in_spend_logs", () => {
       ).json;
       expect(rec.messages.messages[0].content).toBe("secret words");
       expect(rec.response.choices[0].message.content).toBe(r.json.choices[0].message.content);
+
+      // a stream: the answer as the client read it, put back together as one chat.completion
+      const s = await fetch(`${p.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...p.auth },
+        body: JSON.stringify({
+          model: "gpt-3.5-turbo",
+          messages: [{ role: "user", content: "streamed secret" }],
+          stream: true,
+        }),
+      });
+      const sse = await s.text();
+      const said = sse
+        .split("\n")
+        .filter((l) => l.startsWith("data: {"))
+        .map((l) => JSON.parse(l.slice(6)).choices?.[0]?.delta?.content ?? "")
+        .join("");
+      expect(said.length).toBeGreaterThan(0);
+      await new Promise((res) => setTimeout(res, 50));
+      await p.built.spendLog?.flush();
+      const [srec] = (
+        await get(`${p.url}/spend/logs?request_id=${s.headers.get("x-litellm-call-id")}`, p.auth)
+      ).json;
+      expect(srec.stream).toBe("completed");
+      expect(srec.messages.messages[0].content).toBe("streamed secret");
+      expect(srec.response).toMatchObject({ object: "chat.completion" });
+      expect(srec.response.choices[0].message.content).toBe(said);
     } finally {
       await p.close();
     }

@@ -58,11 +58,19 @@ export class KeyService {
 
   /** The principal for a presented (plaintext) key: at once when cached, else a promise. */
   authenticate(key: string, now = Date.now()): Principal | GatewayError | Promise<Principal | GatewayError> {
-    const token = hashKey(key);
+    return this.principalOf(hashKey(key), key, now);
+  }
+
+  /** The same, for a key known by its hash (admin dry runs, POST /route/explain). */
+  byToken(token: string, now = Date.now()): Principal | GatewayError | Promise<Principal | GatewayError> {
+    return this.principalOf(token, token, now);
+  }
+
+  private principalOf(token: string, shown: string, now: number) {
     const e = this.cache.get(token);
-    if (e !== undefined && e.expires > now) return this.admit(e.loaded, key, now);
+    if (e !== undefined && e.expires > now) return this.admit(e.loaded, shown, now);
     return this.load(token).then((r) =>
-      r instanceof GatewayError ? r : this.admit(r.loaded, key, Date.now()),
+      r instanceof GatewayError ? r : this.admit(r.loaded, shown, Date.now()),
     );
   }
 

@@ -11,12 +11,13 @@ import { assembleStream } from "./assemble.js";
  */
 export class StreamCapture {
   private readonly framer = new SseFramer();
-  private readonly events: string[] = [];
+  private readonly seen: string[] = [];
   private bytes = 0;
   private overflow = false;
 
   constructor(
-    private readonly op: "chat" | "completions",
+    /** chat and completions streams can be assembled; others (responses) are kept as events. */
+    private readonly op: string,
     private readonly maxBytes: number,
   ) {}
 
@@ -38,9 +39,14 @@ export class StreamCapture {
 
   /** The whole answer as JSON text, or undefined (too big, cut, not JSON, no finish_reason). */
   answer(usage: Usage | undefined): string | undefined {
-    if (this.overflow) return undefined;
-    const a = assembleStream(this.op, this.events, usage ? usageJson(usage) : undefined);
+    if (this.overflow || (this.op !== "chat" && this.op !== "completions")) return undefined;
+    const a = assembleStream(this.op, this.seen, usage ? usageJson(usage) : undefined);
     return a ? JSON.stringify(a) : undefined;
+  }
+
+  /** The `data` of every event so far (what a cut stream or a Responses stream leaves); [] past maxBytes. */
+  get events(): readonly string[] {
+    return this.seen;
   }
 
   get tooLarge(): boolean {
@@ -52,10 +58,10 @@ export class StreamCapture {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
       this.overflow = true;
-      this.events.length = 0;
+      this.seen.length = 0;
       return;
     }
     const whole = this.framer.push(chunk);
-    if (whole) for (const e of parseEvents(whole)) this.events.push(e.data);
+    if (whole) for (const e of parseEvents(whole)) this.seen.push(e.data);
   }
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { KeyService } from "../auth/key-service.js";
 import { MasterKey, presentedKey } from "../auth/keys.js";
 import { GatewayError, gatewayError } from "../errors.js";
+import { newCallId } from "../ids/call-id.js";
 import type { Logger } from "../observability/logger.js";
 import { MASTER, OPEN, type Principal } from "../pipeline/types.js";
 
@@ -34,7 +34,7 @@ export function authenticator(
   });
   // Traceable like any other refusal: a call id in the answer and one log line (never the key).
   const refuse = (e: GatewayError, method: string, url: string, sent: boolean): GatewayError => {
-    const callId = randomUUID();
+    const callId = newCallId();
     logger.info(
       { call_id: callId, method, url: url.split("?")[0], status: e.status, code: e.code, key_sent: sent },
       "auth failed",

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { MasterKey, presentedKey } from "../auth/keys.js";
 import { GatewayError, gatewayError } from "../errors.js";
+import { explainLimits } from "../limits/explain.js";
+import { aliasModel } from "../limits/stage.js";
 import { resolveModel } from "../pipeline/model.js";
 import { policyFor } from "../pipeline/policy.js";
-import { MASTER, type ProxyRequest } from "../pipeline/types.js";
+import { MASTER, OPEN, type Principal, type ProxyRequest } from "../pipeline/types.js";
 import type { Operation } from "../router/deployment.js";
 import { explainRoute } from "../router/explain.js";
 import type { RegionPolicy } from "../router/filters.js";
@@ -22,6 +25,10 @@ export function registerExplainRoute(app: FastifyInstance, gw: Gateway): void {
     body: z.record(z.string(), z.unknown()),
     headers: z.record(z.string(), z.string()).optional(),
     end_user_id: z.string().optional(),
+    key: z
+      .string()
+      .optional()
+      .describe("explain as this virtual key: the key itself (sk-...) or its sha256 hash (the token)"),
     operation: z.enum(["chat", "completions", "embeddings"]).optional(),
   });
   const summary =
@@ -69,19 +76,30 @@ export function registerExplainRoute(app: FastifyInstance, gw: Gateway): void {
           );
         headers["x-litellm-customer-id"] = o.end_user_id;
       }
-      const m = resolveModel(gw.router, gw.modelNames, op, structuredClone(body), undefined);
+      if (o.key !== undefined && (typeof o.key !== "string" || o.key === ""))
+        throw gatewayError(
+          "invalid_request",
+          { reason: "invalid", param: "key", why: "must be a key or its hash" },
+          { param: "key" },
+        );
+      const who = await principalFor(gw, (o.key as string | undefined) ?? presentedKey(headers));
+      if (who instanceof GatewayError)
+        return { model_group: null, requested_model: null, end_user: null, refusal: who.toJSON().error };
       const call: ProxyRequest = {
         op,
         pathModel: undefined,
         headers,
         rawHeaders: undefined,
-        body: m.body,
-        principal: MASTER,
+        body: structuredClone(body),
+        principal: who,
         callId: "explain",
         started: performance.now(),
         signal: new Cancel(),
         extra: undefined,
       };
+      if (who.grant) aliasModel(call);
+      const m = resolveModel(gw.router, gw.modelNames, op, call.body, undefined);
+      call.body = m.body;
       let policy: RegionPolicy;
       let endUser: string | undefined;
       try {
@@ -95,9 +113,11 @@ export function registerExplainRoute(app: FastifyInstance, gw: Gateway): void {
           model_group: m.group,
           requested_model: m.model,
           end_user: endUser ?? null,
+          key: keyView(who),
           refusal: err.toJSON().error,
         };
       }
+      const limits = await explainLimits(gw.limits, who, m.model, m.group, policy.endUserId);
       // as the attempt loop estimates it: from the size of the body as sent
       const est = Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 4);
       const e = explainRoute(gw.router, m.group, m.model, policy, Date.now(), est);
@@ -113,11 +133,44 @@ export function registerExplainRoute(app: FastifyInstance, gw: Gateway): void {
             allowed: [...s.allowed].sort(),
           })),
         },
-        pick: e.pick,
+        key: keyView(who),
+        limits: {
+          models: limits.models,
+          budgets: limits.budgets,
+          // counted per minute and per request in flight: what they will be is not known ahead
+          not_checked: ["rpm_limit", "tpm_limit", "max_parallel_requests"],
+        },
+        // the limits stage refuses before any attempt: then nothing is picked
+        refusal: limits.refusal?.toJSON().error ?? null,
+        pick: limits.refusal ? null : e.pick,
         groups: e.groups,
-        // budgets and key model lists are not enforced on this branch yet, so they refuse nothing here
-        not_checked: ["budget", "key_models"],
       };
     },
   );
+}
+
+const TOKEN = /^[0-9a-f]{64}$/;
+
+/**
+ * Who the dry run is for: a virtual key (the key, or its hash) as the proxy would authenticate it —
+ * blocked, expired or unknown keys get the refusal the request would get; the master key; or, with
+ * no key named, the master key (the admin asking).
+ */
+async function principalFor(gw: Gateway, key: string | undefined): Promise<Principal | GatewayError> {
+  const master = gw.config.general.masterKey;
+  if (key === undefined) return master ? MASTER : OPEN;
+  if (master && new MasterKey(master).matches(key)) return MASTER;
+  if (TOKEN.test(key)) return gw.access.keys.byToken(key);
+  return gw.access.keys.authenticate(key);
+}
+
+function keyView(p: Principal) {
+  return {
+    kind: p.kind,
+    token: p.keyHash ?? null,
+    key_alias: p.keyAlias ?? null,
+    team_id: p.teamId ?? null,
+    user_id: p.userId ?? null,
+    regions: p.regions.map((r) => ({ source: r.source, id: r.id ?? null, allowed: [...r.allowed].sort() })),
+  };
 }

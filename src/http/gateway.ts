@@ -2,6 +2,7 @@ import type { Affinity } from "../affinity/affinity.js";
 import type { AccessServices } from "../auth/services.js";
 import type { GatewayConfig } from "../config/normalize.js";
 import type { CustomerService } from "../customers/service.js";
+import type { LimitsDeps } from "../limits/stage.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { AttemptDeps } from "../pipeline/attempt.js";
@@ -23,6 +24,8 @@ export interface Gateway {
   upstream: Omit<AttemptDeps, "router">;
   logger: Logger;
   metrics: Metrics | undefined;
+  /** The limits stage's state (ledger, customer budgets), for dry runs; set once the pipeline is built. */
+  limits?: LimitsDeps;
   /** Extra readiness checks (e.g. Redis), name -> status. */
   health: Array<() => Promise<{ name: string; ok: boolean; detail?: string }>>;
 }

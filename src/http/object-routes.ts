@@ -1,11 +1,12 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AffinityEntry, AffinityUnavailable } from "../affinity/affinity.js";
 import { GatewayError, gatewayError } from "../errors.js";
+import { newCallId } from "../ids/call-id.js";
 import { type SpooledForm, spoolMultipart } from "../multipart/spool.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import { Cancel } from "../upstream/cancel.js";
+import { refuseEarly } from "./early-refusal.js";
 import { writeFailure } from "./failure.js";
 import { parseJsonBody } from "./json-body.js";
 import { isMultipart } from "./media-type.js";
@@ -55,7 +56,7 @@ export interface ObjectAdapterOptions {
   authenticate: (req: IncomingMessage) => Principal | GatewayError | Promise<Principal | GatewayError>;
   maxBodyBytes: number;
   writeResult: (res: ServerResponse, r: ProxyResult, signal: Cancel, onClose: () => void) => void;
-  tooLarge: (req: IncomingMessage, res: ServerResponse) => void;
+  tooLarge: (req: IncomingMessage, res: ServerResponse, refuse: (e: GatewayError) => void) => void;
 }
 
 /**
@@ -95,15 +96,18 @@ function serveAuthenticated(
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+  const started = performance.now();
   if (principal instanceof GatewayError) {
-    writeFailure(res, principal);
+    refuseEarly(deps.accounting, res, principal, { op: route.op, principal: undefined, started });
     return;
   }
+  const who = principal;
+  const refuse = (e: GatewayError) =>
+    refuseEarly(deps.accounting, res, e, { op: route.op, principal: who, started });
   const method = req.method as Method;
   if (!route.methods.includes(method)) {
     const allowed = route.methods;
-    writeFailure(
-      res,
+    refuse(
       gatewayError(
         "method_not_allowed",
         { method: req.method, path, allowed },
@@ -113,10 +117,10 @@ function serveAuthenticated(
     return;
   }
   const fail = (err: unknown) => {
-    if (err instanceof GatewayError && err.code === "body_too_large") return o.tooLarge(req, res);
+    if (err instanceof GatewayError && err.code === "body_too_large") return o.tooLarge(req, res, refuse);
     if (err instanceof GatewayError) {
       req.resume();
-      return writeFailure(res, err);
+      return refuse(err);
     }
     res.destroy();
   };
@@ -140,8 +144,7 @@ function serveAuthenticated(
           entry = await deps.affinity.lookup(held.kind, held.id);
         } catch (err) {
           if (err instanceof AffinityUnavailable)
-            return writeFailure(
-              res,
+            return refuse(
               gatewayError(
                 "object_lookup_unavailable",
                 { kind: held.kind },
@@ -151,16 +154,12 @@ function serveAuthenticated(
           throw err;
         }
         if (!entry)
-          return writeFailure(
-            res,
-            gatewayError("object_not_found", held, { param: route.id ? null : "input_file_id" }),
-          );
+          return refuse(gatewayError("object_not_found", held, { param: route.id ? null : "input_file_id" }));
         pinned = { deploymentId: entry.deploymentId, ...held };
         pathModel = groupOf(deps, entry.deploymentId) ?? model;
-        if (pathModel === undefined) return writeFailure(res, gatewayError("object_not_found", held));
+        if (pathModel === undefined) return refuse(gatewayError("object_not_found", held));
       } else if (pathModel === undefined) {
-        return writeFailure(
-          res,
+        return refuse(
           gatewayError("invalid_request", { reason: "missing", param: "model" }, { param: "model" }),
         );
       }
@@ -178,7 +177,7 @@ function serveAuthenticated(
         body,
         form,
         principal,
-        callId: randomUUID(),
+        callId: newCallId(),
         started: performance.now(),
         signal,
         extra: undefined,

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { GatewayError, gatewayError } from "../errors.js";
+import { newCallId } from "../ids/call-id.js";
 import type { SpooledForm } from "../multipart/spool.js";
 import { spoolMultipart } from "../multipart/spool.js";
 import { batchModels, handleBatch } from "../pipeline/batch.js";
@@ -9,6 +9,7 @@ import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js"
 import type { ObjectCall } from "../providers/contract.js";
 import { Cancel } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
+import { refuseEarly } from "./early-refusal.js";
 import { writeFailure } from "./failure.js";
 import { parseJsonBody } from "./json-body.js";
 import { isMultipart, mediaRefusal } from "./media-type.js";
@@ -38,6 +39,7 @@ export interface AdapterOptions {
 export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough: Handler): Handler {
   const objectOptions = { authenticate: o.authenticate, maxBodyBytes: o.maxBodyBytes, writeResult, tooLarge };
   return (req, res) => {
+    const started = performance.now();
     if (req.headers.origin !== undefined || req.method === "OPTIONS") {
       if (applyCors(o.cors, req, res)) return;
     }
@@ -49,8 +51,15 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
       if (objects) return serveObjects(deps, objectOptions, objects, req, res);
       return fallthrough(req, res);
     }
-    if (route === "bad_path") return writeFailure(res, gatewayError("invalid_url", { reason: "model_path" }));
+    if (route === "bad_path")
+      return refuseEarly(deps.accounting, res, gatewayError("invalid_url", { reason: "model_path" }), {
+        op: "unknown",
+        principal: undefined,
+        started,
+      });
     const r = route;
+    const refuse = (e: GatewayError, principal: Principal | undefined) =>
+      refuseEarly(deps.accounting, res, e, { op: r.op, principal, started });
     // Authentication first, as for every route: without a key, even a wrong method is a 401.
     const auth = o.authenticate(req);
     // A virtual key not yet cached is read from the store; the body waits (paused) meanwhile.
@@ -61,16 +70,16 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
       );
     else serve(auth);
     function serve(principal: Principal | GatewayError) {
-      if (principal instanceof GatewayError) return writeFailure(res, principal);
+      if (principal instanceof GatewayError) return refuse(principal, undefined);
       const method = req.method ?? "";
       if (!r.methods.includes(method)) {
-        return writeFailure(
-          res,
+        return refuse(
           gatewayError(
             "method_not_allowed",
             { method: req.method, path: url.slice(0, q < 0 ? undefined : q), allowed: [...r.methods] },
             { headers: { allow: r.methods.join(", ") } },
           ),
+          principal,
         );
       }
       const action = r.object?.actions[method as ObjectCall["method"]];
@@ -99,7 +108,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
           body,
           form,
           principal,
-          callId: randomUUID(),
+          callId: newCallId(),
           started: performance.now(),
           signal,
           extra,
@@ -111,15 +120,16 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
       };
       if (object === undefined) {
         const media = mediaRefusal(r.op, url.slice(0, q < 0 ? undefined : q), req.headers["content-type"]);
-        if (media) return writeFailure(res, media);
+        if (media) return refuse(media, principal);
         if (isMultipart(req.headers["content-type"])) {
           spoolMultipart(req, o.maxBodyBytes).then(
             (form) => go(form.fields(), undefined, form),
             (err: unknown) => {
-              if (err instanceof GatewayError && err.code === "body_too_large") return tooLarge(req, res);
+              if (err instanceof GatewayError && err.code === "body_too_large")
+                return tooLarge(req, res, (e) => refuse(e, principal));
               if (err instanceof GatewayError) {
                 req.resume();
-                return writeFailure(res, err);
+                return refuse(err, principal);
               }
               res.destroy();
             },
@@ -127,21 +137,27 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
           return;
         }
       }
-      readBody(req, res, o.maxBodyBytes, (text) => {
-        let body: unknown;
-        let extra: Record<string, string> | undefined;
-        if (text !== "") {
-          try {
-            const parsed = parseJsonBody(text);
-            body = parsed.value;
-            if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
-          } catch (err) {
-            if (err instanceof GatewayError) return writeFailure(res, err); // e.g. nesting_too_deep
-            return writeFailure(res, gatewayError("invalid_json", { detail: (err as Error).message }));
+      readBody(
+        req,
+        res,
+        o.maxBodyBytes,
+        (e) => refuse(e, principal),
+        (text) => {
+          let body: unknown;
+          let extra: Record<string, string> | undefined;
+          if (text !== "") {
+            try {
+              const parsed = parseJsonBody(text);
+              body = parsed.value;
+              if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
+            } catch (err) {
+              if (err instanceof GatewayError) return refuse(err, principal); // e.g. nesting_too_deep
+              return refuse(gatewayError("invalid_json", { detail: (err as Error).message }), principal);
+            }
           }
-        }
-        go(body, extra);
-      });
+          go(body, extra);
+        },
+      );
     }
   };
 }
@@ -170,16 +186,22 @@ export function writeResult(res: ServerResponse, r: ProxyResult, signal: Cancel,
 }
 
 /** The whole body as text, within `limit` bytes; an oversized body gets a 413 and its connection closed. */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done: (text: string) => void) {
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  refuse: (e: GatewayError) => void,
+  done: (text: string) => void,
+) {
   const declared = Number(req.headers["content-length"]);
-  if (declared > limit) return tooLarge(req, res);
+  if (declared > limit) return tooLarge(req, res, refuse);
   const chunks: Buffer[] = [];
   let size = 0;
   const onData = (c: Buffer) => {
     size += c.length;
     if (size > limit) {
       req.off("data", onData);
-      return tooLarge(req, res);
+      return tooLarge(req, res, refuse);
     }
     chunks.push(c);
   };
@@ -195,7 +217,11 @@ function readBody(req: IncomingMessage, res: ServerResponse, limit: number, done
   req.once("error", () => res.destroy());
 }
 
-function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  writeFailure(res, gatewayError("body_too_large", { limit: true }, { headers: { connection: "close" } }));
+function tooLarge(
+  req: IncomingMessage,
+  res: ServerResponse,
+  refuse: (e: GatewayError) => void = (e) => writeFailure(res, e),
+): void {
+  refuse(gatewayError("body_too_large", { limit: true }, { headers: { connection: "close" } }));
   req.resume(); // drain what is in flight; the connection closes after the answer
 }

@@ -118,13 +118,25 @@ function residencyCsv(r: ResidencyReport): string {
     "start_time",
     "deployment_id",
     "detail",
+    "restricted_by",
   ]);
   for (const c of r.customers) {
     const allowed = c.allowed === null ? "*" : c.allowed.join(" ");
     for (const [g, n] of Object.entries(c.served_by_geography))
-      out += csvLine(["served", c.end_user, allowed, g, n, "", "", "", ""]);
+      out += csvLine(["served", c.end_user, allowed, g, n, "", "", "", "", c.restricted_by.join(" ")]);
     if (c.refused_or_failed > 0)
-      out += csvLine(["refused_or_failed", c.end_user, allowed, "", c.refused_or_failed, "", "", "", ""]);
+      out += csvLine([
+        "refused_or_failed",
+        c.end_user,
+        allowed,
+        "",
+        c.refused_or_failed,
+        "",
+        "",
+        "",
+        "",
+        c.restricted_by.join(" "),
+      ]);
   }
   for (const v of r.violations)
     out += csvLine([
@@ -137,6 +149,7 @@ function residencyCsv(r: ResidencyReport): string {
       v.start_time,
       v.deployment_id,
       v.detail,
+      "",
     ]);
   return out;
 }

@@ -65,27 +65,44 @@ function admitWith(
 }
 
 function checkBudget(deps: LimitsDeps, s: LimitScope): void {
-  if (s.maxBudget === null) return;
+  const e = budgetRefusal(deps, s);
+  if (e) throw e;
+}
+
+/** The refusal a scope's budget gives now (budget_exceeded), or undefined. Reads, claims nothing. */
+export function budgetRefusal(deps: LimitsDeps, s: LimitScope): GatewayError | undefined {
+  if (s.maxBudget === null) return undefined;
   const spent = deps.ledger.spent(s);
-  if (spent >= s.maxBudget)
-    throw gatewayError(
-      "budget_exceeded",
-      { who: s.label, spend: spent, max: s.maxBudget },
-      { headers: { "x-should-retry": "false" } },
-    );
+  if (spent < s.maxBudget) return undefined;
+  return gatewayError(
+    "budget_exceeded",
+    { who: s.label, spend: spent, max: s.maxBudget },
+    { headers: { "x-should-retry": "false" } },
+  );
 }
 
 function checkModels(g: AccessGrant, model: string | undefined, group: string | undefined): void {
+  const e = modelRefusal(g, model, group);
+  if (e) throw e;
+}
+
+/** The refusal a key's or its team's model list gives a model, or undefined. */
+export function modelRefusal(
+  g: AccessGrant,
+  model: string | undefined,
+  group: string | undefined,
+): GatewayError | undefined {
   const names = [model, group];
   const name = model ?? group ?? "";
   if (!modelAllowed(g.keyModels, names))
-    throw gatewayError("key_model_access_denied", { model: name, allowed: g.keyModels }, { param: "model" });
+    return gatewayError("key_model_access_denied", { model: name, allowed: g.keyModels }, { param: "model" });
   if (g.teamModels && !modelAllowed(g.teamModels, names))
-    throw gatewayError(
+    return gatewayError(
       "team_model_access_denied",
       { model: name, teamId: g.teamId ?? "", allowed: g.teamModels },
       { param: "model" },
     );
+  return undefined;
 }
 
 function ticketFor(deps: LimitsDeps, g: AccessGrant, a: Admission, endUserId: string | undefined): Ticket {

@@ -41,7 +41,8 @@ export interface ServedExtra {
   /** performance.now() when the first byte of the answer was ready (a stream's commit). */
   firstByteAt?: number;
   prompt?: unknown;
-  response?: Buffer;
+  /** The answer's bytes, or (a stream) what was assembled of it. */
+  response?: unknown;
   /** false: the cache was asked and missed (undefined: not asked). */
   cacheHit?: boolean;
 }
@@ -132,7 +133,13 @@ export function accountServed(
   });
 }
 
-function modelOf(req: ProxyRequest, group: string | undefined): string | undefined {
+/** What a failure's record needs of its request (an early refusal has no more than this). */
+export type FailedRequest = Pick<ProxyRequest, "callId" | "principal" | "started" | "body" | "pathModel"> & {
+  /** The operation; "unknown" for a path no route matched. */
+  op: string;
+};
+
+function modelOf(req: FailedRequest, group: string | undefined): string | undefined {
   const m = (req.body as { model?: unknown } | undefined)?.model;
   return typeof m === "string" ? m : (req.pathModel ?? group);
 }
@@ -140,7 +147,7 @@ function modelOf(req: ProxyRequest, group: string | undefined): string | undefin
 /** Stage 5 for a refusal or a failure after every attempt. */
 export function accountFailure(
   acc: Accounting,
-  req: ProxyRequest,
+  req: FailedRequest,
   group: string | undefined,
   model: string | undefined,
   policy: RegionPolicy,

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { GatewayError, gatewayError } from "../errors.js";
 import { failureReply } from "../http/failure.js";
 import { validateBody } from "../http/validate.js";
+import { newCallId } from "../ids/call-id.js";
 import { handle, type PipelineDeps } from "./handle.js";
 import type { ProxyRequest, ProxyResult } from "./types.js";
 
@@ -54,7 +54,7 @@ export async function handleBatch(
   }
   const results = await Promise.all(
     models.map((model, i) =>
-      handle(deps, { ...req, callId: i === 0 ? req.callId : randomUUID(), body: { ...body, model } }),
+      handle(deps, { ...req, callId: i === 0 ? req.callId : newCallId(), body: { ...body, model } }),
     ),
   );
   for (const r of results) r.written?.(undefined);

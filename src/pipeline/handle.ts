@@ -1,5 +1,6 @@
 import type { Affinity } from "../affinity/affinity.js";
 import type { ResponseCache } from "../cache/cache.js";
+import { StreamCapture } from "../cache/capture.js";
 import {
   type CacheProbe,
   cachedResult,
@@ -20,7 +21,8 @@ import type { RegionPolicy } from "../router/filters.js";
 import { UNRESTRICTED } from "../router/filters.js";
 import type { UpstreamReply } from "../upstream/call.js";
 import type { AttemptFailure } from "../upstream/errors.js";
-import { type Accounting, accountFailure, accountServed } from "./account.js";
+import type { Usage } from "../wire/usage.js";
+import { type Accounting, accountFailure, accountServed, type ServedExtra } from "./account.js";
 import { type AttemptDeps, attempt } from "./attempt.js";
 import { resolveModel } from "./model.js";
 import { pinnedRefusal } from "./pinned.js";
@@ -189,7 +191,7 @@ async function served(
   // GC 102-118 MB -> 70-78 MB).
   a.release();
   req.body = undefined;
-  const served = {
+  const served: ServedExtra = {
     model,
     firstByteAt: performance.now(),
     prompt: keep ? body : undefined,
@@ -198,14 +200,18 @@ async function served(
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
   const capture = cache && probe ? captureFor(cache, probe, req.op) : undefined;
+  // store_prompts_in_spend_logs: the record keeps the streamed answer too (bounded like a cache entry)
+  const kept = keep ? (capture ?? new StreamCapture(req.op, KEPT_STREAM_BYTES)) : undefined;
+  const recorded = kept ?? capture;
   return {
     status: up.status,
     headers,
-    stream: capture ? capture.wrap(up.stream) : up.stream,
+    stream: recorded ? recorded.wrap(up.stream) : up.stream,
     written: (end) => {
       result.release();
       ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
       if (cache && probe && capture) storeStreamed(cache, probe, capture, req.op, group, d, up.status, end);
+      if (kept) served.response = streamedAnswer(kept, end?.usage);
       accountServed(
         deps.accounting,
         req,
@@ -220,6 +226,16 @@ async function served(
     },
   };
 }
+
+/** A streamed answer as the record keeps it: the whole answer, else (cut, or not chat) its events. */
+function streamedAnswer(c: StreamCapture, usage: Usage | undefined): unknown {
+  const whole = c.answer(usage);
+  if (whole !== undefined) return Buffer.from(whole);
+  return c.tooLarge ? { truncated: true } : { stream_events: c.events };
+}
+
+/** The most of one streamed answer a spend-log record keeps. */
+const KEPT_STREAM_BYTES = 1024 * 1024;
 
 function refusal(e: GatewayError | AttemptFailure, extra: Record<string, string>): ProxyResult {
   const f = failureReply(e, extra);

@@ -9,6 +9,7 @@ interface Report {
     requests: number;
     served_by_geography: Record<string, number>;
     refused_or_failed: number;
+    restricted_by: string[];
     violations: number;
   }[];
   violations: { request_id: string; end_user: string | null; geography: string | null; detail: string }[];
@@ -98,7 +99,12 @@ export function Residency() {
             <tbody>
               {report.customers.map((c) => (
                 <tr data-end-user={c.end_user ?? ""}>
-                  <th scope="row">{c.end_user ?? <span class="muted">(no end user)</span>}</th>
+                  <th scope="row">
+                    {c.end_user ?? <span class="muted">(no end user)</span>}
+                    {c.end_user === null && c.restricted_by.length > 0 && (
+                      <span class="muted"> · {c.restricted_by.join(", ")}</span>
+                    )}
+                  </th>
                   <td>{c.allowed ? c.allowed.join(", ") || "nothing" : "any"}</td>
                   <td>
                     {Object.entries(c.served_by_geography)
