@@ -56,6 +56,7 @@ export class SpendWriter {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lateSpill: NodeJS.Immediate | undefined;
   private spillPending = false;
   private warned = false;
   readonly stats: WriterStats = {
@@ -94,9 +95,14 @@ export class SpendWriter {
     this.pending.push(r);
     this.stats.queued++;
     if (this.closed) {
-      // after close: nothing will flush again; keep it on disk
-      this.chainPending();
-      this.spill(this.queue.splice(0));
+      // after close (refusals while shutting down): nothing will flush again; keep them on disk,
+      // one fsynced append per burst rather than one per record
+      if (!this.lateSpill)
+        this.lateSpill = setImmediate(() => {
+          this.lateSpill = undefined;
+          this.chainPending();
+          this.spill(this.queue.splice(0));
+        });
       return;
     }
     const held = this.pending.length + this.queue.length;

@@ -3,6 +3,7 @@ import type { ChunkSink } from "../upstream/chunks.js";
 import { parseEvents, SseFramer } from "../wire/sse.js";
 import { type Usage, usageJson } from "../wire/usage.js";
 import { assembleStream } from "./assemble.js";
+import { assembleResponse } from "./responses-replay.js";
 
 /**
  * Records what a committed stream sends the client, to store the answer once the stream has ended
@@ -39,7 +40,12 @@ export class StreamCapture {
 
   /** The whole answer as JSON text, or undefined (too big, cut, not JSON, no finish_reason). */
   answer(usage: Usage | undefined): string | undefined {
-    if (this.overflow || (this.op !== "chat" && this.op !== "completions")) return undefined;
+    if (this.overflow) return undefined;
+    if (this.op === "responses") {
+      const r = assembleResponse(this.seen);
+      return r ? JSON.stringify(r) : undefined;
+    }
+    if (this.op !== "chat" && this.op !== "completions") return undefined;
     const a = assembleStream(this.op, this.seen, usage ? usageJson(usage) : undefined);
     return a ? JSON.stringify(a) : undefined;
   }

@@ -43,12 +43,18 @@ export function decodeEntry(text: string): CacheEntry | undefined {
   return { geo: o.geo as Geography | null, deployment: o.dep, op: o.op, at: o.at, body: o.body };
 }
 
-/** The answer as an object, when it is a JSON object that is not an error. */
+/**
+ * The answer as an object, when it is a JSON object that is not an error (a Response carries
+ * `"error": null`), nor a Response that did not complete (incomplete, failed, still running).
+ */
 export function parseAnswer(body: string): Record<string, unknown> | undefined {
   try {
     const v = JSON.parse(body) as unknown;
-    if (!v || typeof v !== "object" || Array.isArray(v) || "error" in v) return undefined;
-    return v as Record<string, unknown>;
+    if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+    const o = v as Record<string, unknown>;
+    if (o.error !== undefined && o.error !== null) return undefined;
+    if (o.object === "response" && o.status !== "completed") return undefined;
+    return o;
   } catch {
     return undefined;
   }

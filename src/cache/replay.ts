@@ -1,4 +1,5 @@
 import { sseData } from "../wire/sse.js";
+import { replayResponse } from "./responses-replay.js";
 
 type Json = Record<string, unknown>;
 
@@ -7,10 +8,11 @@ type Json = Record<string, unknown>;
  * role chunk, the content (and tool calls, refusal) in one chunk per choice, a chunk with the
  * finish_reason, then — only when the client asked with `stream_options.include_usage` — the usage
  * chunk (`choices: []`, every other chunk carrying `"usage": null`), and `data: [DONE]`.
- * Legacy completions stream `text_completion` chunks. Returns undefined for operations with no
- * stream shape here (embeddings; the Responses API until its events are added here).
+ * Legacy completions stream `text_completion` chunks; the Responses API its named events
+ * (responses-replay.ts). Returns undefined for operations with no stream shape (embeddings).
  */
 export function replayStream(op: string, answer: Json, includeUsage: boolean): string | undefined {
+  if (op === "responses") return replayResponse(answer);
   if (op !== "chat" && op !== "completions") return undefined;
   const choices = Array.isArray(answer.choices) ? (answer.choices as Json[]) : [];
   const base: Json = {

@@ -32,7 +32,7 @@ export interface CacheProbe {
 }
 
 /** Operations whose streams the cache can record and replay (cache/assemble.ts, cache/replay.ts). */
-const STREAMABLE = new Set(["chat", "completions"]);
+const STREAMABLE = new Set(["chat", "completions", "responses"]);
 
 /**
  * The cache stage, after policy: keyed by the caller's policy, it returns a probe with the entry to
@@ -74,6 +74,16 @@ function replayOf(
 ): string | undefined {
   const answer = parseAnswer(entry.body);
   return answer && replayStream(op, answer, clientAskedUsage(body));
+}
+
+/**
+ * Whether a Responses request may use the cache: a create only — not a follow-up on a stored
+ * response, not one that adds to a conversation (its state changes under the same body), not a
+ * background run. A create with previous_response_id may: that response cannot change, and the
+ * plan has already checked its holder against the caller's policy.
+ */
+export function responsesCacheable(req: ProxyRequest, body: Readonly<Record<string, unknown>>): boolean {
+  return req.object === undefined && body.conversation === undefined && body.background !== true;
 }
 
 /** A hit as the pipeline's result: the headers of a served answer, the producing deployment's region. */
@@ -138,7 +148,7 @@ export function missHeaders(probe: CacheProbe, headers: Record<string, string>):
 /** A recorder for a streamed miss, when its answer may be stored. */
 export function captureFor(cache: ResponseCache, probe: CacheProbe, op: string): StreamCapture | undefined {
   if (probe.controls.noStore || !STREAMABLE.has(op)) return undefined;
-  return new StreamCapture(op as "chat" | "completions", cache.config.maxItemBytes);
+  return new StreamCapture(op, cache.config.maxItemBytes);
 }
 
 /** Store a served answer (a 200 whose body is an OpenAI JSON object), with its producing geography. */

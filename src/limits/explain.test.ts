@@ -20,7 +20,11 @@ describe("POST /route/explain as a key", () => {
     return r.json.key as string;
   };
   const explain = async (key: string, model = "gpt-3.5-turbo", extra: Record<string, unknown> = {}) => {
-    const r = await post(`${h.url}/route/explain`, { body: { model, messages: msgs }, key, ...extra }, h.auth);
+    const r = await post(
+      `${h.url}/route/explain`,
+      { body: { model, messages: msgs }, key, ...extra },
+      h.auth,
+    );
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     return r.json;
   };

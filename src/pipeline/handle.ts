@@ -7,6 +7,7 @@ import {
   captureFor,
   missHeaders,
   probeCache,
+  responsesCacheable,
   storeAnswer,
   storeStreamed,
 } from "../cache/stage.js";
@@ -122,7 +123,7 @@ async function served(
 ): Promise<ProxyResult> {
   // The cache, keyed by the policy: a hit is served only if its producing geography passes it.
   let probe: CacheProbe | undefined;
-  if (deps.cache && !plan) {
+  if (deps.cache && (!plan || responsesCacheable(req, body))) {
     probe = await probeCache(deps.cache, req, body, group, policy);
     if (probe?.entry) {
       const hit = cachedResult({ ...deps, cache: deps.cache }, req, group, policy, probe);
