@@ -40,14 +40,16 @@ litellm_settings:
 /**
  * The residency property with the cache on: random sequences of requests from customers whose
  * policies change at random, over deployments in several geographies. Every answer is counted by
- * the fake upstream that produced it ("Hello from <label>", whether served fresh or from the cache):
- * no customer ever receives one produced outside its policy.
+ * the fake upstream that produced it ("Hello from <label>", whether served fresh or from the cache),
+ * for chat and the Responses API, whole and streamed: no customer ever receives one produced outside
+ * its policy.
  */
 describe("response cache: no answer crosses a policy (property)", () => {
   let h: Harness;
   const customers = ["p1", "p2", "p3"];
   let served = 0;
   let fromCache = 0;
+  let responsesFromCache = 0;
 
   beforeAll(async () => {
     h = await startHarness({ yaml: YAML, upstreams: [...GEOS, "none"] });
@@ -66,6 +68,7 @@ describe("response cache: no answer crosses a policy (property)", () => {
     group: fc.constantFrom("m-all", "m-eu-us", "m-us", "m-uk-ch-none"),
     prompt: fc.constantFrom("a", "b"),
     stream: fc.boolean(),
+    api: fc.constantFrom("chat", "responses"),
   });
   const stepArb = fc.oneof(
     { weight: 5, arbitrary: requestArb.map((r) => ({ kind: "request" as const, ...r })) },
@@ -94,13 +97,12 @@ describe("response cache: no answer crosses a policy (property)", () => {
             regionOf.set(s.who, s.to);
             continue;
           }
-          const body: Record<string, unknown> = {
-            model: s.group,
-            messages: [{ role: "user", content: s.prompt }],
-            stream: s.stream,
-          };
+          const body: Record<string, unknown> =
+            s.api === "chat"
+              ? { model: s.group, messages: [{ role: "user", content: s.prompt }], stream: s.stream }
+              : { model: s.group, input: s.prompt, stream: s.stream };
           if (s.who !== "anonymous") body.user = s.who;
-          const res = await fetch(`${h.url}/v1/chat/completions`, {
+          const res = await fetch(`${h.url}/v1/${s.api === "chat" ? "chat/completions" : "responses"}`, {
             method: "POST",
             headers: { "content-type": "application/json", ...h.auth },
             body: JSON.stringify(body),
@@ -108,7 +110,10 @@ describe("response cache: no answer crosses a policy (property)", () => {
           const text = await res.text();
           if (res.status !== 200) continue;
           served++;
-          if (res.headers.get("x-meridian-cache") === "hit") fromCache++;
+          if (res.headers.get("x-meridian-cache") === "hit") {
+            fromCache++;
+            if (s.api === "responses") responsesFromCache++;
+          }
           const producers = [...text.matchAll(/Hello from (\w+)/g)].map((m) => m[1]);
           expect(producers.length).toBeGreaterThan(0);
           const allowed = s.who === "anonymous" ? undefined : regionOf.get(s.who);
@@ -118,6 +123,7 @@ describe("response cache: no answer crosses a policy (property)", () => {
       { numRuns: 40 },
     );
     expect(fromCache).toBeGreaterThan(0);
+    expect(responsesFromCache).toBeGreaterThan(0);
   });
 });
 
