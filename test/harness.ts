@@ -152,3 +152,11 @@ async function read(res: Response) {
   }
   return { status: res.status, headers: res.headers, json, text };
 }
+
+/** Customers pinned to regions (user_id -> allowed_model_region), made through the admin API. */
+export async function pinCustomers(h: Harness, pins: Record<string, string>): Promise<void> {
+  for (const [user_id, allowed_model_region] of Object.entries(pins)) {
+    const r = await post(`${h.url}/end_user/new`, { user_id, allowed_model_region }, h.auth);
+    if (r.status !== 200) throw new Error(`creating customer ${user_id}: ${r.status} ${r.text}`);
+  }
+}

@@ -1,6 +1,6 @@
-import { expect } from "vitest";
+
 import type { RouterState } from "../src/router/state.js";
-import { type Harness, post, startHarness } from "./harness.js";
+import { type Harness, pinCustomers, post, startHarness } from "./harness.js";
 
 /** A gateway with fake upstreams and two pinned customers: `cust-eu` (eu) and `cust-us` (us). */
 export async function pinnedHarness(
@@ -9,13 +9,7 @@ export async function pinnedHarness(
   routerState?: RouterState,
 ): Promise<Harness> {
   const h = await startHarness({ yaml, upstreams, routerState });
-  for (const [id, region] of [
-    ["cust-eu", "eu"],
-    ["cust-us", "us"],
-  ]) {
-    const r = await post(`${h.url}/end_user/new`, { user_id: id, allowed_model_region: region }, h.auth);
-    expect(r.status).toBe(200);
-  }
+  await pinCustomers(h, { "cust-eu": "eu", "cust-us": "us" });
   return h;
 }
 

@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../../test/harness.js";
+import { type Harness, pinCustomers, post, SEED_ENV, SEED_YAML, startHarness } from "../../test/harness.js";
 import { STREAM_USAGE } from "../demo/fake-upstream.js";
 
 const CACHE_YAML = `${SEED_YAML}
@@ -27,13 +27,7 @@ describe("response cache (local)", () => {
 
   beforeAll(async () => {
     h = await startHarness({ yaml: CACHE_YAML, env: SEED_ENV });
-    for (const [id, region] of [
-      ["c-eu", "eu"],
-      ["c-us", "us"],
-    ])
-      expect(
-        (await post(`${h.url}/end_user/new`, { user_id: id, allowed_model_region: region }, h.auth)).status,
-      ).toBe(200);
+    await pinCustomers(h, { "c-eu": "eu", "c-us": "us" });
   });
   afterAll(() => h?.close());
   beforeEach(() => {

@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../../test/harness.js";
+import { type Harness, pinCustomers, startHarness } from "../../test/harness.js";
 
 /**
  * The Responses API in the response cache, through the official openai SDK: a repeated create is
@@ -39,13 +39,7 @@ describe("response cache: the Responses API", () => {
 
   beforeAll(async () => {
     h = await startHarness({ yaml: YAML });
-    for (const [id, region] of [
-      ["c-eu", "eu"],
-      ["c-us", "us"],
-    ])
-      expect(
-        (await post(`${h.url}/end_user/new`, { user_id: id, allowed_model_region: region }, h.auth)).status,
-      ).toBe(200);
+    await pinCustomers(h, { "c-eu": "eu", "c-us": "us" });
     client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: "sk-1234", maxRetries: 0 });
   });
   afterAll(async () => h.close());

@@ -7,7 +7,6 @@ import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import { Cancel } from "../upstream/cancel.js";
 import { refuseEarly } from "./early-refusal.js";
-import { writeFailure } from "./failure.js";
 import { parseJsonBody } from "./json-body.js";
 import { isMultipart } from "./media-type.js";
 

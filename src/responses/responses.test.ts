@@ -1,6 +1,6 @@
 import OpenAI, { APIError, AzureOpenAI } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { get, type Harness, post, startHarness } from "../../test/harness.js";
+import { get, type Harness, pinCustomers, post, startHarness } from "../../test/harness.js";
 
 /**
  * The Responses API through the gateway with the official openai SDK, unmodified: create (JSON and
@@ -58,13 +58,7 @@ describe("Responses API through the gateway (openai SDK)", () => {
 
   beforeAll(async () => {
     h = await startHarness({ yaml: YAML });
-    for (const [id, region] of [
-      ["cust-eu", "eu"],
-      ["cust-us", "us"],
-    ])
-      expect(
-        (await post(`${h.url}/end_user/new`, { user_id: id, allowed_model_region: region }, h.auth)).status,
-      ).toBe(200);
+    await pinCustomers(h, { "cust-eu": "eu", "cust-us": "us" });
     client = new OpenAI({ baseURL: `${h.url}/v1`, apiKey: "sk-1234", maxRetries: 0 });
   });
   afterAll(async () => h.close());
