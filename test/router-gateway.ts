@@ -1,4 +1,3 @@
-
 import type { RouterState } from "../src/router/state.js";
 import { type Harness, pinCustomers, post, startHarness } from "./harness.js";
 
