@@ -35,3 +35,17 @@ export interface AccessGrant {
   readonly scopes: readonly LimitScope[];
   readonly regions: readonly RegionRestriction[];
 }
+
+// A scope's counter and ledger key, made once per scope object (a cached key's scopes live as long as its
+// cache entry): the same string each time, so the window map never hashes a new one.
+const scopeKeys = new WeakMap<LimitScope, string>();
+
+/** `kind:id` of a scope (its rate counters, its spend in the ledger). */
+export function scopeKey(s: LimitScope): string {
+  let k = scopeKeys.get(s);
+  if (k === undefined) {
+    k = `${s.kind}:${s.id}`;
+    scopeKeys.set(s, k);
+  }
+  return k;
+}

@@ -1,4 +1,4 @@
-import type { LimitScope } from "../auth/grant.js";
+import { type LimitScope, scopeKey } from "../auth/grant.js";
 import type { RedisLink } from "../kv/redis.js";
 import type { AccessStore, SpendDelta, SpendKind } from "../store/access-types.js";
 
@@ -89,15 +89,14 @@ export class SpendLedger {
 
   /** Best known spend of a scope in its current budget period. */
   spent(s: LimitScope): number {
-    const e = this.entry(s.kind, s.id, s.period, s.spend);
+    const e = this.entry(scopeKey(s), s.kind, s.id, s.period, s.spend);
     e.seen = Date.now();
     let best = Math.max(e.base + e.local, s.spend + e.toStore);
     if (e.remote !== undefined) best = Math.max(best, e.remote + e.toRedis);
     return best;
   }
 
-  private entry(kind: SpendKind, id: string, period: string, spend: number): Entry {
-    const k = `${kind}:${id}`;
+  private entry(k: string, kind: SpendKind, id: string, period: string, spend: number): Entry {
     let e = this.entries.get(k);
     if (!e || e.period !== period) {
       // first sight, or a reset began a new period: start from what the store says now

@@ -1,4 +1,4 @@
-import type { LimitScope } from "../auth/grant.js";
+import { type LimitScope, scopeKey } from "../auth/grant.js";
 
 export type LimitKind = "requests" | "tokens" | "parallel";
 
@@ -33,15 +33,32 @@ export function successHeaders(
   requests: number,
   tokens: number,
 ): void {
+  const n = HEADER_NAMES[s.scope];
   if (s.rpm !== null) {
-    out[`x-ratelimit-${s.scope}-limit-requests`] = String(s.rpm);
-    out[`x-ratelimit-${s.scope}-remaining-requests`] = String(Math.max(0, s.rpm - requests));
+    out[n.limitRequests] = String(s.rpm);
+    out[n.remainingRequests] = String(Math.max(0, s.rpm - requests));
   }
   if (s.tpm !== null) {
-    out[`x-ratelimit-${s.scope}-limit-tokens`] = String(s.tpm);
-    out[`x-ratelimit-${s.scope}-remaining-tokens`] = String(Math.max(0, s.tpm - tokens));
+    out[n.limitTokens] = String(s.tpm);
+    out[n.remainingTokens] = String(Math.max(0, s.tpm - tokens));
   }
 }
+
+// The header names, made once: built per request they were new strings to hash on every answer.
+const HEADER_NAMES = Object.fromEntries(
+  (["api_key", "team", "user", "customer"] as const).map((scope) => [
+    scope,
+    {
+      limitRequests: `x-ratelimit-${scope}-limit-requests`,
+      remainingRequests: `x-ratelimit-${scope}-remaining-requests`,
+      limitTokens: `x-ratelimit-${scope}-limit-tokens`,
+      remainingTokens: `x-ratelimit-${scope}-remaining-tokens`,
+    },
+  ]),
+) as Record<
+  LimitScope["scope"],
+  Record<"limitRequests" | "remainingRequests" | "limitTokens" | "remainingTokens", string>
+>;
 
 interface Window {
   minute: number;
@@ -55,7 +72,7 @@ export class LocalRateCounters implements RateCounters {
   private readonly windows = new Map<string, Window>();
 
   private win(s: LimitScope, minute: number): Window {
-    const k = `${s.kind}:${s.id}`;
+    const k = scopeKey(s);
     let w = this.windows.get(k);
     if (!w) {
       if (this.windows.size >= 100_000) this.sweep(minute);
@@ -100,7 +117,7 @@ export class LocalRateCounters implements RateCounters {
 
   release(scopes: readonly LimitScope[]): void {
     for (const s of scopes) {
-      const w = this.windows.get(`${s.kind}:${s.id}`);
+      const w = this.windows.get(scopeKey(s));
       if (w && w.parallel > 0) w.parallel--;
     }
   }
