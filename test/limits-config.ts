@@ -36,3 +36,12 @@ general_settings:
   master_key: sk-1234
   proxy_batch_write_at: 0.05
 `;
+
+/** A virtual key in the Authorization header. */
+export const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** The chat every limits test sends. */
+export const CHAT_MESSAGES = [{ role: "user", content: "hi" }];
+
+/** The fake upstream's usage (10 prompt + 5 completion tokens) at LIMITS_YAML's prices: 0.02 a chat. */
+export const CHAT_COST = 10 * 0.001 + 5 * 0.002;

@@ -17,9 +17,7 @@ export interface ChainHead {
  * can be recomputed from the database alone.
  */
 export function canonical(instanceId: string, seq: number, r: SpendRecord): string {
-  const values = recordValues(r);
-  for (let i = 0; i < values.length; i++) values[i] ??= null;
-  return JSON.stringify([instanceId, seq, ...values]);
+  return JSON.stringify([instanceId, seq, ...recordValues(r)]);
 }
 
 // crypto.hash (Node >= 20.12) hashes in one call; a Hash object per record cost more than the

@@ -9,9 +9,7 @@ import { buildRecord, RECORD_FIELDS, recordValues, type SpendRecord } from "./re
 const base = {
   callId: "c1",
   op: "chat",
-  keyHash: undefined,
-  teamId: undefined,
-  userId: undefined,
+  who: {},
   model: "gpt-4o",
   group: "gpt-4o",
   policy: policyOf([restriction("customer", "acme", "eu")], "acme"),

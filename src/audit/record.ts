@@ -67,9 +67,8 @@ export type ChainedRecord = SpendRecord & ChainFields;
 export interface RecordInput {
   callId: string;
   op: string;
-  keyHash: string | undefined;
-  teamId: string | undefined;
-  userId: string | undefined;
+  /** Who called: the request's principal (its key hash, team and user; none for the master key). */
+  who: { readonly keyHash?: string; readonly teamId?: string; readonly userId?: string };
   model: string | undefined;
   group: string | undefined;
   policy: RegionPolicy;
@@ -99,9 +98,9 @@ export function buildRecord(i: RecordInput): SpendRecord {
   return {
     request_id: i.callId,
     call_type: i.op,
-    api_key: i.keyHash ?? "",
-    team_id: i.teamId ?? null,
-    user: i.userId ?? null,
+    api_key: i.who.keyHash ?? "",
+    team_id: i.who.teamId ?? null,
+    user: i.who.userId ?? null,
     end_user: i.policy.endUserId ?? null,
     model: i.model ?? i.group ?? null,
     model_group: i.group ?? null,
@@ -238,12 +237,13 @@ export const RECORD_FIELDS: readonly (keyof SpendRecord)[] = [
 ];
 
 /**
- * A record's content fields as values, in RECORD_FIELDS order (a test holds the two together).
- * Written out rather than looked up by name: a lookup per field by a computed key cost more than
- * the rest of a record's hashing and inserting.
+ * A record's content fields as values, in RECORD_FIELDS order (a test holds the two together), a
+ * missing one as null: what the chain hashes and the database stores. Written out rather than
+ * looked up by name: a lookup per field by a computed key cost more than the rest of a record's
+ * hashing and inserting.
  */
 export function recordValues(r: SpendRecord): unknown[] {
-  return [
+  const values = [
     r.request_id,
     r.call_type,
     r.api_key,
@@ -275,4 +275,6 @@ export function recordValues(r: SpendRecord): unknown[] {
     r.messages,
     r.response,
   ];
+  for (let i = 0; i < values.length; i++) values[i] ??= null;
+  return values;
 }

@@ -5,7 +5,7 @@ import { newCallId } from "../ids/call-id.js";
 import { type SpooledForm, spoolMultipart } from "../multipart/spool.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
-import { Cancel } from "../upstream/cancel.js";
+import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
 import { refuseEarly } from "./early-refusal.js";
 import { parseJsonBody } from "./json-body.js";
 import { isMultipart } from "./media-type.js";
@@ -162,11 +162,7 @@ function serveAuthenticated(
           gatewayError("invalid_request", { reason: "missing", param: "model" }, { param: "model" }),
         );
       }
-      const signal = new Cancel();
-      const onClose = () => {
-        if (!res.writableFinished) signal.abort();
-      };
-      res.once("close", onClose);
+      const { signal, onClose } = cancelOnClose(res);
       const query = params.toString();
       const call: ProxyRequest = {
         op: route.op,

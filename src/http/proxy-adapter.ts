@@ -7,7 +7,7 @@ import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import type { ObjectCall } from "../providers/contract.js";
-import { Cancel } from "../upstream/cancel.js";
+import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { refuseEarly } from "./early-refusal.js";
 import { writeFailure } from "./failure.js";
@@ -93,11 +93,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
             }
           : undefined;
       const go = (body: unknown, extra: Record<string, string> | undefined, form?: SpooledForm) => {
-        const signal = new Cancel();
-        const onClose = () => {
-          if (!res.writableFinished) signal.abort();
-        };
-        res.once("close", onClose);
+        const { signal, onClose } = cancelOnClose(res);
         if (form) res.once("close", () => form.dispose());
         const call: ProxyRequest = {
           op: r.op,

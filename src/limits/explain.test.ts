@@ -1,15 +1,12 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, post, startHarness } from "../../test/harness.js";
-import { LIMITS_YAML } from "../../test/limits-config.js";
+import { bearer, CHAT_COST, CHAT_MESSAGES, LIMITS_YAML } from "../../test/limits-config.js";
 
 /**
  * POST /route/explain as a virtual key: the limits stage's model lists and budgets, the key's and
  * team's regions, and unknown keys — each compared with what the real request then gets.
  */
-const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
-const msgs = [{ role: "user", content: "hi" }];
-const COST = 10 * 0.001 + 5 * 0.002;
 
 describe("POST /route/explain as a key", () => {
   let h: Harness;
@@ -22,14 +19,14 @@ describe("POST /route/explain as a key", () => {
   const explain = async (key: string, model = "gpt-3.5-turbo", extra: Record<string, unknown> = {}) => {
     const r = await post(
       `${h.url}/route/explain`,
-      { body: { model, messages: msgs }, key, ...extra },
+      { body: { model, messages: CHAT_MESSAGES }, key, ...extra },
       h.auth,
     );
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     return r.json;
   };
   const chat = (key: string, model = "gpt-3.5-turbo") =>
-    post(`${h.url}/chat/completions`, { model, messages: msgs }, bearer(key));
+    post(`${h.url}/chat/completions`, { model, messages: CHAT_MESSAGES }, bearer(key));
 
   beforeAll(async () => {
     h = await startHarness({ yaml: LIMITS_YAML });
@@ -56,19 +53,19 @@ describe("POST /route/explain as a key", () => {
   });
 
   it("a spent budget: explain says which scope, by the key or by its hash, as the request then gets 429", async () => {
-    const key = await gen({ max_budget: COST / 2, key_alias: "explain-budget" });
+    const key = await gen({ max_budget: CHAT_COST / 2, key_alias: "explain-budget" });
     const token = createHash("sha256").update(key).digest("hex");
     const before = await explain(key);
     expect(before.refusal).toBeNull();
     expect(before.limits.budgets).toEqual([
-      { scope: "api_key", id: token, spend: 0, max_budget: COST / 2, exceeded: false },
+      { scope: "api_key", id: token, spend: 0, max_budget: CHAT_COST / 2, exceeded: false },
     ]);
     expect((await chat(key)).status).toBe(200);
     for (const as of [key, token]) {
       const after = await explain(as);
       expect(after.key).toMatchObject({ kind: "virtual", token, key_alias: "explain-budget" });
       expect(after.limits.budgets[0]).toMatchObject({ exceeded: true });
-      expect(after.limits.budgets[0].spend).toBeCloseTo(COST, 9);
+      expect(after.limits.budgets[0].spend).toBeCloseTo(CHAT_COST, 9);
       expect(after.refusal).toMatchObject({ type: "budget_exceeded" });
       expect(after.pick).toBeNull();
     }
@@ -92,7 +89,10 @@ describe("POST /route/explain as a key", () => {
     const key = await gen({ models: ["gpt-4o-mini"] });
     const viaHeader = await post(
       `${h.url}/route/explain`,
-      { body: { model: "gpt-3.5-turbo", messages: msgs }, headers: { authorization: `Bearer ${key}` } },
+      {
+        body: { model: "gpt-3.5-turbo", messages: CHAT_MESSAGES },
+        headers: { authorization: `Bearer ${key}` },
+      },
       h.auth,
     );
     expect(viaHeader.json.refusal?.code).toBe("key_model_access_denied");

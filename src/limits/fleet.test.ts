@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN, type Fleet, startFleet } from "../../test/fleet.js";
 import { get, post } from "../../test/harness.js";
-import { LIMITS_YAML } from "../../test/limits-config.js";
+import { bearer, CHAT_COST, LIMITS_YAML } from "../../test/limits-config.js";
 import { deleteKeys, dropSchema, TEST_PG_URL, TEST_REDIS_URL, uniqueName } from "../../test/testkit.js";
 
-const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
 const body = { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi" }] };
-const COST = 10 * 0.001 + 5 * 0.002;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Keys, budgets and limits held by two real instances together (Postgres + Redis). */
@@ -90,7 +88,7 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
 
   it("a budget holds across instances: requests spaced over a flush interval stop at max_budget in total", async () => {
     // 3 requests' worth; each instance alone would allow 3 (6 together) if they did not share spend
-    const key = await gen({ max_budget: COST * 3 - 0.001 });
+    const key = await gen({ max_budget: CHAT_COST * 3 - 0.001 });
     let served = 0;
     for (let i = 0; i < 8; i++) {
       const r = await post(`${i % 2 ? B : A}/chat/completions`, body, bearer(key));
@@ -101,7 +99,7 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
     expect(served).toBe(3);
     await sleep(150);
     const info = await get(`${B}/key/info?key=${key}`, ADMIN);
-    expect(info.json.info.spend).toBeCloseTo(COST * 3);
+    expect(info.json.info.spend).toBeCloseTo(CHAT_COST * 3);
   });
 
   it("tpm and a streamed answer count across instances", async () => {

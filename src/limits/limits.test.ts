@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, post, startHarness } from "../../test/harness.js";
-import { LIMITS_YAML } from "../../test/limits-config.js";
+import { bearer, CHAT_COST, CHAT_MESSAGES, LIMITS_YAML } from "../../test/limits-config.js";
 
 /** Model allowlists, budgets and rate limits of virtual keys and teams, on one instance (SQLite). */
-
-const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
-const msgs = [{ role: "user", content: "hi" }];
-/** The fake upstream's usage: 10 prompt + 5 completion tokens, so 0.02 per chat at these prices. */
-const COST = 10 * 0.001 + 5 * 0.002;
 
 describe("limits stage", () => {
   let h: Harness;
@@ -18,7 +13,11 @@ describe("limits stage", () => {
     return r.json.key as string;
   };
   const chat = (key: string, body: Record<string, unknown> = {}) =>
-    post(`${h.url}/chat/completions`, { model: "gpt-3.5-turbo", messages: msgs, ...body }, bearer(key));
+    post(
+      `${h.url}/chat/completions`,
+      { model: "gpt-3.5-turbo", messages: CHAT_MESSAGES, ...body },
+      bearer(key),
+    );
 
   beforeAll(async () => {
     h = await startHarness({ yaml: LIMITS_YAML });
@@ -64,7 +63,7 @@ describe("limits stage", () => {
   });
 
   it("key budget: spend accumulates; at max_budget a 429 budget_exceeded with x-should-retry: false, nothing sent", async () => {
-    const key = await gen({ max_budget: COST * 2 - 0.001, key_alias: "budgeted" });
+    const key = await gen({ max_budget: CHAT_COST * 2 - 0.001, key_alias: "budgeted" });
     expect((await chat(key)).status).toBe(200);
     expect((await chat(key)).status).toBe(200);
     const over = await chat(key);
@@ -79,11 +78,11 @@ describe("limits stage", () => {
     await h.built.spendLog?.flush();
     await h.built.ledger.flush();
     const info = await (await fetch(`${h.url}/key/info?key=${key}`, { headers: h.auth })).json();
-    expect(info.info.spend).toBeCloseTo(COST * 2);
+    expect(info.info.spend).toBeCloseTo(CHAT_COST * 2);
   });
 
   it("team budget stops every key of the team; user budget stops the user's keys", async () => {
-    await post(`${h.url}/team/new`, { team_id: "t-budget", max_budget: COST / 2 }, h.auth);
+    await post(`${h.url}/team/new`, { team_id: "t-budget", max_budget: CHAT_COST / 2 }, h.auth);
     const a = await gen({ team_id: "t-budget" });
     const b = await gen({ team_id: "t-budget" });
     expect((await chat(a)).status).toBe(200);
@@ -92,7 +91,7 @@ describe("limits stage", () => {
     expect(r.json.error.message).toContain("Team=t-budget");
     await post(
       `${h.url}/user/new`,
-      { user_id: "u-budget", max_budget: COST / 2, auto_create_key: false },
+      { user_id: "u-budget", max_budget: CHAT_COST / 2, auto_create_key: false },
       h.auth,
     );
     const c = await gen({ user_id: "u-budget" });
@@ -101,11 +100,11 @@ describe("limits stage", () => {
   });
 
   it("a customer's max_budget stops its requests whoever the caller (master key here)", async () => {
-    await post(`${h.url}/end_user/new`, { user_id: "cust-budget", max_budget: COST * 1.5 }, h.auth);
+    await post(`${h.url}/end_user/new`, { user_id: "cust-budget", max_budget: CHAT_COST * 1.5 }, h.auth);
     const ask = () =>
       post(
         `${h.url}/chat/completions`,
-        { model: "gpt-3.5-turbo", messages: msgs, user: "cust-budget" },
+        { model: "gpt-3.5-turbo", messages: CHAT_MESSAGES, user: "cust-budget" },
         h.auth,
       );
     expect((await ask()).status).toBe(200);
@@ -116,7 +115,7 @@ describe("limits stage", () => {
     expect(hits()).toBe(2);
     await h.built.spendLog?.flush();
     await h.built.ledger.flush();
-    expect((await h.store.getCustomer("cust-budget"))?.spend).toBeCloseTo(COST * 2);
+    expect((await h.store.getCustomer("cust-budget"))?.spend).toBeCloseTo(CHAT_COST * 2);
   });
 
   it("rpm: 429 with retry-after and LiteLLM's x-ratelimit headers; success carries remaining counts", async () => {
@@ -137,7 +136,7 @@ describe("limits stage", () => {
     const key = await gen({ tpm_limit: 20 });
     const s = await post(
       `${h.url}/chat/completions`,
-      { model: "gpt-3.5-turbo", messages: msgs, stream: true },
+      { model: "gpt-3.5-turbo", messages: CHAT_MESSAGES, stream: true },
       bearer(key),
     );
     expect(s.status).toBe(200);
@@ -150,10 +149,10 @@ describe("limits stage", () => {
   });
 
   it("a streamed answer is charged to the budget", async () => {
-    const key = await gen({ max_budget: COST / 2 });
+    const key = await gen({ max_budget: CHAT_COST / 2 });
     const s = await post(
       `${h.url}/chat/completions`,
-      { model: "gpt-3.5-turbo", messages: msgs, stream: true },
+      { model: "gpt-3.5-turbo", messages: CHAT_MESSAGES, stream: true },
       bearer(key),
     );
     expect(s.status).toBe(200);
@@ -179,7 +178,7 @@ describe("limits stage", () => {
   });
 
   it("budget_duration: a due budget is reset by the job, and the key serves again", async () => {
-    const key = await gen({ max_budget: COST / 2, budget_duration: "1h" });
+    const key = await gen({ max_budget: CHAT_COST / 2, budget_duration: "1h" });
     expect((await chat(key)).status).toBe(200);
     expect((await chat(key)).status).toBe(429);
     await h.built.spendLog?.flush();

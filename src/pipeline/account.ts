@@ -112,9 +112,7 @@ export function accountServed(
   acc.spend.add({
     callId: req.callId,
     op: req.op,
-    keyHash: req.principal.keyHash,
-    teamId: req.principal.teamId,
-    userId: req.principal.userId,
+    who: req.principal,
     model: extra.model ?? modelOf(req, group),
     group,
     policy,
@@ -180,9 +178,7 @@ export function accountFailure(
   acc.spend.add({
     callId: req.callId,
     op: req.op,
-    keyHash: req.principal.keyHash,
-    teamId: req.principal.teamId,
-    userId: req.principal.userId,
+    who: req.principal,
     model: model ?? modelOf(req, group),
     group,
     policy,
@@ -229,9 +225,7 @@ export function accountCacheHit(
   acc.spend.add({
     callId: req.callId,
     op: req.op,
-    keyHash: req.principal.keyHash,
-    teamId: req.principal.teamId,
-    userId: req.principal.userId,
+    who: req.principal,
     model: modelOf(req, group),
     group,
     policy,

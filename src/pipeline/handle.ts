@@ -201,9 +201,9 @@ async function served(
   headers["cache-control"] = "no-cache";
   headers.connection = "keep-alive";
   const capture = cache && probe ? captureFor(cache, probe, req.op) : undefined;
-  // store_prompts_in_spend_logs: the record keeps the streamed answer too (bounded like a cache entry)
-  const kept = keep ? (capture ?? new StreamCapture(req.op, KEPT_STREAM_BYTES)) : undefined;
-  const recorded = kept ?? capture;
+  // store_prompts_in_spend_logs: the record keeps the streamed answer too (the cache's recorder
+  // when there is one, else one bounded for the record)
+  const recorded = keep ? (capture ?? new StreamCapture(req.op, KEPT_STREAM_BYTES)) : capture;
   return {
     status: up.status,
     headers,
@@ -212,7 +212,7 @@ async function served(
       result.release();
       ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
       if (cache && probe && capture) storeStreamed(cache, probe, capture, req.op, group, d, up.status, end);
-      if (kept) served.response = streamedAnswer(kept, end?.usage);
+      if (keep && recorded) served.response = streamedAnswer(recorded, end?.usage);
       accountServed(
         deps.accounting,
         req,

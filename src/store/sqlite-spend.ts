@@ -48,7 +48,7 @@ export class SqliteSpendWriter {
         const params: unknown[] = [];
         for (const r of chunk) {
           params.push(r.instance_id, r.seq, r.prev_hash, r.hash);
-          for (const v of recordValues(r)) params.push(v ?? null);
+          for (const v of recordValues(r)) params.push(v);
         }
         const stored = this.insertFor(chunk.length).all(params) as [string, number][];
         if (stored.length === chunk.length) inserted.push(...chunk);

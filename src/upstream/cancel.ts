@@ -52,3 +52,19 @@ export function sleepUnlessCancelled(ms: number, signal: CancelSignal): Promise<
     signal.addEventListener("abort", onAbort);
   });
 }
+
+/**
+ * A request's Cancel, aborted when its response closes before it finished (the client went away),
+ * and the close listener, which the writer removes once the answer is written.
+ */
+export function cancelOnClose(res: {
+  readonly writableFinished: boolean;
+  once(event: "close", listener: () => void): unknown;
+}): { signal: Cancel; onClose: () => void } {
+  const signal = new Cancel();
+  const onClose = () => {
+    if (!res.writableFinished) signal.abort();
+  };
+  res.once("close", onClose);
+  return { signal, onClose };
+}
