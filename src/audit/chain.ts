@@ -17,7 +17,7 @@ export interface ChainHead {
  * can be recomputed from the database alone.
  */
 export function canonical(instanceId: string, seq: number, r: SpendRecord): string {
-  return JSON.stringify([instanceId, seq, ...recordValues(r)]);
+  return JSON.stringify(recordValues(r, instanceId, seq));
 }
 
 // crypto.hash (Node >= 20.12) hashes in one call; a Hash object per record cost more than the

@@ -29,7 +29,35 @@ describe("buildRecord", () => {
   it("lists a record's values in RECORD_FIELDS order (the order the chain hashes and SQLite binds)", () => {
     // every field a value of its own, so a swapped pair or a missing field shows
     const r = Object.fromEntries(RECORD_FIELDS.map((f, i) => [f, `${f}-${i}`])) as unknown as SpendRecord;
-    expect(recordValues(r)).toEqual(RECORD_FIELDS.map((f, i) => `${f}-${i}`));
+    expect(recordValues(r, "a", "b")).toEqual(["a", "b", ...RECORD_FIELDS.map((f, i) => `${f}-${i}`)]);
+  });
+
+  it("writes times as toISOString does, across seconds, days and the epoch", () => {
+    const want0 = new Date(0).toISOString();
+    const times = [
+      0,
+      -1,
+      -999.5,
+      999.9,
+      1000,
+      59_999,
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      8.64e15 - 2,
+      -8.64e15,
+      253402300800000,
+    ];
+    for (let i = 0; i < 500; i++) times.push(Math.random() * 4e12 - 1e12, 1.7e12 + i * 7.3);
+    for (const ms of times) {
+      const r = buildRecord({ ...base, startMs: ms, endMs: ms + 1, firstChunkMs: ms + 0.5 });
+      const want = (t: number) => new Date(t).toISOString();
+      expect([r.start_time, r.end_time, r.completion_start_time]).toEqual([
+        want(ms),
+        want(ms + 1),
+        want(ms + 0.5),
+      ]);
+    }
+    const out = buildRecord({ ...base, startMs: 8.64e15 + 1, endMs: Number.NaN });
+    expect([out.start_time, out.end_time]).toEqual([want0, want0]);
   });
 
   it("writes what it knows when a value cannot be serialised (cycle, BigInt, bad times), never throws", () => {

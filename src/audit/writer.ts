@@ -81,6 +81,10 @@ export class SpendWriter {
     const w = new SpendWriter(o, head, join(o.spillDir, `${SPILL_PREFIX}${safe}.jsonl`));
     w.spillPending = true;
     await w.replay();
+    // A stable chain id may have left a spill file: its records, replayed, moved the stored head
+    // past the one read above; new records follow them (else they would collide and be skipped).
+    const now = await o.store.registerChain(o.instanceId);
+    if (now.seq > head.seq) Object.assign(head, now);
     w.timer = setInterval(() => void w.flush(), o.flushMs);
     w.timer.unref();
     return w;

@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { ACCESS_MIGRATIONS } from "./access-migrations.js";
-import { SPEND_MIGRATION } from "./spend-migration.js";
+import { SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -53,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.dropTable("affinity").execute();
     },
   },
+  "040_spend_logs_partial_indexes": SPEND_PARTIAL_INDEXES,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -14,19 +14,22 @@ const SPEND_TABLES: Record<SpendKind, string> = {
 
 /**
  * The spend log's batch insert on SQLite, as prepared statements in one synchronous transaction:
- * rows (a replayed one is skipped), chain heads, spend totals. The commit runs with
+ * rows, chain heads, spend totals. A batch of new records is inserted as it is; only when a row is
+ * there already (a replayed spill file) is the transaction redone with a conflict clause that skips
+ * the stored rows (RETURNING on every insert cost a tenth of a record's insert). The commit runs with
  * synchronous=NORMAL (WAL): better-sqlite3 blocks the event loop for a commit's fsync (20-130 ms a
  * batch on a busy disk, with every request in flight waiting); NORMAL survives a crash of the
  * process, not a power loss before the next checkpoint. Admin writes keep FULL.
  */
 export class SqliteSpendWriter {
-  /** Insert statements by row count (up to ROWS_PER_STATEMENT), made on first use. */
-  private readonly inserts = new Map<number, SQLite.Statement>();
+  /** Insert statements by row count (up to ROWS_PER_STATEMENT) and kind, made on first use. */
+  private readonly inserts = new Map<string, SQLite.Statement>();
   private readonly head: SQLite.Statement;
   private readonly spend = new Map<SpendKind, SQLite.Statement>();
   private readonly tx: (
     records: readonly ChainedRecord[],
     deltas: (r: ChainedRecord[]) => SpendDelta[],
+    skipStored: boolean,
   ) => number;
 
   constructor(private readonly db: SQLite.Database) {
@@ -41,23 +44,8 @@ export class SqliteSpendWriter {
         // a table another migration owns is not there (yet): that kind's spend has nowhere to go
       }
     }
-    this.tx = db.transaction((records, deltas) => {
-      const inserted: ChainedRecord[] = [];
-      for (let at = 0; at < records.length; at += ROWS_PER_STATEMENT) {
-        const chunk = records.slice(at, at + ROWS_PER_STATEMENT);
-        const params: unknown[] = [];
-        for (const r of chunk) {
-          params.push(r.instance_id, r.seq, r.prev_hash, r.hash);
-          for (const v of recordValues(r)) params.push(v);
-        }
-        const stored = this.insertFor(chunk.length).all(params) as [string, number][];
-        if (stored.length === chunk.length) inserted.push(...chunk);
-        else {
-          // some were there already (a replay): only the new ones move heads and add spend
-          const fresh = new Set(stored.map(([id, seq]) => `${id}\u0000${seq}`));
-          for (const r of chunk) if (fresh.has(`${r.instance_id}\u0000${r.seq}`)) inserted.push(r);
-        }
-      }
+    this.tx = db.transaction((records, deltas, skipStored) => {
+      const inserted = skipStored ? this.insertNew(records) : this.insertAll(records);
       const heads = new Map<string, ChainedRecord>();
       for (const r of inserted) {
         const h = heads.get(r.instance_id);
@@ -77,21 +65,41 @@ export class SqliteSpendWriter {
     });
   }
 
-  /**
-   * One statement for several rows: a statement per row cost ~15 % more CPU a record, and which rows
-   * a replay found already stored is still known, from RETURNING.
-   */
-  private insertFor(rows: number): SQLite.Statement {
-    let st = this.inserts.get(rows);
+  /** Every record, as new rows: a row already there fails the statement (and the transaction). */
+  private insertAll(records: readonly ChainedRecord[]): readonly ChainedRecord[] {
+    for (let at = 0; at < records.length; at += ROWS_PER_STATEMENT) {
+      const chunk = records.slice(at, at + ROWS_PER_STATEMENT);
+      this.insertFor(chunk.length, false).run(paramsOf(chunk));
+    }
+    return records;
+  }
+
+  /** The records not stored yet; RETURNING says which those were. */
+  private insertNew(records: readonly ChainedRecord[]): ChainedRecord[] {
+    const inserted: ChainedRecord[] = [];
+    for (let at = 0; at < records.length; at += ROWS_PER_STATEMENT) {
+      const chunk = records.slice(at, at + ROWS_PER_STATEMENT);
+      const stored = this.insertFor(chunk.length, true).all(paramsOf(chunk)) as [string, number][];
+      if (stored.length === chunk.length) inserted.push(...chunk);
+      else {
+        const fresh = new Set(stored.map(([id, seq]) => `${id}\u0000${seq}`));
+        for (const r of chunk) if (fresh.has(`${r.instance_id}\u0000${r.seq}`)) inserted.push(r);
+      }
+    }
+    return inserted;
+  }
+
+  /** One statement for several rows: a statement per row cost ~15 % more CPU a record. */
+  private insertFor(rows: number, skipStored: boolean): SQLite.Statement {
+    const key = `${rows}${skipStored ? "+" : ""}`;
+    let st = this.inserts.get(key);
     if (!st) {
       const row = `(${COLUMNS.map(() => "?").join(",")})`;
-      st = this.db
-        .prepare(
-          `insert into spend_logs (${COLUMNS.map((c) => `"${c}"`).join(",")}) values ${Array(rows).fill(row).join(",")}
-           on conflict (instance_id, seq) do nothing returning instance_id, seq`,
-        )
-        .raw();
-      this.inserts.set(rows, st);
+      const sql = `insert into spend_logs (${COLUMNS.map((c) => `"${c}"`).join(",")}) values ${Array(rows).fill(row).join(",")}`;
+      st = skipStored
+        ? this.db.prepare(`${sql} on conflict (instance_id, seq) do nothing returning instance_id, seq`).raw()
+        : this.db.prepare(sql);
+      this.inserts.set(key, st);
     }
     return st;
   }
@@ -99,9 +107,22 @@ export class SqliteSpendWriter {
   insert(records: readonly ChainedRecord[], deltas: (r: ChainedRecord[]) => SpendDelta[]): number {
     this.db.pragma("synchronous = NORMAL");
     try {
-      return this.tx(records, deltas);
+      return this.tx(records, deltas, false);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== "SQLITE_CONSTRAINT_PRIMARYKEY" && code !== "SQLITE_CONSTRAINT_UNIQUE") throw err;
+      return this.tx(records, deltas, true);
     } finally {
       this.db.pragma("synchronous = FULL");
     }
   }
+}
+
+function paramsOf(chunk: readonly ChainedRecord[]): unknown[] {
+  const params: unknown[] = [];
+  for (const r of chunk) {
+    params.push(r.instance_id, r.seq);
+    for (const v of recordValues(r, r.prev_hash, r.hash)) params.push(v);
+  }
+  return params;
 }
