@@ -196,7 +196,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     return503OnClosing: false,
     forceCloseConnections: false,
     // node's parser errors and Fastify's router errors in our envelope, not theirs
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(pipeline.accounting),
     frameworkErrors: frameworkErrorHandler,
     // Proxy requests are answered ahead of Fastify (proxy-adapter.ts); everything else reaches it.
     serverFactory: (fastify) => {

@@ -81,10 +81,14 @@ describe("malformed HTTP gets an OpenAI envelope", () => {
     ["an unknown HTTP version", "GET /health/liveliness HTTP/7.1\r\nHost: x\r\n\r\n", 400, "invalid_request"],
     ["a space in the request target", "GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n", 400, "invalid_request"],
   ];
+  const answered: Array<[string, number, string]> = [];
   for (const [name, bytes, status, code] of cases) {
     it(`${name}: ${status} ${code}`, async () => {
       const r = await rawExchange(h.url, bytes);
       expect(r.status, r.text).toBe(status);
+      const callId = /\r\nx-litellm-call-id: ([0-9a-f-]{36})\r\n/i.exec(`${r.head}\r\n`)?.[1];
+      expect(callId, r.head).toBeDefined();
+      answered.push([callId as string, status, code]);
       expect(r.head.toLowerCase()).toContain("connection: close");
       expect(r.head.toLowerCase()).toContain("content-type: application/json");
       expect(r.json.error).toMatchObject({ code, type: "invalid_request_error", param: null });
@@ -92,6 +96,17 @@ describe("malformed HTTP gets an OpenAI envelope", () => {
       expect(r.text).not.toMatch(/Bad Request"|statusCode|\n\s+at /);
     });
   }
+
+  it("each refusal above left a spend-log record under its call id", async () => {
+    expect(answered).toHaveLength(cases.length);
+    await h.built.spendLog?.flush();
+    const got = [];
+    for (const [callId] of answered) {
+      const { rows } = await h.store.spend.find({ requestId: callId }, 10, 0);
+      got.push(rows.map((r) => [r.request_id, r.http_status, r.error_code, r.call_type, r.status]));
+    }
+    expect(got).toEqual(answered.map(([id, status, code]) => [[id, status, code, "unknown", "failure"]]));
+  });
 
   const badUrls: Array<[string, string]> = [
     ["a GET route", "GET /v1/models/%E0%A4%A HTTP/1.1"],

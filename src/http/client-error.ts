@@ -2,6 +2,10 @@ import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type GatewayError, gatewayError } from "../errors.js";
+import { newCallId } from "../ids/call-id.js";
+import { type Accounting, accountFailure } from "../pipeline/account.js";
+import { OPEN } from "../pipeline/types.js";
+import { UNRESTRICTED } from "../router/filters.js";
 import { sendFailure } from "./errors.js";
 
 /** node's HTTP parser codes (llhttp), by what the client got wrong. */
@@ -32,25 +36,36 @@ export function classifyClientError(code: string | undefined, reason?: string): 
  * headers, conflicting Content-Length and Transfer-Encoding, a bad request line) or it timed out.
  * There is no request or response object, so the answer is written raw, and the connection closed
  * because the parser cannot find the next request. Nothing is written into a response already
- * under way on this socket (a pipelined request after a stream).
+ * under way on this socket (a pipelined request after a stream). An answered refusal carries a call
+ * id and, like every other refusal, leaves a log line and a spend-log record (issue 15); its
+ * operation is "unknown": what the request was is what could not be read.
  */
-export function clientErrorHandler(err: Error & { code?: string; reason?: string }, socket: Socket): void {
-  const e = classifyClientError(err.code, err.reason);
-  const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (!e || socket.destroyed || !socket.writable || busy?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify(e.toJSON());
-  socket.end(
-    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\n` +
-      "content-type: application/json; charset=utf-8\r\n" +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
-      "connection: close\r\n\r\n" +
-      body,
-  );
-  // a client that never reads must not hold the socket open
-  socket.setTimeout(5_000, () => socket.destroy());
+export function clientErrorHandler(acc?: Accounting) {
+  return (err: Error & { code?: string; reason?: string }, socket: Socket): void => {
+    const started = performance.now();
+    const e = classifyClientError(err.code, err.reason);
+    const busy = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!e || socket.destroyed || !socket.writable || busy?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const callId = newCallId();
+    const body = JSON.stringify(e.toJSON());
+    socket.end(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\n` +
+        "content-type: application/json; charset=utf-8\r\n" +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-litellm-call-id: ${callId}\r\n` +
+        "connection: close\r\n\r\n" +
+        body,
+    );
+    // a client that never reads must not hold the socket open
+    socket.setTimeout(5_000, () => socket.destroy());
+    if (acc) {
+      const req = { callId, op: "unknown", principal: OPEN, started, body: undefined, pathModel: undefined };
+      accountFailure(acc, req, undefined, undefined, UNRESTRICTED, e, []);
+    }
+  };
 }
 
 /** Fastify's frameworkErrors: errors its router raises before any route or hook runs. */
