@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { gatewayError } from "../errors.js";
+import { modelRefusal } from "../limits/stage.js";
+import type { Principal } from "../pipeline/types.js";
 import { type Deployment, describeDeployment } from "../router/deployment.js";
 import type { Gateway } from "./gateway.js";
 import { accessGroups, modelGroupInfo, modelInfoV2 } from "./model-group-info.js";
@@ -10,11 +12,23 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
   const list = { object: "list", data: gw.modelNames.map(card) };
   // LiteLLM's e2e tests ask with "True"; Python clients send that spelling.
   const groupsOnly = { object: "list", data: accessGroups(gw.config.deployments).map(card) };
-  const listHandler = async (req: FastifyRequest) =>
-    flag((req.query as Record<string, string | undefined>).only_model_access_groups) ? groupsOnly : list;
+  // A virtual key sees the models its (or its team's) allowlist lets it call, as LiteLLM lists them.
+  const listHandler = async (req: FastifyRequest) => {
+    if (flag((req.query as Record<string, string | undefined>).only_model_access_groups)) return groupsOnly;
+    const grant = (req as unknown as { principal?: Principal }).principal?.grant;
+    if (!grant) return list;
+    const allowed = (name: string) => modelRefusal(grant, name, gw.router.resolveGroup(name)) === undefined;
+    return { object: "list", data: gw.modelNames.filter(allowed).map(card) };
+  };
   app.get("/models", listHandler);
   app.get("/v1/models", listHandler);
-  const one = async (req: FastifyRequest) => modelOne(gw, (req.params as { model: string }).model, created);
+  const one = async (req: FastifyRequest) =>
+    modelOne(
+      gw,
+      (req.params as { model: string }).model,
+      created,
+      (req as { principal?: Principal }).principal,
+    );
   app.get("/models/:model", one);
   app.get("/v1/models/:model", one);
 
@@ -63,9 +77,12 @@ function flag(v: string | undefined): boolean {
   return v !== undefined && /^(true|1|yes)$/i.test(v);
 }
 
-function modelOne(gw: Gateway, model: string, created: number) {
-  if (gw.router.resolveGroup(model) === undefined) {
+function modelOne(gw: Gateway, model: string, created: number, who: Principal | undefined) {
+  const group = gw.router.resolveGroup(model);
+  if (group === undefined) {
     throw gatewayError("model_not_found", { model }, { param: "model" });
   }
+  const refusal = who?.grant && modelRefusal(who.grant, model, group);
+  if (refusal) throw refusal;
   return { id: model, object: "model", created, owned_by: "meridian" };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, post, startHarness } from "../../test/harness.js";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
 import { bearer, CHAT_COST, CHAT_MESSAGES, LIMITS_YAML } from "../../test/limits-config.js";
 
 /** Model allowlists, budgets and rate limits of virtual keys and teams, on one instance (SQLite). */
@@ -47,6 +47,24 @@ describe("limits stage", () => {
     expect(denied.status).toBe(403);
     expect(denied.json.error).toMatchObject({ type: "key_model_access_denied", param: "model" });
     expect(hits()).toBe(4);
+  });
+
+  it("GET /v1/models lists what a key may call; a model it may not is refused by id", async () => {
+    const key = await gen({ models: ["gpt-3.5-turbo", "text-embedding-*"] });
+    const ids = async (auth: Record<string, string>) =>
+      ((await get(`${h.url}/v1/models`, auth)).json.data as { id: string }[]).map((m) => m.id);
+    const all = await ids(h.auth);
+    expect(all).toEqual(expect.arrayContaining(["gpt-3.5-turbo", "gpt-4o-mini", "text-embedding-3-small"]));
+    const mine = await ids(bearer(key));
+    expect(mine).toEqual(expect.arrayContaining(["gpt-3.5-turbo", "text-embedding-3-small"]));
+    expect(mine).not.toContain("gpt-4o-mini");
+    expect((await get(`${h.url}/v1/models/gpt-3.5-turbo`, bearer(key))).status).toBe(200);
+    const denied = await get(`${h.url}/v1/models/gpt-4o-mini`, bearer(key));
+    expect(denied.status).toBe(403);
+    expect(denied.json.error).toMatchObject({ code: "key_model_access_denied", param: "model" });
+    // a team's allowlist applies to its keys without their own
+    await post(`${h.url}/team/new`, { team_id: "t-list", models: ["gpt-4o-mini"] }, h.auth);
+    expect(await ids(bearer(await gen({ team_id: "t-list" })))).toEqual(["gpt-4o-mini"]);
   });
 
   it("team model allowlist applies to a key without its own", async () => {
