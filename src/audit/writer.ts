@@ -83,8 +83,10 @@ export class SpendWriter {
     await w.replay();
     // A stable chain id may have left a spill file: its records, replayed, moved the stored head
     // past the one read above; new records follow them (else they would collide and be skipped).
-    const now = await o.store.registerChain(o.instanceId);
-    if (now.seq > head.seq) Object.assign(head, now);
+    if (w.stats.replayed > 0) {
+      const now = await o.store.registerChain(o.instanceId);
+      if (now.seq > head.seq) Object.assign(head, now);
+    }
     w.timer = setInterval(() => void w.flush(), o.flushMs);
     w.timer.unref();
     return w;

@@ -3,9 +3,8 @@ import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { type GatewayError, gatewayError } from "../errors.js";
 import { newCallId } from "../ids/call-id.js";
-import { type Accounting, accountFailure } from "../pipeline/account.js";
-import { OPEN } from "../pipeline/types.js";
-import { UNRESTRICTED } from "../router/filters.js";
+import type { Accounting } from "../pipeline/account.js";
+import { accountEarly } from "./early-refusal.js";
 import { sendFailure } from "./errors.js";
 
 /** node's HTTP parser codes (llhttp), by what the client got wrong. */
@@ -61,10 +60,7 @@ export function clientErrorHandler(acc?: Accounting) {
     );
     // a client that never reads must not hold the socket open
     socket.setTimeout(5_000, () => socket.destroy());
-    if (acc) {
-      const req = { callId, op: "unknown", principal: OPEN, started, body: undefined, pathModel: undefined };
-      accountFailure(acc, req, undefined, undefined, UNRESTRICTED, e, []);
-    }
+    if (acc) accountEarly(acc, callId, e, { op: "unknown", principal: undefined, started });
   };
 }
 

@@ -23,6 +23,11 @@ export interface EarlyRequest {
 export function refuseEarly(acc: Accounting, res: ServerResponse, e: GatewayError, r: EarlyRequest): void {
   const callId = e.headers?.["x-litellm-call-id"] ?? newCallId();
   writeFailure(res, e, { "x-litellm-call-id": callId });
+  accountEarly(acc, callId, e, r);
+}
+
+/** The log line, metrics and spend-log record of a refusal answered under `callId`. */
+export function accountEarly(acc: Accounting, callId: string, e: GatewayError, r: EarlyRequest): void {
   accountFailure(
     acc,
     {

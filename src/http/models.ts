@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AccessGrant } from "../auth/grant.js";
 import { gatewayError } from "../errors.js";
 import { modelRefusal } from "../limits/stage.js";
-import type { Principal } from "../pipeline/types.js";
 import { type Deployment, describeDeployment } from "../router/deployment.js";
+import { principalOf } from "./access-schemas.js";
 import type { Gateway } from "./gateway.js";
 import { accessGroups, modelGroupInfo, modelInfoV2 } from "./model-group-info.js";
 
@@ -15,7 +16,7 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
   // A virtual key sees the models its (or its team's) allowlist lets it call, as LiteLLM lists them.
   const listHandler = async (req: FastifyRequest) => {
     if (flag((req.query as Record<string, string | undefined>).only_model_access_groups)) return groupsOnly;
-    const grant = (req as unknown as { principal?: Principal }).principal?.grant;
+    const grant = principalOf(req)?.grant;
     if (!grant) return list;
     const allowed = (name: string) => modelRefusal(grant, name, gw.router.resolveGroup(name)) === undefined;
     return { object: "list", data: gw.modelNames.filter(allowed).map(card) };
@@ -23,12 +24,7 @@ export function registerModelRoutes(app: FastifyInstance, gw: Gateway): void {
   app.get("/models", listHandler);
   app.get("/v1/models", listHandler);
   const one = async (req: FastifyRequest) =>
-    modelOne(
-      gw,
-      (req.params as { model: string }).model,
-      created,
-      (req as { principal?: Principal }).principal,
-    );
+    modelOne(gw, (req.params as { model: string }).model, created, principalOf(req)?.grant);
   app.get("/models/:model", one);
   app.get("/v1/models/:model", one);
 
@@ -77,12 +73,12 @@ function flag(v: string | undefined): boolean {
   return v !== undefined && /^(true|1|yes)$/i.test(v);
 }
 
-function modelOne(gw: Gateway, model: string, created: number, who: Principal | undefined) {
+function modelOne(gw: Gateway, model: string, created: number, grant: AccessGrant | undefined) {
   const group = gw.router.resolveGroup(model);
   if (group === undefined) {
     throw gatewayError("model_not_found", { model }, { param: "model" });
   }
-  const refusal = who?.grant && modelRefusal(who.grant, model, group);
+  const refusal = grant && modelRefusal(grant, model, group);
   if (refusal) throw refusal;
   return { id: model, object: "model", created, owned_by: "meridian" };
 }

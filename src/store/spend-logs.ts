@@ -191,11 +191,9 @@ export class SpendLogStore {
   private filtered(f: SpendFilter) {
     let q = this.db.selectFrom("spend_logs");
     if (f.requestId !== undefined) q = q.where("request_id", "=", f.requestId);
-    if (f.apiKey !== undefined)
-      q =
-        f.apiKey === ""
-          ? q.where("api_key", "=", "")
-          : q.where("api_key", "=", f.apiKey).where("api_key", "<>", "");
+    if (f.apiKey !== undefined) q = q.where("api_key", "=", f.apiKey);
+    // the key index is partial (api_key <> ''): saying so lets the planner use it
+    if (f.apiKey) q = q.where("api_key", "<>", "");
     if (f.userId !== undefined) q = q.where("user", "=", f.userId);
     if (f.endUser !== undefined) q = q.where("end_user", "=", f.endUser);
     if (f.teamId !== undefined) q = q.where("team_id", "=", f.teamId);
