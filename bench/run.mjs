@@ -400,7 +400,8 @@ async function main() {
     for (let i = 0; i < SPEND_AB_ROUNDS; i++) {
       process.stderr.write(`spend log on/off round ${i + 1}/${SPEND_AB_ROUNDS}…\n`);
       const load = { loadGenerator: process.pid, upstream: upstream.pid };
-      const measureOn = () => measuredCannon(onTwin.url, chatBody, gwHeaders, { ...load, proxy: onTwin.g.pid });
+      const measureOn = () =>
+        measuredCannon(onTwin.url, chatBody, gwHeaders, { ...load, proxy: onTwin.g.pid });
       const measureOff = () => measuredCannon(offTwin.url, chatBody, gwHeaders, { ...load, proxy: off.pid });
       // on-off, then off-on: neither is always the one measured second
       if (i % 2 === 0) {

@@ -69,6 +69,10 @@ for (const [name, fresh] of Object.entries(STORES)) {
           policyGeographies: ["eu"],
         });
         expect(await b.lookup("response", "resp_unknown")).toBeUndefined();
+        // the owner travels with the entry (store and Redis alike); none written, none read
+        await a.remember("response", `${id}_owned`, "dep-eu", ["eu"], undefined, "team:t1");
+        expect((await b.lookup("response", `${id}_owned`))?.owner).toBe("team:t1");
+        expect(found?.owner).toBeUndefined();
         // kinds are separate namespaces
         expect(await b.lookup("file", id)).toBeUndefined();
       });

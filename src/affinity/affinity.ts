@@ -17,6 +17,8 @@ export interface AffinityEntry {
   /** State Meridian keeps itself (a translated response's conversation); undefined for most. */
   readonly data: unknown;
   readonly createdAt: string;
+  /** Who may use it (owner.ts); undefined: anyone the gateway admits (open gateway, older rows). */
+  readonly owner: string | undefined;
 }
 
 /** The store could not answer and nothing else knew the id: the caller must refuse, not guess. */
@@ -72,6 +74,7 @@ export class Affinity {
     deploymentId: string,
     policyGeographies?: Iterable<Geography> | null,
     data?: unknown,
+    owner?: string,
   ): Promise<AffinityEntry> {
     const geos = policyGeographies ? [...policyGeographies].sort() : undefined;
     const entry: AffinityEntry = {
@@ -81,6 +84,7 @@ export class Affinity {
       policyGeographies: geos,
       data,
       createdAt: new Date().toISOString(),
+      owner,
     };
     const row = toRow(entry);
     let stored = false;
@@ -188,6 +192,7 @@ function toRow(e: AffinityEntry): AffinityRow {
     geographies: e.policyGeographies ? e.policyGeographies.join(",") : null,
     data: e.data === undefined ? null : JSON.stringify(e.data),
     created_at: e.createdAt,
+    owner: e.owner ?? null,
   };
 }
 
@@ -200,5 +205,6 @@ function fromRow(r: AffinityRow): AffinityEntry {
       r.geographies === null ? undefined : (r.geographies.split(",").filter(Boolean) as Geography[]),
     data: r.data === null ? undefined : JSON.parse(r.data),
     createdAt: r.created_at,
+    owner: r.owner ?? undefined,
   };
 }

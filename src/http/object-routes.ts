@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AffinityEntry, AffinityUnavailable } from "../affinity/affinity.js";
+import { mayUse, ownerOf } from "../affinity/owner.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { newCallId } from "../ids/call-id.js";
 import { type SpooledForm, spoolMultipart } from "../multipart/spool.js";
@@ -152,7 +153,8 @@ function serveAuthenticated(
             );
           throw err;
         }
-        if (!entry)
+        // another tenant's file or batch answers as unknown (src/affinity/owner.ts)
+        if (!entry || !mayUse(entry, principal))
           return refuse(gatewayError("object_not_found", held, { param: route.id ? null : "input_file_id" }));
         pinned = { deploymentId: entry.deploymentId, ...held };
         pathModel = groupOf(deps, entry.deploymentId) ?? model;
@@ -186,7 +188,7 @@ function serveAuthenticated(
         binary: route.action === "content",
       };
       const result = await handle(deps, call);
-      await rememberCreated(deps, route, method, result, held);
+      await rememberCreated(deps, route, method, result, held, ownerOf(principal));
       o.writeResult(res, result, signal, onClose);
     }, fail)
     .catch(fail);
@@ -224,6 +226,7 @@ async function rememberCreated(
   method: Method,
   result: ProxyResult,
   held: { kind: string; id: string } | undefined,
+  owner: string | undefined,
 ): Promise<void> {
   if (result.status < 200 || result.status >= 300) return;
   const deploymentId = result.headers["x-litellm-model-id"];
@@ -232,7 +235,14 @@ async function rememberCreated(
     if (route.id === undefined && method === "POST") {
       const id = (JSON.parse(String(result.body ?? "")) as { id?: unknown }).id;
       if (typeof id === "string")
-        await deps.affinity.remember(route.op === "files" ? "file" : "batch", id, deploymentId);
+        await deps.affinity.remember(
+          route.op === "files" ? "file" : "batch",
+          id,
+          deploymentId,
+          undefined,
+          undefined,
+          owner,
+        );
     } else if (route.op === "files" && method === "DELETE" && held) {
       await deps.affinity.forget("file", held.id);
     }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Affinity } from "../affinity/affinity.js";
+import { ownerOf } from "../affinity/owner.js";
 import type { AttemptDeps } from "../pipeline/attempt.js";
 import type { ProxyRequest } from "../pipeline/types.js";
 import type { Provider } from "../providers/contract.js";
@@ -62,7 +63,7 @@ export function responsesAttempt(
     object: req.object,
   };
   const remember = (d: Deployment, id: string, data?: TranslatedState) =>
-    deps.affinity.remember(RESPONSE, id, d.id, plan.policy.allowed, data).then(
+    deps.affinity.remember(RESPONSE, id, d.id, plan.policy.allowed, data, ownerOf(req.principal)).then(
       () => undefined,
       (err) => deps.onRememberError(err),
     );

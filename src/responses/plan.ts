@@ -1,4 +1,5 @@
 import { type Affinity, type AffinityEntry, AffinityUnavailable } from "../affinity/affinity.js";
+import { mayUse } from "../affinity/owner.js";
 import { gatewayError } from "../errors.js";
 import { resolveModel } from "../pipeline/model.js";
 import { type PolicyDeps, policyFor } from "../pipeline/policy.js";
@@ -45,7 +46,7 @@ export async function planResponses(
   if (req.object) {
     const body = (req.body && typeof req.body === "object" ? req.body : {}) as Record<string, unknown>;
     const policy = await policyOf(deps, req, body, onEndUser);
-    const held = await holder(deps, req.object.id, policy);
+    const held = await holder(deps, req, req.object.id, policy);
     if (req.object.action === "cancel" && held.entry.data !== undefined)
       throw gatewayError("response_not_cancellable", { id: req.object.id });
     return { body, model: undefined, group: held.deployment.modelGroup, policy, held };
@@ -53,7 +54,7 @@ export async function planResponses(
   const m = resolveModel(deps.router, deps.modelNames, req.op, req.body, req.pathModel);
   const policy = await policyOf(deps, req, m.body, onEndUser);
   const prev = m.body.previous_response_id;
-  const held = typeof prev === "string" && prev !== "" ? await holder(deps, prev, policy) : undefined;
+  const held = typeof prev === "string" && prev !== "" ? await holder(deps, req, prev, policy) : undefined;
   return { body: m.body, model: m.model, group: m.group, policy, held };
 }
 
@@ -68,7 +69,12 @@ async function policyOf(
   return p.policy ?? (await (p.pending as Promise<RegionPolicy>));
 }
 
-async function holder(deps: ResponsesPlanDeps, id: string, policy: RegionPolicy): Promise<Held> {
+async function holder(
+  deps: ResponsesPlanDeps,
+  req: ProxyRequest,
+  id: string,
+  policy: RegionPolicy,
+): Promise<Held> {
   let entry: AffinityEntry | undefined;
   try {
     entry = await deps.affinity.lookup(RESPONSE, id);
@@ -76,7 +82,9 @@ async function holder(deps: ResponsesPlanDeps, id: string, policy: RegionPolicy)
     if (err instanceof AffinityUnavailable) throw gatewayError("affinity_unavailable", { id });
     throw err;
   }
-  if (!entry) throw gatewayError("response_not_found", { id });
+  // another tenant's id is as unknown as a made-up one, and is checked before the region (a 403
+  // would say where it lives)
+  if (!entry || !mayUse(entry, req.principal)) throw gatewayError("response_not_found", { id });
   const deployment = findDeployment(deps.router, entry.deploymentId);
   if (!deployment) throw gatewayError("response_not_found", { id, gone: entry.deploymentId });
   if (!isAllowed(deployment, policy))

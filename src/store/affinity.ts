@@ -26,6 +26,7 @@ export function kyselyAffinityTable(db: Kysely<Database>): AffinityTable {
             geographies: row.geographies,
             data: row.data,
             created_at: row.created_at,
+            owner: row.owner ?? null,
           }),
         )
         .execute();

@@ -54,6 +54,15 @@ const MIGRATIONS: Record<string, Migration> = {
     },
   },
   "040_spend_logs_partial_indexes": SPEND_PARTIAL_INDEXES,
+  // who may use a stored response, file or batch (src/affinity/owner.ts); older rows have none
+  "050_affinity_owner": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("affinity").addColumn("owner", "text").execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("affinity").dropColumn("owner").execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

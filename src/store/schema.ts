@@ -23,6 +23,8 @@ export interface AffinityRow {
   geographies: string | null;
   data: string | null;
   created_at: string;
+  /** Who may use the object (src/affinity/owner.ts); null: anyone the gateway admits. */
+  owner?: string | null;
 }
 
 export interface Database extends AccessTables {

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { get, type Harness, post, startHarness } from "../../test/harness.js";
+
+/**
+ * A stored response, file or batch belongs to the team of the virtual key that created it (or to
+ * that key alone, or to the master key): another tenant holding its id gets the same 404 as for an
+ * unknown id, and nothing reaches the deployment. Keys of the same team, and the master key, may
+ * use it.
+ */
+const YAML = `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: { model: openai/gpt-4o, api_base: "{{eu}}/v1", region_name: eu }
+  - model_name: chat-only
+    litellm_params: { model: openai/llama-3, api_base: "{{eu}}/v1", use_chat_completions_api: true, region_name: eu }
+  - model_name: gpt-4o-batch
+    litellm_params: { model: openai/gpt-4o, api_base: "{{eu}}/v1", region_name: eu }
+    model_info: { mode: batch }
+router_settings: { num_retries: 0, disable_cooldowns: true }
+general_settings:
+  master_key: sk-1234
+`;
+
+describe("stored objects are bound to the key or team that created them", () => {
+  let h: Harness;
+  const auth: Record<string, Record<string, string>> = {};
+  const hits = () => h.upstreams.eu.hits;
+
+  beforeAll(async () => {
+    h = await startHarness({ yaml: YAML, upstreams: ["eu"] });
+    for (const team_id of ["t1", "t2"])
+      expect((await post(`${h.url}/team/new`, { team_id }, h.auth)).status).toBe(200);
+    const keys: Record<string, Record<string, unknown>> = {
+      a1: { team_id: "t1" },
+      a2: { team_id: "t1" },
+      b: { team_id: "t2" },
+      solo: {},
+    };
+    for (const [name, body] of Object.entries(keys)) {
+      const r = await post(`${h.url}/key/generate`, body, h.auth);
+      expect(r.status).toBe(200);
+      auth[name] = { authorization: `Bearer ${r.json.key}` };
+    }
+    auth.master = h.auth;
+  });
+  afterAll(async () => h.close());
+  beforeEach(() => h.upstreams.eu.reset());
+
+  const create = async (who: string, model = "gpt-4o") => {
+    const r = await post(`${h.url}/v1/responses`, { model, input: "hi" }, auth[who]);
+    expect(r.status).toBe(200);
+    return r.json.id as string;
+  };
+  const retrieve = (who: string, id: string) => get(`${h.url}/v1/responses/${id}`, auth[who]);
+
+  it("another team's key, or a key without a team, cannot retrieve, continue or delete a response: 404, zero upstream calls", async () => {
+    for (const model of ["gpt-4o", "chat-only"]) {
+      const id = await create("a1", model);
+      h.upstreams.eu.reset();
+      for (const who of ["b", "solo"]) {
+        const got = await retrieve(who, id);
+        expect(got.status).toBe(404);
+        expect(got.json.error.code).toBe("response_not_found");
+        const next = await post(
+          `${h.url}/v1/responses`,
+          { model, input: "more", previous_response_id: id },
+          auth[who],
+        );
+        expect(next.status).toBe(404);
+        expect(next.json.error.code).toBe("response_not_found");
+        const del = await fetch(`${h.url}/v1/responses/${id}`, { method: "DELETE", headers: auth[who] });
+        expect(del.status).toBe(404);
+      }
+      expect(hits()).toBe(0);
+      // the same team's other key, and the master key, may
+      expect((await retrieve("a2", id)).status).toBe(200);
+      expect((await retrieve("master", id)).status).toBe(200);
+      const next = await post(
+        `${h.url}/v1/responses`,
+        { model, input: "more", previous_response_id: id },
+        auth.a2,
+      );
+      expect(next.status).toBe(200);
+    }
+  });
+
+  it("a key without a team owns its responses alone; the master key's are not open to virtual keys", async () => {
+    const solo = await create("solo");
+    const master = await create("master");
+    h.upstreams.eu.reset();
+    expect((await retrieve("a1", solo)).status).toBe(404);
+    expect((await retrieve("a1", master)).status).toBe(404);
+    expect(hits()).toBe(0);
+    expect((await retrieve("solo", solo)).status).toBe(200);
+    expect((await retrieve("master", master)).status).toBe(200);
+  });
+
+  it("files and batches: another team's key gets 404 object_not_found for the file and for a batch over it", async () => {
+    const form = new FormData();
+    form.set("purpose", "batch");
+    form.set("file", new Blob(['{"custom_id":"1"}\n']), "in.jsonl");
+    const up = await fetch(`${h.url}/v1/files`, { method: "POST", headers: auth.a1, body: form });
+    expect(up.status).toBe(200);
+    const fileId = ((await up.json()) as { id: string }).id;
+    h.upstreams.eu.reset();
+    const other = await get(`${h.url}/v1/files/${fileId}`, auth.b);
+    expect(other.status).toBe(404);
+    expect(other.json.error.code).toBe("object_not_found");
+    const batch = await post(
+      `${h.url}/v1/batches`,
+      { input_file_id: fileId, endpoint: "/v1/chat/completions", completion_window: "24h" },
+      auth.b,
+    );
+    expect(batch.status).toBe(404);
+    expect(batch.json.error.param).toBe("input_file_id");
+    expect(hits()).toBe(0);
+    expect((await get(`${h.url}/v1/files/${fileId}`, auth.a2)).status).toBe(200);
+    const own = await post(
+      `${h.url}/v1/batches`,
+      { input_file_id: fileId, endpoint: "/v1/chat/completions", completion_window: "24h" },
+      auth.a1,
+    );
+    expect(own.status).toBe(200);
+    const batchId = own.json.id as string;
+    expect((await get(`${h.url}/v1/batches/${batchId}`, auth.b)).status).toBe(404);
+    expect((await get(`${h.url}/v1/batches/${batchId}`, auth.a2)).status).toBe(200);
+  });
+});
