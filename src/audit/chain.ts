@@ -20,14 +20,10 @@ export function canonical(instanceId: string, seq: number, r: SpendRecord): stri
   return JSON.stringify(recordValues(r, instanceId, seq));
 }
 
-// crypto.hash (Node >= 20.12) hashes in one call; a Hash object per record cost more than the
-// sha256 itself on the accounting path.
-const oneShot = (crypto as { hash?: (alg: string, data: string, enc: "hex") => string }).hash;
-
+// crypto.hash hashes in one call; a Hash object per record cost more than the sha256 itself on the
+// accounting path.
 export function recordHash(prevHash: string, instanceId: string, seq: number, r: SpendRecord): string {
-  const text = `${prevHash}\n${canonical(instanceId, seq, r)}`;
-  if (oneShot) return oneShot("sha256", text, "hex");
-  return crypto.createHash("sha256").update(text).digest("hex");
+  return crypto.hash("sha256", `${prevHash}\n${canonical(instanceId, seq, r)}`, "hex");
 }
 
 /** Give a record the next place in the chain: adds the chain fields to `r` itself (mutates `head`). */
