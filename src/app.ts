@@ -14,6 +14,7 @@ import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
 import { authenticator, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
+import { recordFastifyRequests } from "./http/admin-records.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { registerDocsRoutes } from "./http/docs-routes.js";
 import { ConnectionDrain } from "./http/drain.js";
@@ -280,6 +281,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
   });
 
   app.setErrorHandler(errorHandler(logger));
+  recordFastifyRequests(app, pipeline.accounting);
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split("?")[0];
     const allowed = (["GET", "POST"] as const).filter(

@@ -81,13 +81,22 @@ export interface RecordInput {
   endMs: number;
   firstChunkMs: number | undefined;
   httpStatus: number;
-  error: GatewayError | AttemptFailure | undefined;
+  /** Why it failed; only its code is kept (an admin refusal knows no more than the code it sent). */
+  error: GatewayError | AttemptFailure | { readonly code: string } | undefined;
   stream: string | undefined;
   prompt?: unknown;
   /** The answer: a value, or the bytes as sent (JSON is parsed, anything else kept as text). */
   response?: unknown;
   /** Answered from the response cache (src/cache/): no deployment was called. */
   cacheHit?: boolean;
+}
+
+/**
+ * A record of a request Fastify answered (admin API, reports, `/v1/models`): its call type is the
+ * method and route pattern, `POST /key/generate` (http/admin-records.ts), never a model operation.
+ */
+export function isRouteRecord(callType: string): boolean {
+  return callType.includes(" /");
 }
 
 /** The record of one request. Never throws: what cannot be serialised is written as a note instead. */

@@ -37,4 +37,45 @@ describe("ResidencyTally", () => {
     const [row] = t.report(undefined, undefined).customers;
     expect(row).toMatchObject({ end_user: "acme", requests: 2, restricted_by: ["customer:acme", "key:k1"] });
   });
+
+  it("leaves admin and report requests out: they reach no deployment", () => {
+    const head = { instance_id: "i", seq: 0, hash: GENESIS };
+    const t = new ResidencyTally();
+    t.add(
+      link(
+        head,
+        sampleRecord({ end_user: null, policy: policy(null, []), geography: "eu", model_id: "eu-1" }),
+      ),
+    );
+    t.add(
+      link(
+        head,
+        sampleRecord({
+          call_type: "POST /key/generate",
+          end_user: null,
+          policy: policy(null, []),
+          model_id: null,
+          geography: null,
+        }),
+      ),
+    );
+    t.add(
+      link(
+        head,
+        sampleRecord({
+          call_type: "GET /spend/logs",
+          end_user: null,
+          policy: policy(null, []),
+          model_id: null,
+          geography: null,
+          status: "failure",
+        }),
+      ),
+    );
+    const r = t.report(undefined, undefined);
+    expect(r.requests).toBe(1);
+    expect(r.customers).toEqual([
+      expect.objectContaining({ requests: 1, refused_or_failed: 0, served_by_geography: { eu: 1 } }),
+    ]);
+  });
 });

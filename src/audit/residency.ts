@@ -1,4 +1,4 @@
-import type { ChainedRecord } from "./record.js";
+import { type ChainedRecord, isRouteRecord } from "./record.js";
 
 export interface Violation {
   request_id: string;
@@ -47,6 +47,8 @@ export class ResidencyTally {
   private requests = 0;
 
   add(r: ChainedRecord): void {
+    // admin and report requests carry no prompt and reach no deployment: not residency's business
+    if (isRouteRecord(r.call_type)) return;
     this.requests++;
     const { allowed, sources } = policyOf(r.policy);
     // Requests without an end user are one row per policy: an unrestricted request and one pinned
