@@ -42,7 +42,6 @@ import { RedisRateCounters } from "./limits/redis-rate.js";
 import { type Logger, silentLogger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { RequestLog } from "./observability/request-log.js";
-import { Tracing } from "./observability/tracing.js";
 import { collectOpenApi } from "./openapi/document.js";
 import { accountingFor } from "./pipeline/account.js";
 import type { PipelineDeps } from "./pipeline/handle.js";
@@ -101,7 +100,10 @@ export async function build(deps: BuildDeps): Promise<Built> {
   const state = deps.routerState ?? new LocalRouterState();
   const router = new Router(config, state, deps.random);
   const metrics = deps.metrics === false ? undefined : new Metrics(config.deployments, state);
-  const tracing = config.general.otel ? new Tracing(config.general.otel) : undefined;
+  // Loaded only when configured: the OpenTelemetry SDK's modules cost every start otherwise.
+  const tracing = config.general.otel
+    ? new (await import("./observability/tracing.js")).Tracing(config.general.otel)
+    : undefined;
 
   const providers: Readonly<Record<string, Provider>> = { ...PROVIDERS, ...deps.providers };
   const targets = new Map<string, UpstreamTarget>();

@@ -1,5 +1,10 @@
-import { Redis } from "ioredis";
+import { createRequire } from "node:module";
+import type { Redis } from "ioredis";
 import type { CacheStore } from "./store.js";
+
+// ioredis is loaded when a Redis cache is made, not at startup: most gateways have none, and
+// requiring it cost every cold start tens of milliseconds (it is outside the bundle's code cache).
+const load = createRequire(import.meta.url);
 
 /**
  * One Redis holding cache entries, with a TTL per entry (PX). Every call is bounded by `timeoutMs`:
@@ -14,7 +19,8 @@ export class RedisStore implements CacheStore {
     url: string,
     private readonly timeoutMs: number,
   ) {
-    this.client = new Redis(url, {
+    const { Redis: Client } = load("ioredis") as typeof import("ioredis");
+    this.client = new Client(url, {
       connectTimeout: 2_000,
       commandTimeout: timeoutMs,
       enableOfflineQueue: false,
