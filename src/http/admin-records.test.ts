@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, type Harness, post, SEED_ENV, SEED_YAML, startHarness } from "../../test/harness.js";
 
 /**
- * Requests Fastify answers (admin API, /v1/models) leave a spend-log record each, under the call id
- * their answer carries: who, the route's pattern, status, error code. Successful health probes do
- * not; a body (which may hold a key) is never kept.
+ * Admin requests that change something, and every refusal, leave a spend-log record each, under the
+ * call id their answer carries: who, the route's pattern, status, error code. Successful reads and
+ * health probes do not; a body (which may hold a key) is never kept.
  */
-describe("a spend-log record for every admin request", () => {
+describe("a spend-log record for every admin change and refusal", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ yaml: SEED_YAML, env: SEED_ENV });
@@ -62,14 +62,23 @@ describe("a spend-log record for every admin request", () => {
     const r4 = await recordOf(nowhere.headers.get("x-litellm-call-id"));
     expect(r4).toMatchObject({ call_type: "unknown", http_status: 404, error_code: "not_found" });
 
-    const models = await get(`${h.url}/v1/models`, h.auth);
-    expect(models.status).toBe(200);
-    expect((await recordOf(models.headers.get("x-litellm-call-id"))).call_type).toBe("GET /v1/models");
+    const deleted = await post(`${h.url}/key/delete`, { keys: ["sk-chosen-secret-1234"] }, h.auth);
+    expect(deleted.status).toBe(200);
+    expect((await recordOf(deleted.headers.get("x-litellm-call-id"))).call_type).toBe("POST /key/delete");
 
+    // successful reads and probes: an answer with a call id, no record
     await h.built.spendLog?.flush();
     const before = (await h.store.spend.find({}, 1000, 0)).total;
-    const probe = await get(`${h.url}/health/liveliness`);
-    expect(probe.status).toBe(200);
+    for (const [path, headers] of [
+      ["/v1/models", h.auth],
+      ["/key/list", h.auth],
+      ["/spend/logs", h.auth],
+      ["/health/liveliness", {}],
+    ] as const) {
+      const r = await get(`${h.url}${path}`, headers);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-litellm-call-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
     await h.built.spendLog?.flush();
     expect((await h.store.spend.find({}, 1000, 0)).total).toBe(before);
   });

@@ -5,12 +5,13 @@ import { UNRESTRICTED } from "../router/filters.js";
 import { principalOf } from "./access-schemas.js";
 
 /**
- * A spend-log record for every request Fastify answers — the admin API, `/v1/models`, the spend and
- * audit reports — as the proxy path keeps one for every model request (issue 15: one record per
- * request, refusals included). It says who called, which route (the route's pattern, never the
+ * A spend-log record for each request Fastify answers that changes something or is refused — the
+ * admin API's creates, updates and deletes, any refusal (a wrong key, a virtual key on an admin
+ * route, an unknown path) — as the proxy path keeps one for every model request (issue 15: one record
+ * per request, refusals included). It says who called, which route (the route's pattern, never the
  * raw path or a body: admin bodies carry keys), the status and the error code, under the call id
- * the answer carries. Public routes (health probes, /metrics, the admin page's files) leave one
- * only when refused, so probes do not fill the log.
+ * the answer carries. Successful reads (GET, HEAD, OPTIONS) and public routes leave none: the admin
+ * page polls, and probes and polls would bury the model traffic the log is for.
  */
 export function recordFastifyRequests(app: FastifyInstance, acc: Accounting): void {
   const sink = acc.spend;
@@ -23,7 +24,7 @@ export function recordFastifyRequests(app: FastifyInstance, acc: Accounting): vo
   });
   app.addHook("onResponse", (req, reply, done) => {
     const status = reply.statusCode;
-    if (status < 400 && publicRoute(req)) return done();
+    if (status < 400 && (READS.has(req.method) || publicRoute(req))) return done();
     const now = Date.now();
     const route = req.routeOptions.url;
     sink.add({
@@ -48,6 +49,8 @@ export function recordFastifyRequests(app: FastifyInstance, acc: Accounting): vo
     done();
   });
 }
+
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 function publicRoute(req: FastifyRequest): boolean {
   return (req.routeOptions.config as { public?: boolean } | undefined)?.public === true;
