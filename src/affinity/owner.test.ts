@@ -125,4 +125,45 @@ describe("stored objects are bound to the key or team that created them", () => 
     expect((await get(`${h.url}/v1/batches/${batchId}`, auth.b)).status).toBe(404);
     expect((await get(`${h.url}/v1/batches/${batchId}`, auth.a2)).status).toBe(200);
   });
+
+  it("a list of files or batches shows a virtual key only what it (or its team) may use; the master key sees all", async () => {
+    const upload = async (who: string, name: string) => {
+      const form = new FormData();
+      form.set("purpose", "batch");
+      form.set("file", new Blob(['{"custom_id":"1"}\n']), name);
+      const r = await fetch(`${h.url}/v1/files?model=gpt-4o-batch`, {
+        method: "POST",
+        headers: auth[who],
+        body: form,
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { id: string }).id;
+    };
+    const mine = await upload("a1", "team-one.jsonl");
+    const theirs = await upload("b", "team-two-secret-name.jsonl");
+    const list = async (who: string, what = "files") => {
+      const r = await get(`${h.url}/v1/${what}?model=gpt-4o-batch`, auth[who]);
+      expect(r.status).toBe(200);
+      expect(r.json.object).toBe("list");
+      return r;
+    };
+    const ids = (r: Awaited<ReturnType<typeof list>>) => (r.json.data as { id: string }[]).map((f) => f.id);
+    expect(ids(await list("a2"))).toContain(mine);
+    const seenByA = await list("a1");
+    expect(ids(seenByA)).toContain(mine);
+    expect(ids(seenByA)).not.toContain(theirs);
+    expect(seenByA.text).not.toContain("team-two-secret-name");
+    expect(ids(await list("b"))).toEqual([theirs]);
+    expect(ids(await list("solo"))).toEqual([]);
+    expect(ids(await list("master"))).toEqual(expect.arrayContaining([mine, theirs]));
+
+    const batch = await post(
+      `${h.url}/v1/batches`,
+      { input_file_id: theirs, endpoint: "/v1/chat/completions", completion_window: "24h" },
+      auth.b,
+    );
+    expect(batch.status).toBe(200);
+    expect(ids(await list("a1", "batches"))).not.toContain(batch.json.id);
+    expect(ids(await list("b", "batches"))).toContain(batch.json.id);
+  });
 });

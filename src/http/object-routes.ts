@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AffinityEntry, AffinityUnavailable } from "../affinity/affinity.js";
+import { ownedOnly } from "../affinity/owned-list.js";
 import { mayUse, ownerOf } from "../affinity/owner.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { newCallId } from "../ids/call-id.js";
@@ -187,8 +188,10 @@ function serveAuthenticated(
         query: query || undefined,
         binary: route.action === "content",
       };
-      const result = await handle(deps, call);
+      let result = await handle(deps, call);
       await rememberCreated(deps, route, method, result, held, ownerOf(principal));
+      if (route.id === undefined && method === "GET")
+        result = await ownedOnly(deps.affinity, route.op === "files" ? "file" : "batch", principal, result);
       o.writeResult(res, result, signal, onClose);
     }, fail)
     .catch(fail);
