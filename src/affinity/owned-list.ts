@@ -25,13 +25,16 @@ export async function ownedOnly(
     return result;
   }
   if (list?.object !== "list" || !Array.isArray(list.data)) return result;
-  const kept: unknown[] = [];
-  for (const item of list.data) {
-    const id = (item as { id?: unknown } | null)?.id;
-    if (typeof id !== "string") continue;
-    const entry = await affinity.lookup(kind, id).catch(() => undefined);
-    if (entry && mayUse(entry, principal)) kept.push(item);
-  }
+  // every id's owner at once: on Postgres the pool answers them side by side, not one round trip each
+  const visible = await Promise.all(
+    list.data.map(async (item) => {
+      const id = (item as { id?: unknown } | null)?.id;
+      if (typeof id !== "string") return false;
+      const entry = await affinity.lookup(kind, id).catch(() => undefined);
+      return entry !== undefined && mayUse(entry, principal);
+    }),
+  );
+  const kept = list.data.filter((_, i) => visible[i]);
   const ids = kept.map((i) => (i as { id: string }).id);
   const out: Record<string, unknown> = { ...list, data: kept };
   if ("first_id" in list) out.first_id = ids[0] ?? null;
