@@ -60,7 +60,7 @@ for (const [name, fresh] of Object.entries(STORES)) {
         const a = new Affinity((await open(url)).affinity, { redis: withRedis ? await link() : undefined });
         const b = new Affinity((await open(url)).affinity, { redis: withRedis ? await link() : undefined });
         const id = `resp_${randomBytes(6).toString("hex")}`;
-        await a.remember("response", id, "dep-eu", ["eu"]);
+        await a.remember("response", id, "dep-eu", { geographies: ["eu"] });
         const found = await b.lookup("response", id);
         expect(found).toMatchObject({
           kind: "response",
@@ -70,7 +70,7 @@ for (const [name, fresh] of Object.entries(STORES)) {
         });
         expect(await b.lookup("response", "resp_unknown")).toBeUndefined();
         // the owner travels with the entry (store and Redis alike); none written, none read
-        await a.remember("response", `${id}_owned`, "dep-eu", ["eu"], undefined, "team:t1");
+        await a.remember("response", `${id}_owned`, "dep-eu", { geographies: ["eu"], owner: "team:t1" });
         expect((await b.lookup("response", `${id}_owned`))?.owner).toBe("team:t1");
         expect(found?.owner).toBeUndefined();
         // kinds are separate namespaces
@@ -83,7 +83,7 @@ for (const [name, fresh] of Object.entries(STORES)) {
         const b = new Affinity((await open(url)).affinity, { redis: withRedis ? await link() : undefined });
         const id = `resp_${randomBytes(6).toString("hex")}`;
         const data = { messages: [{ role: "user", content: "hi ✓" }] };
-        await a.remember("response", id, "dep-1", undefined, data);
+        await a.remember("response", id, "dep-1", { data });
         expect((await b.lookup("response", id))?.data).toEqual(data);
         expect((await b.lookup("response", id))?.policyGeographies).toBeUndefined();
         await a.forget("response", id);

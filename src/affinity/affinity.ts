@@ -21,6 +21,16 @@ export interface AffinityEntry {
   readonly owner: string | undefined;
 }
 
+/** What an entry may carry besides its deployment. */
+export interface RememberExtra {
+  /** The caller's allowed geographies at creation (null or absent: unrestricted). */
+  geographies?: Iterable<Geography> | null;
+  /** State Meridian keeps itself. */
+  data?: unknown;
+  /** Who may use the object (owner.ts). */
+  owner?: string;
+}
+
 /** The store could not answer and nothing else knew the id: the caller must refuse, not guess. */
 export class AffinityUnavailable extends Error {
   constructor(cause: unknown) {
@@ -72,11 +82,10 @@ export class Affinity {
     kind: AffinityKind,
     id: string,
     deploymentId: string,
-    policyGeographies?: Iterable<Geography> | null,
-    data?: unknown,
-    owner?: string,
+    extra: RememberExtra = {},
   ): Promise<AffinityEntry> {
-    const geos = policyGeographies ? [...policyGeographies].sort() : undefined;
+    const { geographies, data, owner } = extra;
+    const geos = geographies ? [...geographies].sort() : undefined;
     const entry: AffinityEntry = {
       kind,
       id,

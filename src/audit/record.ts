@@ -92,9 +92,13 @@ export interface RecordInput {
 }
 
 /**
- * A record of a request Fastify answered (admin API, reports, `/v1/models`): its call type is the
- * method and route pattern, `POST /key/generate` (http/admin-records.ts), never a model operation.
+ * The call type of a request Fastify answered (admin API, reports; http/admin-records.ts): the method
+ * and route pattern, `POST /key/generate`, which no model operation's call type looks like.
  */
+export function routeCallType(method: string, route: string): string {
+  return `${method} ${route}`;
+}
+
 export function isRouteRecord(callType: string): boolean {
   return callType.includes(" /");
 }

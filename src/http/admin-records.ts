@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { routeCallType } from "../audit/record.js";
 import { newCallId } from "../ids/call-id.js";
 import type { Accounting } from "../pipeline/account.js";
 import { UNRESTRICTED } from "../router/filters.js";
@@ -29,8 +30,7 @@ export function recordFastifyRequests(app: FastifyInstance, acc: Accounting): vo
     const route = req.routeOptions.url;
     sink.add({
       callId: String(reply.getHeader("x-litellm-call-id") ?? newCallId()),
-      // the form audit/record.ts's isRouteRecord knows
-      op: route === undefined ? "unknown" : `${req.method} ${route}`,
+      op: route === undefined ? "unknown" : routeCallType(req.method, route),
       who: principalOf(req) ?? {},
       model: undefined,
       group: undefined,

@@ -132,10 +132,11 @@ function serveAuthenticated(
       params.delete("model");
       let pinned: ProxyRequest["pinned"];
       let pathModel: string | undefined = model;
+      const kind = kindOf(route);
       // A follow-up: the object's own deployment. A new batch: its input file's.
       const held: { kind: "file" | "batch"; id: string } | undefined =
         route.id !== undefined
-          ? { kind: route.op === "files" ? "file" : "batch", id: route.id }
+          ? { kind, id: route.id }
           : route.op === "batches" && method === "POST" && typeof body.input_file_id === "string"
             ? { kind: "file", id: body.input_file_id }
             : undefined;
@@ -191,7 +192,7 @@ function serveAuthenticated(
       let result = await handle(deps, call);
       await rememberCreated(deps, route, method, result, held, ownerOf(principal));
       if (route.id === undefined && method === "GET")
-        result = await ownedOnly(deps.affinity, route.op === "files" ? "file" : "batch", principal, result);
+        result = await ownedOnly(deps.affinity, kind, principal, result);
       o.writeResult(res, result, signal, onClose);
     }, fail)
     .catch(fail);
@@ -217,6 +218,11 @@ function routingModel(
   return undefined;
 }
 
+/** The affinity kind of the objects a route serves. */
+function kindOf(route: ObjectRoute): "file" | "batch" {
+  return route.op === "files" ? "file" : "batch";
+}
+
 function groupOf(deps: PipelineDeps, deploymentId: string): string | undefined {
   for (const [group, ds] of deps.router.groups) if (ds.some((d) => d.id === deploymentId)) return group;
   return undefined;
@@ -237,15 +243,7 @@ async function rememberCreated(
   try {
     if (route.id === undefined && method === "POST") {
       const id = (JSON.parse(String(result.body ?? "")) as { id?: unknown }).id;
-      if (typeof id === "string")
-        await deps.affinity.remember(
-          route.op === "files" ? "file" : "batch",
-          id,
-          deploymentId,
-          undefined,
-          undefined,
-          owner,
-        );
+      if (typeof id === "string") await deps.affinity.remember(kindOf(route), id, deploymentId, { owner });
     } else if (route.op === "files" && method === "DELETE" && held) {
       await deps.affinity.forget("file", held.id);
     }

@@ -63,10 +63,12 @@ export function responsesAttempt(
     object: req.object,
   };
   const remember = (d: Deployment, id: string, data?: TranslatedState) =>
-    deps.affinity.remember(RESPONSE, id, d.id, plan.policy.allowed, data, ownerOf(req.principal)).then(
-      () => undefined,
-      (err) => deps.onRememberError(err),
-    );
+    deps.affinity
+      .remember(RESPONSE, id, d.id, { geographies: plan.policy.allowed, data, owner: ownerOf(req.principal) })
+      .then(
+        () => undefined,
+        (err) => deps.onRememberError(err),
+      );
   const stores = body.store !== false;
   let upstreamMs = 0;
   const call = async (d: Deployment): Promise<CallResult<UpstreamReply>> => {
