@@ -112,11 +112,11 @@ export function buildRecord(i: RecordInput): SpendRecord {
     request_id: i.callId,
     call_type: i.op,
     api_key: i.who.keyHash ?? "",
-    team_id: i.who.teamId ?? null,
-    user: i.who.userId ?? null,
-    end_user: i.policy.endUserId ?? null,
-    model: i.model ?? i.group ?? null,
-    model_group: i.group ?? null,
+    team_id: storable(i.who.teamId),
+    user: storable(i.who.userId),
+    end_user: storable(i.policy.endUserId),
+    model: storable(i.model ?? i.group),
+    model_group: storable(i.group),
     model_id: d?.id ?? null,
     custom_llm_provider: d?.provider ?? null,
     api_base: d ? apiBaseOf(d) : null,
@@ -140,6 +140,19 @@ export function buildRecord(i: RecordInput): SpendRecord {
     messages: i.prompt === undefined ? null : safeJson(i.prompt),
     response: i.response === undefined ? null : safeJson(answerOf(i.response)),
   };
+}
+
+// NUL and an unpaired surrogate (JSON lets a client send both, in `user` or `model`): Postgres
+// refuses NUL in text, failing the whole batch and every batch queued behind it, and both databases
+// store a lone surrogate as something else than the text that was hashed, so an intact record would
+// verify as edited. Such a unit is recorded as U+FFFD, before hashing.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what is looked for
+const UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
+function storable(s: string | undefined): string | null {
+  if (s === undefined) return null;
+  if (!UNSTORABLE.test(s)) return s;
+  return (s as string & { toWellFormed(): string }).toWellFormed().replaceAll("\u0000", "\ufffd");
 }
 
 // A served request's policy and deployment are mostly the same few objects (a cached customer's
