@@ -46,6 +46,8 @@ export interface ChainProblem {
   kind: ProblemKind;
   instance_id: string;
   seq: number;
+  /** A run of missing records is one problem: `seq` to `last_seq`. */
+  last_seq?: number;
   /** The record's call id; for a missing record, undefined (see `detail`). */
   request_id?: string;
   detail: string;
@@ -94,13 +96,7 @@ export class ChainVerifier {
       return;
     }
     if (row.seq > this.expectSeq) {
-      for (let s = this.expectSeq; s < row.seq; s++)
-        this.problems.push({
-          kind: "missing",
-          instance_id: id,
-          seq: s,
-          detail: `record ${s} is missing (after ${this.lastRequest ?? "the chain start"}, before ${row.request_id})`,
-        });
+      this.missing(this.expectSeq, row.seq - 1, `before ${row.request_id}`);
       this.prevHash = row.prev_hash;
     }
     if (content !== row.hash) {
@@ -117,15 +113,22 @@ export class ChainVerifier {
     this.lastRequest = row.request_id;
   }
 
+  /** Records first..last are not there: one problem (a lost day can be millions of records). */
+  private missing(first: number, last: number, where: string): void {
+    const what = first === last ? `record ${first} is missing` : `records ${first} to ${last} are missing`;
+    this.problems.push({
+      kind: "missing",
+      instance_id: this.instanceId,
+      seq: first,
+      ...(last > first ? { last_seq: last } : {}),
+      detail: `${what} (after ${this.lastRequest ?? "the chain start"}; ${where})`,
+    });
+  }
+
   finish(): ChainSummary {
     if (this.head) {
-      for (let s = this.expectSeq; s <= this.head.seq; s++)
-        this.problems.push({
-          kind: "missing",
-          instance_id: this.instanceId,
-          seq: s,
-          detail: `record ${s} is missing (after ${this.lastRequest ?? "the chain start"}; the chain head is ${this.head.seq})`,
-        });
+      if (this.expectSeq <= this.head.seq)
+        this.missing(this.expectSeq, this.head.seq, `the chain head is ${this.head.seq}`);
       if (this.expectSeq - 1 === this.head.seq && this.head.seq > 0 && this.prevHash !== this.head.hash)
         this.problems.push({
           kind: "edited",

@@ -125,9 +125,9 @@ export function buildRecord(i: RecordInput): SpendRecord {
     region_source: d?.regionSource ?? null,
     policy: policyJson(i.policy),
     attempts: attemptsJson(i.attempts),
-    prompt_tokens: usage?.prompt ?? 0,
-    completion_tokens: usage?.completion ?? 0,
-    total_tokens: usage?.total ?? 0,
+    prompt_tokens: count(usage?.prompt),
+    completion_tokens: count(usage?.completion),
+    total_tokens: count(usage?.total),
     spend: finite(i.cost),
     start_time: iso(i.startMs),
     end_time: iso(i.endMs),
@@ -217,6 +217,16 @@ function answerOf(v: unknown): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * A token count as both databases store it exactly: a whole number from 0 to 2^53 - 1. An upstream
+ * can report anything (1e20 does not fit a bigint, 1.5 not an integer column); what it said beyond
+ * that is recorded at the bound.
+ */
+function count(n: number | undefined): number {
+  if (n === undefined || !(n > 0)) return 0;
+  return Math.min(Math.trunc(n), Number.MAX_SAFE_INTEGER);
 }
 
 function finite(n: number | undefined): number {

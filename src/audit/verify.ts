@@ -30,7 +30,7 @@ export async function verifySpendLog(store: SpendLogStore): Promise<VerifyReport
 export function formatReport(r: VerifyReport): string {
   const lines = r.problems.map(
     (p) =>
-      `${p.kind.toUpperCase()}  chain ${p.instance_id} seq ${p.seq}${p.request_id ? ` call ${p.request_id}` : ""}: ${p.detail}`,
+      `${p.kind.toUpperCase()}  chain ${p.instance_id} seq ${p.seq}${p.last_seq ? `-${p.last_seq}` : ""}${p.request_id ? ` call ${p.request_id}` : ""}: ${p.detail}`,
   );
   for (const c of r.chains)
     lines.push(`chain ${c.instance_id}: ${c.records} records, head ${c.head_seq} ${c.head_hash}`);

@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { ACCESS_MIGRATIONS } from "./access-migrations.js";
-import { SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
+import { SPEND_BIGINT, SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -63,6 +63,7 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable("affinity").dropColumn("owner").execute();
     },
   },
+  "060_spend_logs_bigint": SPEND_BIGINT,
 };
 
 class StaticProvider implements MigrationProvider {

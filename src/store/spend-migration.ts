@@ -1,4 +1,4 @@
-import { type CreateTableBuilder, type Kysely, type Migration, sql } from "kysely";
+import { type CreateTableBuilder, type Kysely, type Migration, PostgresAdapter, sql } from "kysely";
 
 /**
  * The spend log (issue 15): one row per request, hash-chained per instance, and each chain's head.
@@ -98,3 +98,28 @@ const INT_NOT_NULL = [
   "http_status",
   "cache_hit",
 ];
+
+/**
+ * Postgres's `integer` is 32 bits: a chain with a stable instance id passes 2^31 records after weeks
+ * at a busy gateway's rate, and one upstream reporting 3e9 tokens failed its batch and every batch
+ * queued behind it. SQLite's integers are 64 bits already. Rewrites the table on Postgres (the
+ * upgrade takes as long as copying the log once).
+ */
+export const SPEND_BIGINT: Migration = {
+  async up(db: Kysely<unknown>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    await sql`alter table spend_logs ${sql.raw(WIDE.map((c) => `alter column ${c} type bigint`).join(", "))}`.execute(
+      db,
+    );
+    await sql`alter table spend_log_chains alter column seq type bigint`.execute(db);
+  },
+  async down(db: Kysely<unknown>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    await sql`alter table spend_logs ${sql.raw(WIDE.map((c) => `alter column ${c} type integer`).join(", "))}`.execute(
+      db,
+    );
+    await sql`alter table spend_log_chains alter column seq type integer`.execute(db);
+  },
+};
+
+const WIDE = ["seq", "prompt_tokens", "completion_tokens", "total_tokens"];
