@@ -248,13 +248,16 @@ for (const make of [sqliteAdapter, postgresAdapter]) {
         expect(await s.spend.insert(batch)).toBe(3);
         // a replay of the same batch (its first write's answer lost) adds nothing and no spend twice
         expect(await s.spend.insert(batch)).toBe(0);
+        // a spill file's replay: stored records and a new one in one batch; only the new one counts
+        const late = link(head, sampleRecord({ spend: 2 }));
+        expect(await s.spend.insert([...batch, late])).toBe(1);
         const c = await s.getCustomer("cust-eu");
-        expect(c?.spend).toBeCloseTo(0.1 + 0.2 + 1e-9, 12);
+        expect(c?.spend).toBeCloseTo(0.1 + 0.2 + 1e-9 + 2, 12);
         const { rows, total } = await s.spend.find({ requestId: odd.request_id }, 10, 0);
         expect(total).toBe(1);
         expect(rows[0]).toEqual(batch[0]);
         const report = await verifySpendLog(s.spend);
-        expect(report).toMatchObject({ ok: true, records: 3 });
+        expect(report).toMatchObject({ ok: true, records: 4 });
       } finally {
         await s.close();
       }

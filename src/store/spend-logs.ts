@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from "kysely";
 import { type ChainHead, GENESIS } from "../audit/chain.js";
 import type { ChainedRecord } from "../audit/record.js";
 import type { SpendDelta } from "./access-types.js";
+import { insertPgRows, isSomeStored } from "./pg-spend.js";
 import { applySpend } from "./spend.js";
 import { SqliteSpendWriter } from "./sqlite-spend.js";
 
@@ -31,9 +32,6 @@ export interface SpendFilter {
   from?: string;
   to?: string;
 }
-
-/** Batch insert leaves room under SQLite's 32,766 bound parameters (36 columns a row). */
-const ROWS_PER_INSERT = 400;
 
 /** Persistence of the spend log and its chains, over the store's Kysely instance. */
 export class SpendLogStore {
@@ -66,7 +64,14 @@ export class SpendLogStore {
    */
   async insert(records: readonly ChainedRecord[]): Promise<number> {
     if (records.length === 0) return 0;
-    if (!this.sqlite) return this.db.transaction().execute((tx) => this.write(tx, records));
+    if (!this.sqlite) {
+      try {
+        return await this.db.transaction().execute((tx) => this.write(tx, records, false));
+      } catch (err) {
+        if (!isSomeStored(err)) throw err;
+        return this.db.transaction().execute((tx) => this.write(tx, records, true));
+      }
+    }
     // SQLite: prepared statements on the connection itself, under Kysely's connection lock so no
     // Kysely transaction is open meanwhile. Building the same insert through Kysely cost ~70 µs of
     // CPU a row; this is a few. sqlite-spend.ts says why the commit skips its fsync.
@@ -76,41 +81,33 @@ export class SpendLogStore {
     return this.db.connection().execute(async () => w.insert(records, spendDeltas));
   }
 
-  private async write(tx: Transaction<SpendDb>, records: readonly ChainedRecord[]): Promise<number> {
-    {
-      const inserted: ChainedRecord[] = [];
-      const byKey = new Map(records.map((r) => [`${r.instance_id}\u0000${r.seq}`, r]));
-      for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
-        const rows = await tx
-          .insertInto("spend_logs")
-          .values(records.slice(i, i + ROWS_PER_INSERT))
-          .onConflict((oc) => oc.columns(["instance_id", "seq"]).doNothing())
-          .returning(["instance_id", "seq"])
-          .execute();
-        for (const r of rows) inserted.push(byKey.get(`${r.instance_id}\u0000${r.seq}`) as ChainedRecord);
-      }
-      const heads = new Map<string, ChainedRecord>();
-      for (const r of inserted) {
-        const h = heads.get(r.instance_id);
-        if (!h || r.seq > h.seq) heads.set(r.instance_id, r);
-      }
-      const now = new Date().toISOString();
-      for (const r of heads.values())
-        await tx
-          .insertInto("spend_log_chains")
-          .values({ instance_id: r.instance_id, seq: r.seq, hash: r.hash, created_at: now })
-          .onConflict((oc) =>
-            oc
-              .column("instance_id")
-              .doUpdateSet({ seq: r.seq, hash: r.hash })
-              .where("spend_log_chains.seq", "<", r.seq),
-          )
-          .execute();
-      // Spend totals of every owner a record names, in this transaction: a record and the spend it
-      // adds are stored together or not at all (and a replayed record adds nothing twice).
-      await applySpend(tx, spendDeltas(inserted));
-      return inserted.length;
+  private async write(
+    tx: Transaction<SpendDb>,
+    records: readonly ChainedRecord[],
+    skipStored: boolean,
+  ): Promise<number> {
+    const inserted = await insertPgRows(tx, records, skipStored);
+    const heads = new Map<string, ChainedRecord>();
+    for (const r of inserted) {
+      const h = heads.get(r.instance_id);
+      if (!h || r.seq > h.seq) heads.set(r.instance_id, r);
     }
+    const now = new Date().toISOString();
+    for (const r of heads.values())
+      await tx
+        .insertInto("spend_log_chains")
+        .values({ instance_id: r.instance_id, seq: r.seq, hash: r.hash, created_at: now })
+        .onConflict((oc) =>
+          oc
+            .column("instance_id")
+            .doUpdateSet({ seq: r.seq, hash: r.hash })
+            .where("spend_log_chains.seq", "<", r.seq),
+        )
+        .execute();
+    // Spend totals of every owner a record names, in this transaction: a record and the spend it
+    // adds are stored together or not at all (and a replayed record adds nothing twice).
+    await applySpend(tx, spendDeltas(inserted));
+    return inserted.length;
   }
 
   async find(
