@@ -75,7 +75,8 @@ async function openPostgres(url: string): Promise<OpenedDb> {
     idleTimeoutMillis: 30_000,
     // a dead server must fail a request quickly, not hang it
     query_timeout: 5_000,
-    options: schema ? `-c search_path=${schema}` : undefined,
+    // quoted: the schema was created with its name quoted, so a capital letter stays one
+    options: schema ? `-c search_path="${schema}"` : undefined,
     Client: resilientClient(pg) as unknown as new () => import("pg").ClientBase,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
