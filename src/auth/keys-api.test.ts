@@ -131,6 +131,8 @@ for (const make of [sqliteAdapter, postgresAdapter]) {
         [{ team_id: "no-such-team" }, "team_id"],
         [{ key_alias: "first" }, "key_alias"],
         [{ rpm_limit: 1.5 }, "rpm_limit"],
+        [{ tpm_limit: 3e9 }, "tpm_limit"],
+        [{ max_parallel_requests: 2 ** 31 }, "max_parallel_requests"],
         [{ models: "gpt-4o" }, "models"],
         [{ key: "not-sk-prefixed-key" }, "key"],
       ];

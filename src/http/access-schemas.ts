@@ -6,7 +6,15 @@ import { metadata, region, storable } from "./end-users.js";
 
 /** Shared field schemas of /key/*, /team/* and /user/* (LiteLLM's names). */
 export const money = z.number().nonnegative("must be >= 0").nullable().optional();
-export const limit = z.number().int("must be an integer").nonnegative("must be >= 0").nullable().optional();
+// Postgres stores limits as 32-bit integers: beyond that, a 400 naming the field rather than the
+// database's error (null means no limit).
+export const limit = z
+  .number()
+  .int("must be an integer")
+  .nonnegative("must be >= 0")
+  .max(2_147_483_647, "must be at most 2147483647 (null: no limit)")
+  .nullable()
+  .optional();
 export const duration = z
   .string()
   .refine(isDuration, 'must be a duration such as "30s", "30m", "30h", "30d", "1w" or "1mo"')
