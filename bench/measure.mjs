@@ -81,7 +81,7 @@ export function rssMb(pid) {
  * The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, and a
  * slow-streaming model in eu on a third; master key on.
  */
-export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFile, spendLogs = true }) {
+export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFile, databaseUrl, spendLogs = true }) {
   const slow = slowPort
     ? `  - model_name: gpt-slow
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${slowPort}/v1", api_key: sk-up-eu, region_name: eu }
@@ -100,7 +100,7 @@ export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFi
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${usPort}/v1", api_key: sk-up-us, region_name: us }
 ${slow}${claude}general_settings:
   master_key: ${key}
-  database_url: sqlite:${dbFile}
+  database_url: ${databaseUrl ?? `sqlite:${dbFile}`}
 ${spendLogs ? "" : "  disable_spend_logs: true\n"}
 # The response cache is on, opt-in per request (default_off): the miss legs do not use it, the
 # cache-hit leg asks for it with {"cache": {"use-cache": true}}.

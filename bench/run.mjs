@@ -21,6 +21,9 @@ const SLOW_CONNECTIONS = Number(args.get("slow-streams") ?? 1000);
 // Spend-log A/B: the accounting stage's record writing on (the main gateway) vs off (a twin with
 // disable_spend_logs), CPU per request, alternating rounds in the same run. --spend-ab=0 skips it.
 const SPEND_AB_ROUNDS = Number(args.get("spend-ab") ?? 5);
+// --spend-ab-db=postgres://…: the twins store in Postgres (a schema each, dropped after) instead of
+// SQLite files: the gateway's side of a Postgres insert is the cost measured.
+const SPEND_AB_DB = args.get("spend-ab-db");
 const root = fileURLToPath(new URL("..", import.meta.url));
 const KEY = "sk-bench-1234";
 const UP_EU = 18101;
@@ -168,6 +171,25 @@ async function waitFor(url, timeoutMs) {
     } catch {}
     if (performance.now() - t0 > timeoutMs) throw new Error(`${url} did not come up`);
     await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const spendSchema = (on) => `meridian_bench_spend_${on ? "on" : "off"}_${process.pid}`;
+
+function withSchema(url, schema) {
+  const u = new URL(url);
+  u.searchParams.set("schema", schema);
+  return u.toString();
+}
+
+async function dropSchemas(url, schemas) {
+  const { default: pg } = await import("pg");
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (const s of schemas) await c.query(`drop schema if exists "${s}" cascade`);
+  } finally {
+    await c.end();
   }
 }
 
@@ -378,6 +400,7 @@ async function main() {
           usPort: UP_US,
           key: KEY,
           dbFile: join(dir, `bench-spend-${spendLogs ? "on" : "off"}.db`),
+          databaseUrl: SPEND_AB_DB && withSchema(SPEND_AB_DB, spendSchema(spendLogs)),
           spendLogs,
         }),
       );
@@ -414,6 +437,7 @@ async function main() {
     }
     await stopGateway(onTwin.g);
     await stopGateway(off);
+    if (SPEND_AB_DB) await dropSchemas(SPEND_AB_DB, [spendSchema(true), spendSchema(false)]);
     const median = (runs) => {
       const v = runs.map((r) => r.cpuUsPerRequest.proxy).sort((a, b) => a - b);
       const m = Math.floor(v.length / 2);
@@ -428,6 +452,7 @@ async function main() {
       rounds: SPEND_AB_ROUNDS,
       cpuUsPerRequestOn: median(on),
       cpuUsPerRequestOff: median(offRuns),
+      database: SPEND_AB_DB ? "postgres" : "sqlite",
       ratio: +(mid.length % 2 ? mid[m] : (mid[m - 1] + mid[m]) / 2).toFixed(3),
       roundRatios: pairs.map((p) => +p.toFixed(3)),
       rpsOn: Math.round(Math.max(...on.map((r) => r.requests.average))),
