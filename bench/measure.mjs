@@ -81,7 +81,16 @@ export function rssMb(pid) {
  * The benchmark's gateway config: one model in eu and us on the fake upstream's two ports, and a
  * slow-streaming model in eu on a third; master key on.
  */
-export function benchConfig({ euPort, usPort, slowPort, anthropicPort, key, dbFile, databaseUrl, spendLogs = true }) {
+export function benchConfig({
+  euPort,
+  usPort,
+  slowPort,
+  anthropicPort,
+  key,
+  dbFile,
+  databaseUrl,
+  spendLogs = true,
+}) {
   const slow = slowPort
     ? `  - model_name: gpt-slow
     litellm_params: { model: openai/gpt-bench, api_base: "http://127.0.0.1:${slowPort}/v1", api_key: sk-up-eu, region_name: eu }
