@@ -16,6 +16,9 @@ model_list:
   - model_name: gpt-4o-batch
     litellm_params: { model: openai/gpt-4o, api_base: "{{eu}}/v1", region_name: eu }
     model_info: { mode: batch }
+  - model_name: gpt-4o-pages
+    litellm_params: { model: openai/gpt-4o, api_base: "{{pages}}/v1", region_name: eu }
+    model_info: { mode: batch }
 router_settings: { num_retries: 0, disable_cooldowns: true }
 general_settings:
   master_key: sk-1234
@@ -27,7 +30,7 @@ describe("stored objects are bound to the key or team that created them", () => 
   const hits = () => h.upstreams.eu.hits;
 
   beforeAll(async () => {
-    h = await startHarness({ yaml: YAML, upstreams: ["eu"] });
+    h = await startHarness({ yaml: YAML, upstreams: ["eu", "pages"] });
     for (const team_id of ["t1", "t2"])
       expect((await post(`${h.url}/team/new`, { team_id }, h.auth)).status).toBe(200);
     const keys: Record<string, Record<string, unknown>> = {
@@ -165,5 +168,46 @@ describe("stored objects are bound to the key or team that created them", () => 
     expect(batch.status).toBe(200);
     expect(ids(await list("a1", "batches"))).not.toContain(batch.json.id);
     expect(ids(await list("b", "batches"))).toContain(batch.json.id);
+  });
+
+  it("a page of other tenants' files is filled from the next pages: the SDK's paging reaches a key's own files", async () => {
+    h.upstreams.pages.reset();
+    const upload = async (who: string) => {
+      const form = new FormData();
+      form.set("purpose", "batch");
+      form.set("file", new Blob(['{"custom_id":"1"}\n']), `${who}.jsonl`);
+      const r = await fetch(`${h.url}/v1/files?model=gpt-4o-pages`, {
+        method: "POST",
+        headers: auth[who],
+        body: form,
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { id: string }).id;
+    };
+    const mine = [await upload("solo"), await upload("solo")];
+    // newer than mine: the upstream's first pages (newest first) hold only team two's files
+    const theirs: string[] = [];
+    for (let i = 0; i < 5; i++) theirs.push(await upload("b"));
+    const page = async (who: string, qs: string) => {
+      h.upstreams.pages.reset();
+      const r = await get(`${h.url}/v1/files?model=gpt-4o-pages&${qs}`, auth[who]);
+      expect(r.status).toBe(200);
+      const lists = h.upstreams.pages.requests.filter((x) => x.method === "GET" && /\/files(\?|$)/.test(x.url));
+      return { json: r.json, upstreamPages: lists.length };
+    };
+    // limit 2: the upstream's page [b5 b4], then the rest read 100 at a time -> mine2 and mine1
+    const first = await page("solo", "limit=2");
+    expect(first.json.data.map((f: { id: string }) => f.id)).toEqual([mine[1], mine[0]]);
+    expect(first.json).toMatchObject({ has_more: false, first_id: mine[1], last_id: mine[0] });
+    expect(first.upstreamPages).toBe(2);
+    // limit 1: it stops once one is found; has_more says the client may ask after it
+    const one = await page("solo", "limit=1");
+    expect(one.json).toMatchObject({ data: [{ id: mine[1] }], has_more: true });
+    const rest = await page("solo", `limit=1&after=${mine[1]}`);
+    expect(rest.json).toMatchObject({ data: [{ id: mine[0] }], has_more: false });
+    // the master key gets the upstream's page as it is
+    const master = await page("master", "limit=2");
+    expect(master.json).toMatchObject({ data: [{ id: theirs[4] }, { id: theirs[3] }], has_more: true });
+    expect(master.upstreamPages).toBe(1);
   });
 });

@@ -30,6 +30,7 @@ export class FakeObjects {
     path: string,
     body: Record<string, unknown> | undefined,
     form: ReceivedForm | undefined,
+    query = "",
   ): boolean {
     const m = /\/(files|batches)(?:\/([^/]+))?(?:\/(content|cancel))?$/.exec(path);
     if (!m) return false;
@@ -54,7 +55,14 @@ export class FakeObjects {
         return true;
       }
       if (!id) {
-        send(res, { object: "list", data: [...this.files.values()].map((f) => f.meta), has_more: false });
+        send(
+          res,
+          page(
+            [...this.files.values()].map((f) => f.meta),
+            query,
+            10_000,
+          ),
+        );
         return true;
       }
       const file = this.files.get(id);
@@ -90,7 +98,7 @@ export class FakeObjects {
       return true;
     }
     if (!id) {
-      send(res, { object: "list", data: [...this.batches.values()], has_more: false });
+      send(res, page([...this.batches.values()], query, 20));
       return true;
     }
     const batch = this.batches.get(id);
@@ -99,6 +107,26 @@ export class FakeObjects {
     send(res, batch);
     return true;
   }
+}
+
+/**
+ * One page of a list as OpenAI pages it: newest first, `limit` items (default per kind) after the
+ * id in `after`, `has_more` when more follow, first_id/last_id of the page.
+ */
+function page(all: Record<string, unknown>[], query: string, defaultLimit: number): Record<string, unknown> {
+  const q = new URLSearchParams(query.replace(/^\?/, ""));
+  const limit = Number(q.get("limit") ?? defaultLimit);
+  const newest = [...all].reverse();
+  const after = q.get("after");
+  const from = after === null ? 0 : newest.findIndex((o) => o.id === after) + 1;
+  const data = newest.slice(from, from + limit);
+  return {
+    object: "list",
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data[data.length - 1]?.id ?? null,
+    has_more: from + limit < newest.length,
+  };
 }
 
 function notFound(res: ServerResponse, message: string): true {

@@ -241,7 +241,7 @@ export class FakeUpstream {
       typeof body?.model === "string" ? body.model : (/deployments\/([^/]+)/.exec(path)?.[1] ?? "fake-model");
     const created = Math.floor(Date.now() / 1000);
     const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
-    if (this.objects.answer(res, req.method ?? "", path, body, form)) return;
+    if (this.objects.answer(res, req.method ?? "", path, body, form, query)) return;
     if (answerSurface(res, path, this.label, this.hits, body, form, b.headers)) return;
     if (path.endsWith("/embeddings")) {
       const inputs = Array.isArray(body?.input) ? body.input : [body?.input];

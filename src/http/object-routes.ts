@@ -191,8 +191,34 @@ function serveAuthenticated(
       };
       let result = await handle(deps, call);
       await rememberCreated(deps, route, method, result, held, ownerOf(principal));
-      if (route.id === undefined && method === "GET")
-        result = await ownedOnly(deps.affinity, kind, principal, result);
+      if (route.id === undefined && method === "GET") {
+        // further pages from the deployment that answered the first (a cursor means nothing elsewhere)
+        const served = result.headers["x-litellm-model-id"];
+        const next = served
+          ? (after: string) => {
+              const q = new URLSearchParams(params);
+              q.set("after", after);
+              // the client's page size may be 1; these pages are read through, not answered
+              q.set("limit", String(Math.max(FOLLOW_PAGE, Number(q.get("limit")) || 0)));
+              return handle(deps, {
+                ...call,
+                callId: newCallId(),
+                started: performance.now(),
+                query: q.toString(),
+                pinned: { deploymentId: served, kind, id: after },
+              });
+            }
+          : undefined;
+        const limit = Number(params.get("limit") ?? Number.NaN);
+        result = await ownedOnly(
+          deps.affinity,
+          kind,
+          principal,
+          result,
+          Number.isInteger(limit) ? limit : undefined,
+          next,
+        );
+      }
       o.writeResult(res, result, signal, onClose);
     }, fail)
     .catch(fail);
@@ -217,6 +243,9 @@ function routingModel(
   for (const [group, ds] of deps.router.groups) if (ds.some((d) => d.mode === "batch")) return group;
   return undefined;
 }
+
+/** Items per upstream page read to fill a filtered list (the batches list's maximum). */
+const FOLLOW_PAGE = 100;
 
 /** The affinity kind of the objects a route serves. */
 function kindOf(route: ObjectRoute): "file" | "batch" {
