@@ -192,7 +192,9 @@ describe("stored objects are bound to the key or team that created them", () => 
       h.upstreams.pages.reset();
       const r = await get(`${h.url}/v1/files?model=gpt-4o-pages&${qs}`, auth[who]);
       expect(r.status).toBe(200);
-      const lists = h.upstreams.pages.requests.filter((x) => x.method === "GET" && /\/files(\?|$)/.test(x.url));
+      const lists = h.upstreams.pages.requests.filter(
+        (x) => x.method === "GET" && /\/files(\?|$)/.test(x.url),
+      );
       return { json: r.json, upstreamPages: lists.length };
     };
     // limit 2: the upstream's page [b5 b4], then the rest read 100 at a time -> mine2 and mine1
