@@ -14,6 +14,7 @@ import { CustomerService } from "./customers/service.js";
 import { GatewayError, gatewayError } from "./errors.js";
 import { authenticator, type Lifecycle } from "./http/access.js";
 import { adminGuard } from "./http/admin-guard.js";
+import { refuseUnstorableAdminInput } from "./http/admin-input.js";
 import { recordFastifyRequests } from "./http/admin-records.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./http/client-error.js";
 import { registerDocsRoutes } from "./http/docs-routes.js";
@@ -282,6 +283,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
     done();
   });
 
+  refuseUnstorableAdminInput(app);
   app.setErrorHandler(errorHandler(logger));
   recordFastifyRequests(app, pipeline.accounting);
   app.setNotFoundHandler((req, reply) => {

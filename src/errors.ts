@@ -425,6 +425,12 @@ export const ERRORS = {
     message: (v: { alias: string }) =>
       `Key with alias '${v.alias}' already exists. Unique key aliases across all keys are required.`,
   },
+  key_exists: {
+    status: 400,
+    type: "invalid_request_error",
+    message: () =>
+      "A key with this value already exists. Choose another key, or leave it out to have one generated.",
+  },
   team_not_found: {
     status: 404,
     type: "invalid_request_error",

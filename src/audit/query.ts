@@ -5,6 +5,7 @@ import type { SpendFilter } from "../store/spend-logs.js";
 
 export type Query = Record<string, string | string[] | undefined>;
 
+const LAST_ISO_MS = Date.parse("9999-12-31T23:59:59.999Z");
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -37,6 +38,12 @@ export function timeBound(param: string, v: string | undefined, end: boolean): s
   } else if (ISO.test(v)) ms = Date.parse(v);
   else bad(param, `expected YYYY-MM-DD or an ISO 8601 time with a zone, got "${v.slice(0, 40)}"`);
   if (!Number.isFinite(ms)) bad(param, `"${v.slice(0, 40)}" is not a real date`);
+  // Past year 9999 an ISO string gains a sign and six digits (+010000-…), which sorts before every
+  // stored time: an end bound there means no bound; a start bound there matches nothing that exists.
+  if (ms > LAST_ISO_MS) {
+    if (end) return undefined;
+    bad(param, "must be before the year 10000");
+  }
   const iso = new Date(ms).toISOString();
   // Date.parse rolls 2026-02-31 over to March: refuse what did not survive the round trip
   if (DATE_ONLY.test(v) && new Date(Date.parse(`${v}T00:00:00.000Z`)).toISOString().slice(0, 10) !== v)

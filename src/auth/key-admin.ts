@@ -63,6 +63,7 @@ export class KeyAdmin {
     if (row.team_id) this.bounded(await this.team(row.team_id), row);
     const created = await this.guard(() => this.store.createKey(row));
     if (created === "alias_exists") throw aliasTaken(row.key_alias as string);
+    if (created === "key_exists") throw keyTaken("key");
     if (created.user_id) await this.guard(() => ensureUser(this.store, created.user_id as string));
     // a wrong guess of this key may be cached as "no such key" somewhere
     await this.keys.invalidate({ kind: "key", id: token });
@@ -98,6 +99,8 @@ export class KeyAdmin {
     const merged = { ...current, ...f };
     if (merged.team_id) this.bounded(await this.team(merged.team_id), merged);
     const updated = await this.guard(() => this.store.replaceToken(old, token, abbreviate(key), f));
+    if (updated === "alias_exists") throw aliasTaken(f.key_alias as string);
+    if (updated === "key_exists") throw keyTaken("new_key");
     if (!updated) throw notFound([keyOrToken]);
     await this.keys.invalidate({ kind: "key", id: old }, { kind: "key", id: token });
     return { ...updated, key, token_id: token, duration: duration ?? null };
@@ -151,6 +154,11 @@ export class KeyAdmin {
     const e = exceedsTeam(team, k);
     if (e) throw e;
   }
+}
+
+/** The chosen key is stored already; never echoed (it is a secret, possibly someone else's). */
+function keyTaken(param: string): GatewayError {
+  return gatewayError("key_exists", undefined, { param });
 }
 
 function aliasTaken(alias: string): GatewayError {

@@ -44,14 +44,20 @@ const userId = z
   .min(1, "must be a non-empty string")
   .max(256, "must be at most 256 characters")
   .refine((s) => !CONTROL.test(s), "must not contain control or unpaired surrogate characters");
+// A top-level "__proto__" key: the record schema rebuilds the object by assignment, which sets the
+// prototype instead, and the key vanished from what was stored without a word.
+const noProtoKey = (v: unknown) => !(v !== null && typeof v === "object" && Object.hasOwn(v, "__proto__"));
 export const metadata = z
-  .record(z.string(), z.unknown())
-  .superRefine((m, ctx) => {
-    if (depthOver(m, MAX_METADATA_DEPTH))
-      ctx.addIssue({ code: "custom", message: `must nest at most ${MAX_METADATA_DEPTH} levels deep` });
-    else if (Buffer.byteLength(JSON.stringify(m)) > MAX_METADATA_BYTES)
-      ctx.addIssue({ code: "custom", message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` });
-  })
+  .unknown()
+  .refine(noProtoKey, 'must not have a key named "__proto__"')
+  .pipe(
+    z.record(z.string(), z.unknown()).superRefine((m, ctx) => {
+      if (depthOver(m, MAX_METADATA_DEPTH))
+        ctx.addIssue({ code: "custom", message: `must nest at most ${MAX_METADATA_DEPTH} levels deep` });
+      else if (Buffer.byteLength(JSON.stringify(m)) > MAX_METADATA_BYTES)
+        ctx.addIssue({ code: "custom", message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` });
+    }),
+  )
   .nullable()
   .optional();
 const fields = {

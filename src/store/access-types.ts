@@ -74,10 +74,14 @@ export interface SpendDelta {
 
 /** "alias_exists": the unique key_alias is taken (nothing was written). */
 export type AliasConflict = "alias_exists";
+/** "key_exists": a key with that value (its hash) is stored already (nothing was written). */
+export type KeyConflict = "key_exists";
 
 /** Persistence for keys, teams and users. Implementations throw on storage failure. */
 export interface AccessStore {
-  createKey(k: Omit<VirtualKey, "created_at" | "updated_at">): Promise<VirtualKey | AliasConflict>;
+  createKey(
+    k: Omit<VirtualKey, "created_at" | "updated_at">,
+  ): Promise<VirtualKey | AliasConflict | KeyConflict>;
   getKey(token: string): Promise<VirtualKey | undefined>;
   getKeyByAlias(alias: string): Promise<VirtualKey | undefined>;
   updateKey(token: string, f: KeyFields): Promise<VirtualKey | undefined | AliasConflict>;
@@ -87,7 +91,7 @@ export interface AccessStore {
     token: string,
     keyName: string,
     f: KeyFields,
-  ): Promise<VirtualKey | undefined>;
+  ): Promise<VirtualKey | undefined | AliasConflict | KeyConflict>;
   /** All or nothing: when any token is unknown, nothing is deleted. */
   deleteKeys(tokens: string[]): Promise<{ deleted: string[]; missing: string[] }>;
   listKeys(q: {

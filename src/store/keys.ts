@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import { fromRow, isUniqueViolation, toRow } from "./access-rows.js";
-import type { AliasConflict, KeyFields, VirtualKey } from "./access-types.js";
+import type { AliasConflict, KeyConflict, KeyFields, VirtualKey } from "./access-types.js";
 import type { Database, KeyRow } from "./schema.js";
 
 type Db = Kysely<Database>;
@@ -9,7 +9,7 @@ const key = (r: KeyRow | undefined) => (r ? fromRow<VirtualKey>(r) : undefined);
 export async function createKey(
   db: Db,
   k: Omit<VirtualKey, "created_at" | "updated_at">,
-): Promise<VirtualKey | AliasConflict> {
+): Promise<VirtualKey | AliasConflict | KeyConflict> {
   const now = new Date().toISOString();
   try {
     const row = await db
@@ -19,12 +19,26 @@ export async function createKey(
       .executeTakeFirstOrThrow();
     return fromRow<VirtualKey>(row);
   } catch (err) {
-    if (isUniqueViolation(err) && k.key_alias !== null) {
-      const taken = await getKeyByAlias(db, k.key_alias);
-      if (taken) return "alias_exists";
-    }
+    const conflict = await conflictOf(db, err, k.token, k.key_alias);
+    if (conflict) return conflict;
     throw err;
   }
+}
+
+/** Which unique column a failed write collided on: the alias (by another key) or the key itself. */
+async function conflictOf(
+  db: Db,
+  err: unknown,
+  token: string,
+  alias: string | null | undefined,
+): Promise<AliasConflict | KeyConflict | undefined> {
+  if (!isUniqueViolation(err)) return undefined;
+  if (alias) {
+    const taken = await getKeyByAlias(db, alias);
+    if (taken && taken.token !== token) return "alias_exists";
+  }
+  if (await getKey(db, token)) return "key_exists";
+  return undefined;
 }
 
 export async function getKey(db: Db, token: string): Promise<VirtualKey | undefined> {
@@ -63,15 +77,21 @@ export async function replaceToken(
   token: string,
   keyName: string,
   f: KeyFields,
-): Promise<VirtualKey | undefined> {
-  return key(
-    await db
-      .updateTable("virtual_keys")
-      .set({ ...toRow(f), token, key_name: keyName, updated_at: new Date().toISOString() })
-      .where("token", "=", oldToken)
-      .returningAll()
-      .executeTakeFirst(),
-  );
+): Promise<VirtualKey | undefined | AliasConflict | KeyConflict> {
+  try {
+    return key(
+      await db
+        .updateTable("virtual_keys")
+        .set({ ...toRow(f), token, key_name: keyName, updated_at: new Date().toISOString() })
+        .where("token", "=", oldToken)
+        .returningAll()
+        .executeTakeFirst(),
+    );
+  } catch (err) {
+    const conflict = await conflictOf(db, err, oldToken, f.key_alias);
+    if (conflict) return conflict;
+    throw err;
+  }
 }
 
 export async function deleteKeys(
