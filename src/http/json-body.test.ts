@@ -11,6 +11,19 @@ describe("parseJsonBody", () => {
     expect(() => parseJsonBody("{nope")).toThrow(SyntaxError);
   });
 
+  it("the lenient retry leaves strings as sent: commas, brackets, # and // inside them stay", () => {
+    const content = 'keep this: [a, ] and {b, } # not a comment // nor this, "quoted,]"';
+    const body = `{"messages":[{"role":"user","content":${JSON.stringify(content)}},], # note\n "user":"cust-eu",\n}`;
+    expect(parseJsonBody(body)).toEqual({
+      value: { messages: [{ role: "user", content }], user: "cust-eu" },
+      lenient: true,
+    });
+    // a comment between a trailing comma and its bracket
+    expect(parseJsonBody('{"a": [1, 2, // two\n ], "b": 3, # three\n}').value).toEqual({ a: [1, 2], b: 3 });
+    // a comma followed by a value is not trailing
+    expect(() => parseJsonBody('{"a": 1,, # x\n}')).toThrow(SyntaxError);
+  });
+
   it("accepts nesting up to the limit and refuses one level more with nesting_too_deep", () => {
     expect(() => parseJsonBody(nested(MAX_JSON_DEPTH))).not.toThrow();
     let err: unknown;

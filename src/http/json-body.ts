@@ -85,6 +85,10 @@ function stringEnd(text: string, open: number): number {
   }
 }
 
+/**
+ * The lenient retry's cleaning: line comments and trailing commas go, outside strings only — a
+ * prompt saying "[a, ]" or "# heading" reaches the model as written.
+ */
 export function stripCommentsAndTrailingCommas(s: string): string {
   let out = "";
   let inString = false;
@@ -101,11 +105,28 @@ export function stripCommentsAndTrailingCommas(s: string): string {
     if (c === '"') {
       inString = true;
       out += c;
-    } else if (c === "#" || (c === "/" && s[i + 1] === "/")) {
+    } else if (isCommentStart(s, i)) {
       while (i < s.length && s[i] !== "\n") i++;
       out += "\n";
+    } else if (c === "," && closesNext(s, i + 1)) {
+      // a trailing comma: `, }` or `, ]`, with whitespace or comments between
     } else out += c;
   }
-  // trailing commas: `, }` or `, ]` (whitespace and newlines between)
-  return out.replace(/,(\s*[}\]])/g, "$1");
+  return out;
+}
+
+function isCommentStart(s: string, i: number): boolean {
+  return s[i] === "#" || (s[i] === "/" && s[i + 1] === "/");
+}
+
+/** Whether the next character after whitespace and line comments closes an object or array. */
+function closesNext(s: string, from: number): boolean {
+  for (let j = from; j < s.length; j++) {
+    const c = s[j];
+    if (c === "}" || c === "]") return true;
+    if (isCommentStart(s, j)) {
+      while (j < s.length && s[j] !== "\n") j++;
+    } else if (c !== " " && c !== "\t" && c !== "\n" && c !== "\r") return false;
+  }
+  return false;
 }
