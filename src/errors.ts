@@ -30,6 +30,7 @@ const IDENTITY_WHY = {
     "holds a percent-escape; header ids are not percent-decoded, so send the id as UTF-8 bytes (or in the body `user` field)",
   not_utf8: "is not valid UTF-8",
   control_character: "contains a control character",
+  unpaired_surrogate: "contains an unpaired surrogate (not a Unicode character; no customer can have it)",
   not_string: "must be a string",
 } as const;
 
@@ -299,8 +300,10 @@ export const ERRORS = {
   conflicting_identity: {
     status: 400,
     type: "invalid_request_error",
-    message: (v: { header: string }) =>
-      `Header ${v.header} was sent more than once with different values; send one end-user id.`,
+    message: (v: { header: string } | { field: string }) =>
+      "header" in v
+        ? `Header ${v.header} was sent more than once with different values; send one end-user id.`
+        : `Field ${v.field} appears more than once in the body (parsers disagree on which one counts); send one end-user id.`,
   },
   /** `allowed` is describeAllowed(policy): `region "eu"`, `regions "eu", "us"`. */
   no_deployment_in_region: {

@@ -122,6 +122,7 @@ function bodyId(v: unknown, field: string): string | undefined {
   if (t === "") return undefined;
   if (PLAIN_BODY.test(t)) return t;
   if (CONTROL.test(t)) throw invalid(field, "control_character");
+  if (!(t as string & { isWellFormed(): boolean }).isWellFormed()) throw invalid(field, "unpaired_surrogate");
   return t.normalize("NFC");
 }
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { gatewayError } from "../errors.js";
 
 /**
@@ -7,6 +8,18 @@ import { gatewayError } from "../errors.js";
  * dozen levels at most.
  */
 export const MAX_JSON_DEPTH = 400;
+
+/**
+ * A body's bytes as text. Bytes that are not UTF-8 are refused (400 invalid_json), not replaced by
+ * U+FFFD: a replaced byte in `user` would name another, unknown, possibly unrestricted end user.
+ * Only a text holding U+FFFD is checked (a one-byte string is cleared without a scan).
+ */
+export function bodyText(bytes: Buffer): string {
+  const text = bytes.toString("utf8");
+  if (text.includes("\ufffd") && !isUtf8(bytes))
+    throw gatewayError("invalid_json", { detail: "the body is not valid UTF-8" });
+  return text;
+}
 
 /**
  * Parse a request body. Strict JSON first (the fast path). If that fails, one lenient retry that

@@ -9,7 +9,7 @@ import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
 import { refuseEarly } from "./early-refusal.js";
-import { parseJsonBody } from "./json-body.js";
+import { bodyText, parseJsonBody } from "./json-body.js";
 import { isMultipart } from "./media-type.js";
 
 type Method = "GET" | "POST" | "DELETE";
@@ -304,7 +304,7 @@ async function readObjectBody(
     if (size > limit) throw gatewayError("body_too_large", { limit: true });
     chunks.push(c as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = bodyText(Buffer.concat(chunks));
   if (text.trim() === "") return { body: {} };
   let value: unknown;
   try {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { duplicateIdentityField } from "../customers/duplicate-identity.js";
 import { GatewayError, gatewayError } from "../errors.js";
 import { newCallId } from "../ids/call-id.js";
 import type { SpooledForm } from "../multipart/spool.js";
@@ -11,7 +12,7 @@ import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { refuseEarly } from "./early-refusal.js";
 import { writeFailure } from "./failure.js";
-import { parseJsonBody } from "./json-body.js";
+import { bodyText, parseJsonBody } from "./json-body.js";
 import { isMultipart, mediaRefusal } from "./media-type.js";
 import { matchObjectPath, serveObjects } from "./object-routes.js";
 import { matchProxyPath } from "./routes.js";
@@ -145,6 +146,12 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
             try {
               const parsed = parseJsonBody(text);
               body = parsed.value;
+              const twice = duplicateIdentityField(text);
+              if (twice)
+                return refuse(
+                  gatewayError("conflicting_identity", { field: twice }, { param: twice }),
+                  principal,
+                );
               if (parsed.lenient) extra = { "x-meridian-warning": LENIENT_WARNING };
             } catch (err) {
               if (err instanceof GatewayError) return refuse(err, principal); // e.g. nesting_too_deep
@@ -204,9 +211,15 @@ function readBody(
   req.on("data", onData);
   req.once("end", () => {
     if (size > limit) return;
-    const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     // onData stays registered on a request that lives as long as its response (a stream's minutes)
     chunks.length = 0;
+    let text: string;
+    try {
+      text = bodyText(bytes);
+    } catch (err) {
+      return refuse(err as GatewayError);
+    }
     done(text);
   });
   // A client that leaves mid-body: nobody to answer.
