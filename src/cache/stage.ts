@@ -125,7 +125,7 @@ export function cachedResult(
   }
   headers["content-type"] = "text/event-stream";
   headers["cache-control"] = "no-cache";
-  headers.connection = "keep-alive";
+  // No Connection header of ours: node answers keep-alive or close as the request asked.
   return {
     status: 200,
     headers,

@@ -199,7 +199,8 @@ async function served(
     cacheHit: probe ? false : undefined,
   };
   headers["cache-control"] = "no-cache";
-  headers.connection = "keep-alive";
+  // No Connection header of ours: node answers keep-alive or close as the request asked (RFC 9112
+  // §9.6), and closes after the last chunk when it is close; setting it would override that.
   const capture = cache && probe ? captureFor(cache, probe, req.op) : undefined;
   // store_prompts_in_spend_logs: the record keeps the streamed answer too (the cache's recorder
   // when there is one, else one bounded for the record)
