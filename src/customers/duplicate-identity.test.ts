@@ -47,7 +47,7 @@ describe("ambiguous or unreadable end-user ids in the body", () => {
     const r = await fetch(`${h.url}/v1/chat/completions`, {
       method: "POST",
       headers: { ...h.auth, "content-type": "application/json" },
-      body,
+      body: typeof body === "string" ? body : new Uint8Array(body),
     });
     const json = (await r.json()) as { error?: { code: string; param: string | null } };
     return { status: r.status, error: json.error, upstream: h.upstreams.eu.hits + h.upstreams.us.hits };

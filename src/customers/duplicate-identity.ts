@@ -1,3 +1,5 @@
+import { stringEnd } from "../http/json-body.js";
+
 /**
  * A JSON body that names its end user twice (`{"user":"cust-eu", …, "user":"other"}`) is read by
  * JSON.parse as the last one, by other parsers (a proxy or validator in front of the gateway) as the
@@ -33,7 +35,6 @@ function repeatedAsKey(text: string, quoted: string): boolean {
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
 function isSpace(c: number): boolean {
@@ -85,15 +86,4 @@ function identityPath(stack: Frame[], key: string): string | undefined {
     if (under !== undefined && NESTED[under] === key) return `${under}.${key}`;
   }
   return undefined;
-}
-
-function stringEnd(text: string, open: number): number {
-  let q = text.indexOf('"', open + 1);
-  for (;;) {
-    if (q < 0) return text.length;
-    let slashes = 0;
-    while (text.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return q;
-    q = text.indexOf('"', q + 1);
-  }
 }

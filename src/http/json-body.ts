@@ -87,7 +87,7 @@ function moreThan(text: string, a: string, b: string, max: number): boolean {
 }
 
 /** Index of the quote closing the string opened at `open` (the text is valid JSON). */
-function stringEnd(text: string, open: number): number {
+export function stringEnd(text: string, open: number): number {
   let q = text.indexOf('"', open + 1);
   for (;;) {
     if (q < 0) return text.length;
