@@ -30,6 +30,7 @@ import { registerKeyRoutes } from "./http/key-routes.js";
 import { registerModelRoutes } from "./http/models.js";
 import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
+import { refuseExpectation } from "./http/protocol-refusals.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
 import { registerSpendRoutes } from "./http/spend.js";
@@ -224,6 +225,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
         fastify,
       );
       server.on("request", drain.wrap(handler));
+      // without a listener node answers a bare 417
+      server.on("checkExpectation", drain.wrap(refuseExpectation(pipeline.accounting)));
       return server;
     },
   });

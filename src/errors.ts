@@ -239,6 +239,13 @@ export const ERRORS = {
     type: "invalid_request_error",
     message: () => "The request was not received in time.",
   },
+  /** An Expect other than 100-continue (RFC 9110 §10.1.1): the only expectation a server can meet. */
+  expectation_failed: {
+    status: 417,
+    type: "invalid_request_error",
+    message: () =>
+      "The Expect header asks for something this server does not do; only 100-continue is supported.",
+  },
   // auth
   invalid_api_key: {
     status: 401,
