@@ -30,7 +30,7 @@ import { registerKeyRoutes } from "./http/key-routes.js";
 import { registerModelRoutes } from "./http/models.js";
 import { registerOpsHealthRoute } from "./http/ops-health.js";
 import { collectRoutes, registerRoutesRoute } from "./http/ops-routes.js";
-import { refuseExpectation } from "./http/protocol-refusals.js";
+import { refuseExpectation, requireHost } from "./http/protocol-refusals.js";
 import { LENIENT_WARNING, proxyAdapter } from "./http/proxy-adapter.js";
 import { matchProxyPath } from "./http/routes.js";
 import { registerSpendRoutes } from "./http/spend.js";
@@ -211,6 +211,8 @@ export async function build(deps: BuildDeps): Promise<Built> {
         // node checks both timeouts on this period (30 s by default, which would let a 1 s limit
         // run to 30 s): a quarter of the shorter one bounds the overrun, between 100 ms and 5 s.
         connectionsCheckingInterval: checkingInterval(limits.requestTimeoutMs, limits.headersTimeoutMs),
+        // node's refusal is a bare 400 with no record; requireHost answers it (protocol-refusals.ts)
+        requireHostHeader: false,
       });
       server.keepAliveTimeout = limits.keepAliveTimeoutMs;
       server.maxConnections = limits.maxConnections;
@@ -224,7 +226,7 @@ export async function build(deps: BuildDeps): Promise<Built> {
         },
         fastify,
       );
-      server.on("request", drain.wrap(handler));
+      server.on("request", drain.wrap(requireHost(pipeline.accounting, handler)));
       // without a listener node answers a bare 417
       server.on("checkExpectation", drain.wrap(refuseExpectation(pipeline.accounting)));
       return server;

@@ -94,4 +94,26 @@ describe("requests node would refuse with an empty body", () => {
     expect(r.status, r.text).toBe(200);
     expect(JSON.parse(r.body).object).toBe("chat.completion");
   });
+
+  it("HTTP/1.1 without Host: 400 invalid_request naming the Host header, connection closed, one record", async () => {
+    const r = await rawExchange(h.url, [{ bytes: request("1.1", "") + CHAT }]);
+    await expectRefusal(r, 400, "invalid_request");
+    expect(JSON.parse(r.body).error.message).toBe(
+      "Malformed HTTP request (HTTP/1.1 requires a Host header).",
+    );
+  });
+
+  it("HTTP/1.1 without Host on a Fastify route (GET /spend/logs) is refused the same way", async () => {
+    const r = await rawExchange(h.url, [
+      { bytes: "GET /spend/logs HTTP/1.1\r\nAuthorization: Bearer sk-1234\r\n\r\n" },
+    ]);
+    await expectRefusal(r, 400, "invalid_request");
+  });
+
+  it("HTTP/1.0 without Host is served, as before", async () => {
+    const r = await rawExchange(h.url, [{ bytes: request("1.0", "") + CHAT }]);
+    expect(r.status, r.text).toBe(200);
+    expect(JSON.parse(r.body).object).toBe("chat.completion");
+    expect(hits()).toBe(1);
+  });
 });

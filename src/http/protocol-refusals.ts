@@ -24,3 +24,21 @@ export function refuseExpectation(acc: Accounting): Handler {
   return (_req, res) => refuse(acc, res, gatewayError("expectation_failed"));
 }
 
+/**
+ * HTTP/1.1 requires Host (RFC 9112 §3.2). The server is created with requireHostHeader: false, so
+ * node's own empty 400 never goes out; this answers it. HTTP/1.0 has no such rule and is served.
+ */
+export function requireHost(acc: Accounting, next: Handler): Handler {
+  return (req, res) => {
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1)
+      return refuse(
+        acc,
+        res,
+        gatewayError("invalid_request", {
+          reason: "malformed_http",
+          detail: "HTTP/1.1 requires a Host header",
+        }),
+      );
+    next(req, res);
+  };
+}
