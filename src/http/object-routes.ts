@@ -7,10 +7,11 @@ import { newCallId } from "../ids/call-id.js";
 import { type SpooledForm, spoolMultipart } from "../multipart/spool.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
+import { missingFile } from "../surface/validate.js";
 import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
 import { refuseEarly } from "./early-refusal.js";
 import { bodyText, parseJsonBody } from "./json-body.js";
-import { isMultipart } from "./media-type.js";
+import { isMultipart, mediaRefusal } from "./media-type.js";
 
 type Method = "GET" | "POST" | "DELETE";
 
@@ -125,9 +126,21 @@ function serveAuthenticated(
     }
     res.destroy();
   };
+  // A file is created from an upload, as OpenAI takes it: a JSON body or a form without its file
+  // part would reach the upstream as an empty upload.
+  const upload = route.op === "files" && route.id === undefined && method === "POST";
+  if (upload) {
+    const media = mediaRefusal(route.op, path, req.headers["content-type"]);
+    if (media) {
+      refuse(media);
+      return;
+    }
+  }
   readObjectBody(req, method, o.maxBodyBytes)
     .then(async ({ body, form }) => {
       if (form) res.once("close", () => form.dispose());
+      const noFile = upload ? missingFile(route.op, form) : undefined;
+      if (noFile) return refuse(noFile);
       const model = routingModel(body, params, req, deps);
       params.delete("model");
       let pinned: ProxyRequest["pinned"];

@@ -33,6 +33,8 @@ const SPECS = new Map<Operation, SurfaceOperationSpec>(SURFACE_OPERATIONS.map((s
 
 /** The body kind a route takes: chat, completions and embeddings are JSON. */
 export function bodyKindOf(op: Operation): BodyKind {
+  // the only files call with a body is an upload (create); batches are created from JSON
+  if (op === "files") return "multipart";
   return SPECS.get(op)?.body ?? "json";
 }
 

@@ -1,6 +1,6 @@
 import { type GatewayError, gatewayError } from "../errors.js";
 import type { SpooledForm } from "../multipart/spool.js";
-import type { SurfaceOperation } from "../router/deployment.js";
+import type { Operation, SurfaceOperation } from "../router/deployment.js";
 
 /** Fields each operation cannot do without, and what they must be; the upstream checks the rest. */
 const REQUIRED: Readonly<Record<SurfaceOperation, ReadonlyArray<[string, "string" | "string_or_array"]>>> = {
@@ -20,12 +20,13 @@ const REQUIRED: Readonly<Record<SurfaceOperation, ReadonlyArray<[string, "string
   ],
 };
 
-/** File parts a multipart request must carry. */
-const FILES: Readonly<Partial<Record<SurfaceOperation, string>>> = {
+/** File parts a multipart request must carry (`files`: an upload, POST /v1/files). */
+const FILES: Readonly<Partial<Record<Operation, string>>> = {
   images_edits: "image",
   images_variations: "image",
   audio_transcriptions: "file",
   audio_translations: "file",
+  files: "file",
 };
 
 /** Fields of a surface request: a clear 400 naming the parameter rather than the upstream's guess. */
@@ -44,7 +45,7 @@ export function validateSurface(op: SurfaceOperation, b: Record<string, unknown>
 }
 
 /** The file part a multipart operation needs, when it is missing. */
-export function missingFile(op: SurfaceOperation, form: SpooledForm | undefined): GatewayError | undefined {
+export function missingFile(op: Operation, form: SpooledForm | undefined): GatewayError | undefined {
   const name = FILES[op];
   if (name === undefined || form === undefined || form.hasFile(name)) return undefined;
   return gatewayError("invalid_multipart", { reason: "missing_file", param: name }, { param: name });
