@@ -170,6 +170,23 @@ describe("stored objects are bound to the key or team that created them", () => 
     expect(ids(await list("b", "batches"))).toContain(batch.json.id);
   });
 
+  it("a key without a team keeps its objects across /key/regenerate; a new key made with its old value gets none", async () => {
+    const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+    const [v1, v2] = ["sk-regen-solo-key-0001", "sk-regen-solo-key-0002"];
+    expect((await post(`${h.url}/key/generate`, { key: v1 }, h.auth)).status).toBe(200);
+    const made = await post(`${h.url}/v1/responses`, { model: "gpt-4o", input: "hi" }, bearer(v1));
+    expect(made.status).toBe(200);
+    const regen = await post(`${h.url}/key/regenerate`, { key: v1, new_key: v2 }, h.auth);
+    expect(regen.status).toBe(200);
+    expect((await get(`${h.url}/v1/responses/${made.json.id}`, bearer(v2))).status).toBe(200);
+    expect((await get(`${h.url}/v1/responses/${made.json.id}`, bearer(v1))).status).toBe(401);
+    // the old value is free again; a key made with it is another key
+    expect((await post(`${h.url}/key/generate`, { key: v1 }, h.auth)).status).toBe(200);
+    h.upstreams.eu.reset();
+    expect((await get(`${h.url}/v1/responses/${made.json.id}`, bearer(v1))).status).toBe(404);
+    expect(h.upstreams.eu.hits).toBe(0);
+  });
+
   it("a page of other tenants' files is filled from the next pages: the SDK's paging reaches a key's own files", async () => {
     h.upstreams.pages.reset();
     const upload = async (who: string) => {

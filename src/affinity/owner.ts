@@ -12,7 +12,8 @@ import type { AffinityEntry } from "./affinity.js";
 export function ownerOf(p: Principal): string | undefined {
   if (p.kind === "open") return undefined;
   if (p.kind === "master") return "master";
-  return p.teamId !== undefined ? `team:${p.teamId}` : `key:${p.keyHash ?? ""}`;
+  // the key's id survives /key/regenerate (rows from before it existed hold the token: the same)
+  return p.teamId !== undefined ? `team:${p.teamId}` : `key:${p.keyId ?? p.keyHash ?? ""}`;
 }
 
 export function mayUse(entry: AffinityEntry, p: Principal): boolean {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { addDuration } from "../budgets/duration.js";
 import { type GatewayError, gatewayError } from "../errors.js";
 import type { AccessStore, KeyFields, Team, VirtualKey } from "../store/access-types.js";
@@ -42,7 +42,7 @@ const DEFAULTS = {
   expires: null,
   max_parallel_requests: null,
   allowed_model_region: null,
-} satisfies Omit<VirtualKey, "token" | "key_name" | "created_at" | "updated_at">;
+} satisfies Omit<VirtualKey, "token" | "key_id" | "key_name" | "created_at" | "updated_at">;
 
 /** /key/* operations: store first (durable), then invalidate every instance's cache, then answer. */
 export class KeyAdmin {
@@ -57,7 +57,9 @@ export class KeyAdmin {
     const token = hashKey(key);
     const { duration, key: _k, ...fields } = input;
     const now = new Date();
-    const row = { ...DEFAULTS, ...fields, token, key_name: abbreviate(key) };
+    // a random id, not the key's hash: a key made later with a regenerated key's old value must not
+    // inherit its objects
+    const row = { ...DEFAULTS, ...fields, token, key_id: randomUUID(), key_name: abbreviate(key) };
     if (duration) row.expires = addDuration(duration, now);
     if (row.budget_duration) row.budget_reset_at = addDuration(row.budget_duration, now);
     if (row.team_id) this.bounded(await this.team(row.team_id), row);

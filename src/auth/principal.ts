@@ -72,6 +72,7 @@ export function principalOf(key: VirtualKey, team: Team | undefined, user: Inter
     principal: Object.freeze({
       kind: "virtual",
       keyHash: key.token,
+      keyId: key.key_id ?? key.token,
       keyAlias: key.key_alias ?? undefined,
       teamId: grant.teamId,
       userId: grant.userId,

@@ -13,6 +13,8 @@ export interface Principal {
   readonly kind: "master" | "open" | "virtual";
   /** sha256 of the virtual key, when it is one. */
   readonly keyHash?: string;
+  /** The virtual key's id across regenerations (key_id). */
+  readonly keyId?: string;
   readonly keyAlias?: string;
   readonly teamId?: string;
   readonly teamAlias?: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAdapter, sqliteAdapter } from "../../test/store-adapters.js";
-import type { AccessStore, InternalUser, Team, VirtualKey } from "./access-types.js";
+import type { AccessStore, InternalUser, NewKey, Team, VirtualKey } from "./access-types.js";
 import { openStore, type Store } from "./customers.js";
 
 /** The key/team/user part of the store contract: every method, unchanged, on SQLite and Postgres. */
@@ -13,7 +13,7 @@ const budget = {
   rpm_limit: null,
 };
 
-function keyOf(token: string, over: Partial<VirtualKey> = {}): Omit<VirtualKey, "created_at" | "updated_at"> {
+function keyOf(token: string, over: Partial<VirtualKey> = {}): NewKey {
   return {
     ...budget,
     token,

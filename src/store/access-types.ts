@@ -14,6 +14,11 @@ export interface Budgeted {
 /** A virtual key as stored: `token` is the sha256 hex of the key; the key itself is never stored. */
 export interface VirtualKey extends Budgeted {
   token: string;
+  /**
+   * The key's id across regenerations (a random uuid; keys made before it existed have their token
+   * then): what owns the stored objects of a key without a team (affinity/owner.ts).
+   */
+  key_id: string | null;
   /** LiteLLM's abbreviation `sk-...XXXX`. */
   key_name: string;
   key_alias: string | null;
@@ -29,6 +34,8 @@ export interface VirtualKey extends Budgeted {
   created_at: string;
   updated_at: string;
 }
+
+export type NewKey = Omit<VirtualKey, "created_at" | "updated_at" | "key_id"> & { key_id?: string | null };
 
 export interface Team extends Budgeted {
   team_id: string;
@@ -79,9 +86,8 @@ export type KeyConflict = "key_exists";
 
 /** Persistence for keys, teams and users. Implementations throw on storage failure. */
 export interface AccessStore {
-  createKey(
-    k: Omit<VirtualKey, "created_at" | "updated_at">,
-  ): Promise<VirtualKey | AliasConflict | KeyConflict>;
+  /** `key_id` absent: a new random one. */
+  createKey(k: NewKey): Promise<VirtualKey | AliasConflict | KeyConflict>;
   getKey(token: string): Promise<VirtualKey | undefined>;
   getKeyByAlias(alias: string): Promise<VirtualKey | undefined>;
   updateKey(token: string, f: KeyFields): Promise<VirtualKey | undefined | AliasConflict>;

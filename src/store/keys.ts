@@ -1,16 +1,15 @@
+import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { fromRow, isUniqueViolation, toRow } from "./access-rows.js";
-import type { AliasConflict, KeyConflict, KeyFields, VirtualKey } from "./access-types.js";
+import type { AliasConflict, KeyConflict, KeyFields, NewKey, VirtualKey } from "./access-types.js";
 import type { Database, KeyRow } from "./schema.js";
 
 type Db = Kysely<Database>;
 const key = (r: KeyRow | undefined) => (r ? fromRow<VirtualKey>(r) : undefined);
 
-export async function createKey(
-  db: Db,
-  k: Omit<VirtualKey, "created_at" | "updated_at">,
-): Promise<VirtualKey | AliasConflict | KeyConflict> {
+export async function createKey(db: Db, given: NewKey): Promise<VirtualKey | AliasConflict | KeyConflict> {
   const now = new Date().toISOString();
+  const k = { ...given, key_id: given.key_id ?? randomUUID() };
   try {
     const row = await db
       .insertInto("virtual_keys")

@@ -64,6 +64,17 @@ const MIGRATIONS: Record<string, Migration> = {
     },
   },
   "060_spend_logs_bigint": SPEND_BIGINT,
+  // a key's id across regenerations (affinity/owner.ts); an existing key's is its token, which is
+  // what its stored objects' owner already names
+  "070_virtual_keys_key_id": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("virtual_keys").addColumn("key_id", "text").execute();
+      await sql`update virtual_keys set key_id = token`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable("virtual_keys").dropColumn("key_id").execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -36,6 +36,7 @@ export interface Database extends AccessTables {
 /** A virtual key: only its sha256 (`token`) is stored, never the key itself. */
 export interface KeyRow {
   token: string;
+  key_id: string | null;
   key_name: string;
   key_alias: string | null;
   user_id: string | null;
