@@ -135,7 +135,7 @@ function rawPost(port: number, path: string, headers: Buffer[], body: string): P
         h[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
       }
       const rest = text.slice(split + 4);
-      // a stream's answer says keep-alive whatever we asked: stop at the body's end, not the socket's
+      // stop at the body's end rather than wait for the socket to close
       const complete =
         h["transfer-encoding"] === "chunked"
           ? rest.endsWith("0\r\n\r\n")
