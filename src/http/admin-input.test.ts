@@ -20,7 +20,7 @@ describe.each(adapters)("admin input on $name", (adapter) => {
   afterAll(async () => h.close());
 
   const refused = async (
-    r: Promise<{ status: number; json: any }>,
+    r: Promise<{ status: number; json: { error: Record<string, unknown> } }>,
     param: string,
     code = "invalid_request",
   ) => {
@@ -85,7 +85,7 @@ describe.each(adapters)("admin input on $name", (adapter) => {
       body: raw,
     });
     expect(r.status).toBe(400);
-    expect(((await r.json()) as any).error.param).toBe("metadata");
+    expect(((await r.json()) as { error: { param: string } }).error.param).toBe("metadata");
   });
 
   it("an end date in the year 9999 means no upper bound", async () => {

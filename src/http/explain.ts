@@ -137,8 +137,8 @@ export function registerExplainRoute(app: FastifyInstance, gw: Gateway): void {
         limits: {
           models: limits.models,
           budgets: limits.budgets,
-          // counted per minute and per request in flight: what they will be is not known ahead
-          not_checked: ["rpm_limit", "tpm_limit", "max_parallel_requests"],
+          // as of now: a request arriving in between may take the last one
+          rates: limits.rates,
         },
         // the limits stage refuses before any attempt: then nothing is picked
         refusal: limits.refusal?.toJSON().error ?? null,

@@ -109,4 +109,28 @@ describe("POST /route/explain as a key", () => {
     expect(r.status).toBe(400);
     expect(r.json.error.param).toBe("key");
   });
+  it("rate limits: explain shows the minute's use and, at the limit, the 429 the request then gets; it counts nothing", async () => {
+    // the counts are per minute: start clear of a minute's end
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
+    const key = await gen({ rpm_limit: 2, tpm_limit: 1_000_000, key_alias: "explain-rpm" });
+    const first = await explain(key);
+    expect(first.refusal).toBeNull();
+    expect(first.limits.rates).toEqual([
+      expect.objectContaining({ scope: "api_key", rpm: { limit: 2, used: 0 }, exceeded: null }),
+    ]);
+    // explaining again counts nothing
+    expect((await explain(key)).limits.rates[0].rpm.used).toBe(0);
+    for (let i = 0; i < 2; i++) expect((await chat(key)).status).toBe(200);
+    const full = await explain(key);
+    expect(full.limits.rates[0]).toMatchObject({ rpm: { limit: 2, used: 2 }, exceeded: "requests" });
+    expect(full.refusal).toMatchObject({ code: "rate_limit_exceeded" });
+    expect(full.pick).toBeNull();
+    h.upstreams.eu.reset();
+    h.upstreams.us.reset();
+    const real = await chat(key);
+    expect(real.status).toBe(429);
+    expect(real.json.error.code).toBe(full.refusal.code);
+    expect(hits()).toBe(0);
+  });
 });

@@ -70,6 +70,12 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     expect(f.eu.hits + f.us.hits).toBe(4);
+    // /route/explain on either instance reads the fleet's count (unless the minute turned meanwhile)
+    const explained = await post(`${B}/route/explain`, { body, key }, ADMIN);
+    const rpm = explained.json.limits.rates[0].rpm;
+    expect(rpm.limit).toBe(4);
+    if (rpm.used !== 0) expect(explained.json).toMatchObject({ refusal: { code: "rate_limit_exceeded" } });
+    expect([0, 4]).toContain(rpm.used);
   });
 
   it("max_parallel_requests holds across instances", async () => {

@@ -16,6 +16,29 @@ export interface RateCounters {
   release(scopes: readonly LimitScope[]): void;
   /** Tokens a finished request used, counted in the minute it ended. */
   addTokens(scopes: readonly LimitScope[], tokens: number, nowMs: number): void;
+  /** What each scope has used this minute and has in flight (POST /route/explain); counts nothing. */
+  peek(scopes: readonly LimitScope[], nowMs: number): RateUse[] | Promise<RateUse[]>;
+}
+
+export interface RateUse {
+  requests: number;
+  tokens: number;
+  parallel: number;
+}
+
+/** The refusal one scope gives a new request, given its use now; undefined when it admits. */
+export function refusalOf(
+  s: LimitScope,
+  use: RateUse,
+  nowMs: number,
+): Extract<Admission, { ok: false }> | undefined {
+  if (s.rpm !== null && use.requests >= s.rpm)
+    return { ok: false, scope: s, kind: "requests", limit: s.rpm, retryAfterS: secondsToNextMinute(nowMs) };
+  if (s.tpm !== null && use.tokens >= s.tpm)
+    return { ok: false, scope: s, kind: "tokens", limit: s.tpm, retryAfterS: secondsToNextMinute(nowMs) };
+  if (s.parallel !== null && use.parallel >= s.parallel)
+    return { ok: false, scope: s, kind: "parallel", limit: s.parallel, retryAfterS: 1 };
+  return undefined;
 }
 
 export const minuteOf = (nowMs: number) => Math.floor(nowMs / 60_000);
@@ -90,19 +113,8 @@ export class LocalRateCounters implements RateCounters {
     const minute = minuteOf(nowMs);
     for (const s of scopes) {
       if (!limited(s)) continue;
-      const w = this.win(s, minute);
-      if (s.rpm !== null && w.requests >= s.rpm)
-        return {
-          ok: false,
-          scope: s,
-          kind: "requests",
-          limit: s.rpm,
-          retryAfterS: secondsToNextMinute(nowMs),
-        };
-      if (s.tpm !== null && w.tokens >= s.tpm)
-        return { ok: false, scope: s, kind: "tokens", limit: s.tpm, retryAfterS: secondsToNextMinute(nowMs) };
-      if (s.parallel !== null && w.parallel >= s.parallel)
-        return { ok: false, scope: s, kind: "parallel", limit: s.parallel, retryAfterS: 1 };
+      const refused = refusalOf(s, this.win(s, minute), nowMs);
+      if (refused) return refused;
     }
     const headers: Record<string, string> = {};
     for (const s of scopes) {
@@ -125,6 +137,15 @@ export class LocalRateCounters implements RateCounters {
   addTokens(scopes: readonly LimitScope[], tokens: number, nowMs: number): void {
     const minute = minuteOf(nowMs);
     for (const s of scopes) if (limited(s)) this.win(s, minute).tokens += tokens;
+  }
+
+  peek(scopes: readonly LimitScope[], nowMs: number): RateUse[] {
+    const minute = minuteOf(nowMs);
+    return scopes.map((s) => {
+      const w = this.windows.get(scopeKey(s));
+      if (!w) return { requests: 0, tokens: 0, parallel: 0 };
+      return w.minute === minute ? { ...w } : { requests: 0, tokens: 0, parallel: w.parallel };
+    });
   }
 
   /** Bound memory: windows of past minutes with nothing in flight go. */

@@ -7,6 +7,7 @@ import {
   limited,
   minuteOf,
   type RateCounters,
+  type RateUse,
   secondsToNextMinute,
   successHeaders,
 } from "./rate.js";
@@ -103,6 +104,21 @@ export class RedisRateCounters implements RateCounters {
     const m = this.redis.cmd.multi();
     for (const s of ls) m.decr(this.keys(s, 0)[2]);
     m.exec().catch(() => this.local.release(scopes));
+  }
+
+  async peek(scopes: readonly LimitScope[], nowMs: number): Promise<RateUse[]> {
+    if (scopes.length === 0) return [];
+    const minute = minuteOf(nowMs);
+    try {
+      const v = await this.redis.cmd.mget(...scopes.flatMap((s) => this.keys(s, minute)));
+      return scopes.map((_, i) => ({
+        requests: Number(v[i * 3] ?? 0),
+        tokens: Number(v[i * 3 + 1] ?? 0),
+        parallel: Number(v[i * 3 + 2] ?? 0),
+      }));
+    } catch {
+      return this.local.peek(scopes, nowMs);
+    }
   }
 
   addTokens(scopes: readonly LimitScope[], tokens: number, nowMs: number): void {

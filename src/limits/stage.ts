@@ -121,7 +121,7 @@ function ticketFor(deps: LimitsDeps, g: AccessGrant, a: Admission, endUserId: st
   };
 }
 
-function rateRefusal(a: Extract<Admission, { ok: false }>): GatewayError {
+export function rateRefusal(a: Extract<Admission, { ok: false }>): GatewayError {
   const s: LimitScope = a.scope;
   return gatewayError(
     "rate_limit_exceeded",
