@@ -1,6 +1,13 @@
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { deleteKeys, TEST_REDIS_URL, uniqueName, waitFor } from "../../test/testkit.js";
+import {
+  deleteKeys,
+  freePort,
+  PrivateRedis,
+  TEST_REDIS_URL,
+  uniqueName,
+  waitFor,
+} from "../../test/testkit.js";
 import { silentLogger } from "../observability/logger.js";
 import { LocalRouterState, type RouterState } from "../router/state.js";
 import { type Bus, LocalBus } from "./bus.js";
@@ -36,6 +43,45 @@ async function redisInstance(): Promise<Instance> {
   expect(await link.waitReady(3_000)).toBe(true);
   return { state, bus, sync: () => state.flush() };
 }
+
+describe("a Redis that refuses writes but still relays pub/sub (out of memory, a read-only replica)", () => {
+  it("a bus message reaches the other instance at once and is recorded for replay once Redis takes writes", async () => {
+    const server = await new PrivateRedis(await freePort()).start();
+    const admin = new Redis(server.url);
+    const links: RedisLink[] = [];
+    const buses: RedisBus[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const link = new RedisLink({ url: server.url, logger: silentLogger(), prefix: "oom:" });
+        links.push(link);
+        buses.push(new RedisBus(link, { heartbeatMs: 100, deafAfterMs: 300 }));
+        expect(await link.waitReady(3_000)).toBe(true);
+      }
+      const [a, b] = buses;
+      const atB: string[] = [];
+      b.subscribe("inv", (m) => atB.push(m));
+      await b.settled();
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      await admin.config("SET", "maxmemory", "1");
+      // the MULTI that records the message is refused (OOM): unconfirmed, yet delivered live
+      expect(await a.publish("inv", "cust-moved")).toBe(false);
+      await waitFor("the message to reach B", () => atB.includes("cust-moved"), 2_000);
+      expect(await admin.zrange("oom:bus:inv:recent", 0, -1)).toEqual([]);
+      await admin.config("SET", "maxmemory", "0");
+      // the outbox is retried while Redis answers: the message is recorded for instances that were deaf
+      await waitFor(
+        "the message to be recorded",
+        async () => (await admin.zrange("oom:bus:inv:recent", 0, -1)).includes("cust-moved"),
+        3_000,
+      );
+    } finally {
+      for (const bus of buses) await bus.close();
+      for (const link of links) await link.close();
+      admin.disconnect();
+      await server.stop();
+    }
+  });
+});
 
 async function localInstance(): Promise<Instance> {
   return { state: new LocalRouterState(), bus: new LocalBus(), sync: async () => {} };

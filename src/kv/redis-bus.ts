@@ -55,6 +55,7 @@ export class RedisBus implements Bus {
   private hearing = false;
   private lastHeard = 0;
   private lastBeat = 0;
+  private lastDrain = 0;
   private beating = false;
 
   constructor(
@@ -129,13 +130,9 @@ export class RedisBus implements Bus {
       .then(
         (res) => {
           if (res?.[0]?.[0] == null) return true;
-          this.queue(channel, message);
-          return false;
+          return this.undelivered(channel, message, payload);
         },
-        () => {
-          this.queue(channel, message);
-          return false;
-        },
+        () => this.undelivered(channel, message, payload),
       );
     // A hung Redis holds the reply for the command timeout (2 s) or forever: answer sooner. The
     // message still goes out if Redis wakes up (it has it), or from the outbox on failure.
@@ -148,9 +145,30 @@ export class RedisBus implements Bus {
     });
   }
 
+  /**
+   * The recorded send failed: kept in the outbox until Redis takes it, and meanwhile published
+   * bare. A Redis that refuses writes (out of memory, a read-only replica after a failover) aborts
+   * the whole MULTI, yet still relays PUBLISH: every instance keeps hearing heartbeats, none turns
+   * deaf, so without this the message would reach nobody until the outbox drained.
+   */
+  private undelivered(channel: string, message: string, payload: string): false {
+    this.queue(channel, message);
+    this.link.cmd.publish(this.link.prefix + channel, payload).catch(() => undefined);
+    return false;
+  }
+
   private tick(): void {
     const now = Date.now();
     if (now - this.lastBeat >= this.heartbeatMs) this.beat();
+    // a Redis that refused the message but never went away: retry, so it is recorded for replay
+    if (
+      this.outbox.length > 0 &&
+      this.link.cmd.status === "ready" &&
+      now - this.lastDrain >= this.heartbeatMs
+    ) {
+      this.lastDrain = now;
+      this.drain();
+    }
     if (this.hearing && now - this.lastHeard > this.deafAfterMs) this.setHearing(false);
   }
 
