@@ -15,7 +15,12 @@ afterAll(async () => {
   for (const s of schemas) await dropSchema(s);
 });
 
-const HOSTILE = ["lone-\ud800-surrogate", "\udc00", "ok-\ud83d\ude00-pair"];
+// each with the status a request naming it as its end user gets
+const HOSTILE: Array<[string, number]> = [
+  ["lone-\ud800-surrogate", 400],
+  ["\udc00", 400],
+  ["ok-\ud83d\ude00-pair", 200],
+];
 
 describe.each([
   ["SQLite", () => undefined],
@@ -38,11 +43,12 @@ describe.each([
         if (r.status !== status) throw new Error(`${r.status} ${JSON.stringify(r.json)}`);
         ids.push(r.headers.get("x-litellm-call-id") as string);
       };
-      // a control character in an identity is refused before routing (invalid_identity); the
-      // refusal is recorded all the same
+      // a control character or an unpaired surrogate in an identity is refused before routing
+      // (invalid_identity); the refusal is recorded all the same
       await send({ model: "gpt-3.5-turbo", messages, user: "nul\u0000in-the-middle" }, 400);
-      for (const s of HOSTILE) {
-        await send({ model: "gpt-3.5-turbo", messages, user: s }, 200);
+      for (const [s, asUser] of HOSTILE) {
+        await send({ model: "gpt-3.5-turbo", messages, user: s }, asUser);
+        // an unknown model is recorded with the name as sent, each unstorable unit replaced
         await send({ model: s, messages }, 400);
         await send({ model: `nul\u0000${s}`, messages }, 400);
       }
@@ -54,8 +60,16 @@ describe.each([
       const stored = new Set(rows.map((r) => r.request_id));
       expect(ids.filter((id) => !stored.has(id))).toEqual([]);
       const users = rows.map((r) => r.end_user).filter((u) => u && u !== "plain");
+      expect(users).toEqual(["ok-\ud83d\ude00-pair"]);
       // what is stored is the sent text with each unstorable unit replaced, and it is what was hashed
-      expect(users.sort()).toEqual(["lone-\ufffd-surrogate", "\ufffd", "ok-\ud83d\ude00-pair"].sort());
+      const models = new Set(rows.map((r) => r.model));
+      for (const m of [
+        "lone-\ufffd-surrogate",
+        "\ufffd",
+        "nul\ufffdlone-\ufffd-surrogate",
+        "nul\ufffd\ufffd",
+      ])
+        expect(models).toContain(m);
       const report = await verifySpendLog(h.store.spend);
       expect(report.problems).toEqual([]);
     } finally {

@@ -29,7 +29,7 @@ export interface SpendRecord {
   geography: string | null;
   /** The deployment's raw region (region_name or the cloud region it was inferred from). */
   region_name: string | null;
-  /** How the geography was known: region_name (configured) or what it was inferred from. */
+  /** How the geography was known: region_name (configured), what it was inferred from, or cache_entry. */
   region_source: string | null;
   /** JSON: {"allowed": [..] | null, "sources": [{source, id, allowed}]} */
   policy: string;
@@ -89,6 +89,8 @@ export interface RecordInput {
   response?: unknown;
   /** Answered from the response cache (src/cache/): no deployment was called. */
   cacheHit?: boolean;
+  /** A cache hit's origin: the deployment that produced the answer, and where, as stored with it. */
+  cachedFrom?: { readonly deployment: string; readonly geography: string | null };
 }
 
 /**
@@ -106,6 +108,9 @@ export function isRouteRecord(callType: string): boolean {
 /** The record of one request. Never throws: what cannot be serialised is written as a note instead. */
 export function buildRecord(i: RecordInput): SpendRecord {
   const d = i.deployment;
+  // A cache hit is recorded as served where its answer was produced: the residency report counts
+  // it there, and checks that geography against the caller's policy like any other.
+  const from = d === undefined && i.cacheHit ? i.cachedFrom : undefined;
   const usage = i.usage;
   const ok = i.error === undefined && i.httpStatus < 400;
   return {
@@ -117,12 +122,12 @@ export function buildRecord(i: RecordInput): SpendRecord {
     end_user: storable(i.policy.endUserId),
     model: storable(i.model ?? i.group),
     model_group: storable(i.group),
-    model_id: d?.id ?? null,
+    model_id: d?.id ?? from?.deployment ?? null,
     custom_llm_provider: d?.provider ?? null,
     api_base: d ? apiBaseOf(d) : null,
-    geography: d?.geography ?? null,
+    geography: d?.geography ?? from?.geography ?? null,
     region_name: d?.regionName ?? null,
-    region_source: d?.regionSource ?? null,
+    region_source: d?.regionSource ?? (from ? "cache_entry" : null),
     policy: policyJson(i.policy),
     attempts: attemptsJson(i.attempts),
     prompt_tokens: count(usage?.prompt),

@@ -88,6 +88,33 @@ describe("response cache: records, metrics, opt-in", () => {
     expect(text).toMatch(/meridian_cache_hit_bytes_total\{model_group="m",geography="eu"\} [1-9]/);
     expect(text).toMatch(/meridian_cache_memory_bytes [1-9]/);
   });
+
+  it("a hit's spend-log record names the deployment and geography that produced it; the residency report counts it there", async () => {
+    const body = {
+      model: "m",
+      messages: [{ role: "user", content: "where" }],
+      user: "c-1",
+      cache: { "use-cache": true },
+    };
+    expect((await send("/chat/completions", body)).cache).toBe("miss");
+    expect((await send("/chat/completions", body)).cache).toBe("hit");
+    await built.spendLog?.flush();
+    const { rows } = await store.spend.find({ endUser: "c-1" }, 10, 0);
+    const [hit, miss] = [rows.find((r) => r.cache_hit === 1), rows.find((r) => r.cache_hit === 0)];
+    expect(hit).toMatchObject({
+      model_id: miss?.model_id,
+      geography: "eu",
+      region_source: "cache_entry",
+      attempts: "[]",
+      status: "success",
+    });
+    const report = await injectInto(built, { method: "GET", url: "/audit/residency?end_user=c-1" });
+    expect(report.json().customers[0]).toMatchObject({
+      requests: 2,
+      served_by_geography: { eu: 2 },
+      refused_or_failed: 0,
+    });
+  });
 });
 
 describe("cache_params problems stop startup, located", () => {

@@ -240,5 +240,6 @@ export function accountCacheHit(
     error: undefined,
     stream,
     cacheHit: true,
+    cachedFrom: from,
   });
 }
