@@ -27,6 +27,7 @@ export class StreamCapture {
     return {
       first: s.first,
       cancel: s.cancel,
+      errorEvent: s.errorEvent,
       pipe: (sink: ChunkSink) =>
         s.pipe({
           write: (chunk: Buffer) => {

@@ -6,6 +6,7 @@ import { clientAskedUsage } from "../providers/openai-body.js";
 import type { Deployment } from "../router/deployment.js";
 import type { RegionPolicy } from "../router/filters.js";
 import type { CommittedStream } from "../upstream/call-types.js";
+import { lastSequenceNumber, responsesErrorEvent } from "../wire/sse.js";
 import type { ResponseCache } from "./cache.js";
 import { StreamCapture } from "./capture.js";
 import { type CacheControls, cacheControls } from "./controls.js";
@@ -129,14 +130,18 @@ export function cachedResult(
   return {
     status: 200,
     headers,
-    stream: replayed(bytes),
+    stream: replayed(bytes, req.op),
     written: (end) => accountCacheHit(deps.accounting, req, group, policy, from, end?.outcome),
   };
 }
 
 /** The whole replay is in hand: it is all `first`, and the rest is nothing. */
-function replayed(bytes: Buffer): CommittedStream {
-  return { first: bytes, pipe: () => Promise.resolve(undefined), cancel: () => {} };
+function replayed(bytes: Buffer, op: string): CommittedStream {
+  const s: CommittedStream = { first: bytes, pipe: () => Promise.resolve(undefined), cancel: () => {} };
+  // Only the drain's cut can end a replay early (a client slow to read it): a Responses replay then
+  // ends with the Responses error event, numbered after its last.
+  if (op === "responses") s.errorEvent = (e) => responsesErrorEvent(e, (lastSequenceNumber(bytes) ?? -1) + 1);
+  return s;
 }
 
 /** Headers a miss adds to the answer it serves. */

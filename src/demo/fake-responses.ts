@@ -19,13 +19,14 @@ export class FakeResponses {
     body: Record<string, unknown> | undefined,
     res: ServerResponse,
     headers: Record<string, string> | undefined,
+    pace: StreamPace = {},
   ): boolean {
     const m = /\/responses(?:\/([^/]+)(?:\/(cancel|input_items))?)?$/.exec(path);
     if (!m) return false;
     const id = m[1] ? decodeURIComponent(m[1]) : undefined;
     const sub = m[2];
     if (id === undefined) {
-      if (method === "POST") this.create(body ?? {}, res, headers);
+      if (method === "POST") this.create(body ?? {}, res, headers, pace);
       else send(res, 405, err(`method ${method} not allowed`));
       return true;
     }
@@ -44,7 +45,12 @@ export class FakeResponses {
     return true;
   }
 
-  private create(body: Record<string, unknown>, res: ServerResponse, headers?: Record<string, string>): void {
+  private create(
+    body: Record<string, unknown>,
+    res: ServerResponse,
+    headers: Record<string, string> | undefined,
+    pace: StreamPace,
+  ): void {
     const prev = body.previous_response_id;
     if (typeof prev === "string" && !this.stored.has(prev)) {
       send(res, 404, {
@@ -128,19 +134,49 @@ export class FakeResponses {
       `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`;
     const loc = { item_id: msgId, output_index: 0, content_index: 0 };
     const words = text.split(/(?= )/);
-    let out = ev("response.created", { response: base }) + ev("response.in_progress", { response: base });
-    out += ev("response.output_item.added", {
-      output_index: 0,
-      item: { ...item, status: "in_progress", content: [] },
-    });
-    out += ev("response.content_part.added", { ...loc, part: { ...part, text: "" } });
-    for (const w of words) out += ev("response.output_text.delta", { ...loc, delta: w, logprobs: [] });
-    out += ev("response.output_text.done", { ...loc, text, logprobs: [] });
-    out += ev("response.content_part.done", { ...loc, part });
-    out += ev("response.output_item.done", { output_index: 0, item });
-    out += ev("response.completed", { response: done });
-    res.end(out);
+    const events = [
+      ev("response.created", { response: base }),
+      ev("response.in_progress", { response: base }),
+    ];
+    events.push(
+      ev("response.output_item.added", {
+        output_index: 0,
+        item: { ...item, status: "in_progress", content: [] },
+      }),
+    );
+    events.push(ev("response.content_part.added", { ...loc, part: { ...part, text: "" } }));
+    for (const w of words) events.push(ev("response.output_text.delta", { ...loc, delta: w, logprobs: [] }));
+    events.push(ev("response.output_text.done", { ...loc, text, logprobs: [] }));
+    events.push(ev("response.content_part.done", { ...loc, part }));
+    events.push(ev("response.output_item.done", { output_index: 0, item }));
+    events.push(ev("response.completed", { response: done }));
+    if (pace.cutAfterChunks === undefined && !pace.chunkIntervalMs) {
+      res.end(events.join(""));
+      return;
+    }
+    let i = 0;
+    const tick = () => {
+      if (res.destroyed) return;
+      if (pace.cutAfterChunks !== undefined && i >= pace.cutAfterChunks) {
+        res.socket?.destroy();
+        return;
+      }
+      if (i >= events.length) {
+        res.end();
+        return;
+      }
+      res.write(events[i++]);
+      if (pace.chunkIntervalMs) setTimeout(tick, pace.chunkIntervalMs);
+      else tick();
+    };
+    tick();
   }
+}
+
+/** Streaming: one event per write, this far apart, and/or the socket destroyed after this many events. */
+export interface StreamPace {
+  cutAfterChunks?: number | undefined;
+  chunkIntervalMs?: number | undefined;
 }
 
 function err(message: string) {

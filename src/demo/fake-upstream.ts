@@ -21,7 +21,7 @@ export interface Behavior {
   hang?: boolean;
   /** Destroy the socket without answering. */
   reset?: boolean;
-  /** Streaming: destroy the socket after this many chunks. */
+  /** Streaming: destroy the socket after this many chunks (events, on /responses). */
   cutAfterChunks?: number;
   /** Streaming: wait this long between chunks (ms). */
   chunkIntervalMs?: number;
@@ -236,7 +236,8 @@ export class FakeUpstream {
       return;
     }
     const query = (req.url ?? "").slice(path.length);
-    if (this.responses.handle(req.method ?? "", path, query, body, res, b.headers)) return;
+    const pace = { cutAfterChunks: b.cutAfterChunks, chunkIntervalMs: b.chunkIntervalMs };
+    if (this.responses.handle(req.method ?? "", path, query, body, res, b.headers, pace)) return;
     const model =
       typeof body?.model === "string" ? body.model : (/deployments\/([^/]+)/.exec(path)?.[1] ?? "fake-model");
     const created = Math.floor(Date.now() / 1000);

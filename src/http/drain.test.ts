@@ -26,6 +26,9 @@ async function start(general: string): Promise<number> {
   const yaml = `model_list:
   - model_name: gpt-4o
     litellm_params: { model: openai/gpt-4o, api_base: "${up.url}/v1", api_key: sk-up, region_name: eu }
+  - model_name: chat-only
+    litellm_params:
+      { model: openai/llama-3, api_base: "${up.url}/v1", api_key: sk-up, use_chat_completions_api: true }
 router_settings: { num_retries: 0 }
 general_settings:
   master_key: sk-1234
@@ -42,14 +45,22 @@ ${general}`;
 type Outcome = { status: number; code?: string; text: string } | { error: string };
 
 function chat(port: number, agent: Agent | false, stream = false): Promise<Outcome> {
-  const body = JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }], stream });
+  return send(port, agent, "/chat/completions", {
+    model: "gpt-4o",
+    messages: [{ role: "user", content: "hi" }],
+    stream,
+  });
+}
+
+function send(port: number, agent: Agent | false, path: string, json: object): Promise<Outcome> {
+  const body = JSON.stringify(json);
   return new Promise((resolve) => {
     const req = request(
       {
         host: "127.0.0.1",
         port,
         method: "POST",
-        path: "/chat/completions",
+        path,
         agent,
         headers: { authorization: "Bearer sk-1234", "content-type": "application/json" },
       },
@@ -154,4 +165,46 @@ describe("shutdown under load", () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(up.requests.map((r) => r.aborted)).toEqual([true, true]);
   }, 20_000);
+
+  for (const model of ["gpt-4o", "chat-only"]) {
+    it(`a Responses stream's final event is a Responses error event, numbered after the last sent (${model})`, async () => {
+      const port = await start("  shutdown_grace_seconds: 1\n  shutdown_drain_seconds: 0.2\n");
+      // one event (native) or chunk (translated) every 150 ms: the stream outlasts the 1 s grace
+      up.always = { chunkIntervalMs: 150 };
+      const stream = send(port, false, "/v1/responses", { model, input: "hi", stream: true });
+      while (up.hits < 1) await new Promise((r) => setTimeout(r, 10));
+      await server!.shutdown();
+      server = undefined;
+
+      const s = await stream;
+      expect("status" in s && s.status).toBe(200);
+      const events = (s as { text: string }).text
+        .split("\n\n")
+        .filter((e) => e !== "")
+        .map((e) => {
+          const lines = e.split("\n");
+          return {
+            event: lines.find((l) => l.startsWith("event: "))?.slice(7),
+            data: JSON.parse(lines.find((l) => l.startsWith("data: "))!.slice(6)) as Record<string, unknown>,
+          };
+        });
+      expect(events.length).toBeGreaterThan(2);
+      const last = events[events.length - 1];
+      expect(last.event).toBe("error");
+      expect(last.data).toEqual({
+        type: "error",
+        code: "shutting_down",
+        message: expect.any(String),
+        param: null,
+        sequence_number: events.length - 1,
+      });
+      // every event before it is the stream's own, numbered from 0
+      expect(events.slice(0, -1).map((e) => e.data.sequence_number)).toEqual(
+        events.slice(0, -1).map((_, i) => i),
+      );
+      expect(events.filter((e) => e.event === "error")).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(up.requests.map((r) => r.aborted)).toEqual([true]);
+    }, 20_000);
+  }
 });

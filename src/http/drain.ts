@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { gatewayError } from "../errors.js";
 import { failureReply } from "./failure.js";
+import { streamErrorEvent } from "./sse.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -103,10 +104,11 @@ export class ConnectionDrain {
 
   /**
    * The grace period is over: a request not yet answered gets a 503 envelope, a stream one final
-   * `data: {"error": …}` event, then each connection is closed. The response is destroyed rather than
-   * ended, so its handler sees a departed client and cancels the upstream call (an ended response
-   * would leave the call running and the upstream pools waiting for it); the last bytes go straight
-   * to the socket. Whoever still holds the response finds it sealed: writes are dropped, not thrown.
+   * error event (`data: {"error": …}`, or a Responses stream's `event: error`), then each connection
+   * is closed. The response is destroyed rather than ended, so its handler sees a departed client and
+   * cancels the upstream call (an ended response would leave the call running and the upstream pools
+   * waiting for it); the last bytes go straight to the socket. Whoever still holds the response finds
+   * it sealed: writes are dropped, not thrown.
    */
   cut(): void {
     clearInterval(this.reaper);
@@ -128,7 +130,8 @@ export class ConnectionDrain {
       } else if (/content-type: text\/event-stream/i.test(headerBlock(res))) {
         // The blank lines end a partly written event, if any, so this one parses on its own; at an
         // event boundary they are no event at all.
-        const event = `\n\ndata: ${JSON.stringify(SHUTTING_DOWN.toJSON())}\n\n`;
+        // In the stream's own form: a Responses stream's `event: error`, chat's `data: {"error": …}`.
+        const event = `\n\n${streamErrorEvent(res, SHUTTING_DOWN.toJSON().error)}`;
         const chunked = (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding;
         seal(res);
         // Framed here, straight to the socket, with the chunked body's terminator: the client sees a

@@ -3,7 +3,7 @@ import type { CommittedStream } from "../upstream/call.js";
 import type { CancelSignal } from "../upstream/cancel.js";
 import { failureFromError } from "../upstream/errors.js";
 import { StreamErrorEvent } from "../upstream/translated-stream.js";
-import { sseData } from "../wire/sse.js";
+import { chatErrorEvent, type StreamError } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
 
 export type StreamOutcome = "completed" | "client_closed" | "upstream_error";
@@ -13,10 +13,22 @@ export interface StreamEnd {
   usage: Usage | undefined;
 }
 
+/** The streams being written, by response: how each ends with an error (for the drain's cut, too). */
+const writing = new WeakMap<ServerResponse, CommittedStream>();
+
+/**
+ * The event that ends the stream `res` is writing with `e`, in the stream's API's form: a Responses
+ * stream's `event: error` (numbered after its last event), else chat's `data: {"error": …}`.
+ */
+export function streamErrorEvent(res: ServerResponse, e: StreamError): string {
+  const format = writing.get(res)?.errorEvent;
+  return format ? format(e) : chatErrorEvent(e);
+}
+
 /**
  * Write a committed stream to the client: its first bytes (already in hand), then the rest piped from
- * the upstream's handler with backpressure. A failure after the commit ends the stream with one
- * `data: {"error": …}` event; a client that leaves cancels the upstream.
+ * the upstream's handler with backpressure. A failure after the commit ends the stream with one error
+ * event (streamErrorEvent); a client that leaves cancels the upstream.
  */
 export async function writeStream(
   res: ServerResponse,
@@ -26,6 +38,7 @@ export async function writeStream(
   signal: CancelSignal,
 ): Promise<StreamEnd> {
   res.writeHead(status, headers);
+  writing.set(res, stream);
   signal.addEventListener("abort", stream.cancel);
   try {
     if (stream.first.length > 0 && !res.write(stream.first)) await drained(res);
@@ -50,13 +63,11 @@ export async function writeStream(
     }
     const f = err instanceof StreamErrorEvent ? err.failure : failureFromError(err, "upstream stream", false);
     res.end(
-      sseData({
-        error: {
-          message: `${f.message} after the stream had started`,
-          type: f.type,
-          param: null,
-          code: f.code,
-        },
+      streamErrorEvent(res, {
+        message: `${f.message} after the stream had started`,
+        type: f.type,
+        param: null,
+        code: f.code,
       }),
     );
     return { outcome: "upstream_error", usage: undefined };

@@ -108,6 +108,47 @@ describe("Responses API through the gateway (openai SDK)", () => {
     expect(hits()).toEqual({ eu: 2, us: 0 });
   });
 
+  it("a stream cut mid-way ends with a Responses error event, numbered after the upstream's last", async () => {
+    // response.created, in_progress, output_item.added, content_part.added (0-3), then the cut
+    h.upstreams.eu.next({ cutAfterChunks: 4, chunkIntervalMs: 10 });
+    const r = await post(
+      `${h.url}/v1/responses`,
+      { model: "gpt-4o", input: "hi", user: "cust-eu", stream: true },
+      h.auth,
+    );
+    expect(r.status).toBe(200);
+    const events = r.text.trim().split("\n\n");
+    expect(events).toHaveLength(5);
+    expect(events[3]).toContain('"sequence_number":3');
+    const last = events[4].split("\n");
+    expect(last[0]).toBe("event: error");
+    expect(JSON.parse(last[1].slice("data: ".length))).toEqual({
+      type: "error",
+      code: "upstream_connection_error",
+      message: expect.stringContaining("after the stream had started"),
+      param: null,
+      sequence_number: 4,
+    });
+    expect(hits()).toEqual({ eu: 1, us: 0 }); // committed: not retried
+
+    // the openai SDK throws an APIError carrying our code
+    h.upstreams.eu.next({ cutAfterChunks: 5, chunkIntervalMs: 10 });
+    const stream = await client.responses.create({
+      model: "gpt-4o",
+      input: "hi",
+      user: "cust-eu",
+      stream: true,
+    });
+    const types: string[] = [];
+    const err = await (async () => {
+      for await (const e of stream) types.push(e.type);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).code).toBe("upstream_connection_error");
+    expect((err as APIError).message).toContain("after the stream had started");
+    expect(types.at(-1)).toBe("response.output_text.delta");
+  });
+
   it("previous_response_id goes to the deployment that holds it, every time, even for an unrestricted caller", async () => {
     const first = await client.responses.create({ model: "gpt-4o", input: "hi", user: "cust-eu" });
     for (let i = 0; i < 8; i++) {
@@ -349,6 +390,41 @@ describe("Responses API translated to chat completions (use_chat_completions_api
     // remembered before response.completed was sent: retrievable at once
     expect((await client.responses.retrieve(final.id)).output_text).toBe("Hello from eu part 1 part 2");
     expect(hits().us).toBe(0);
+  });
+
+  it("stream: a chat stream cut mid-way ends with a Responses error event, numbered after the last sent", async () => {
+    // the role chunk and "Hello from eu", then the cut: created, in_progress, output_item.added,
+    // content_part.added, output_text.delta (0-4), then the error
+    h.upstreams.eu.next({ cutAfterChunks: 2, chunkIntervalMs: 10 });
+    const r = await post(
+      `${h.url}/v1/responses`,
+      { model: "chat-only", input: "hi", user: "cust-eu", stream: true },
+      h.auth,
+    );
+    expect(r.status).toBe(200);
+    const events = r.text.trim().split("\n\n");
+    expect(events).toHaveLength(6);
+    expect(events[4]).toContain('"sequence_number":4');
+    const last = events[5].split("\n");
+    expect(last[0]).toBe("event: error");
+    expect(JSON.parse(last[1].slice("data: ".length))).toEqual({
+      type: "error",
+      code: "upstream_connection_error",
+      message: expect.stringContaining("after the stream had started"),
+      param: null,
+      sequence_number: 5,
+    });
+
+    h.upstreams.eu.next({ cutAfterChunks: 2, chunkIntervalMs: 10 });
+    const stream = client.responses.stream({ model: "chat-only", input: "hi", user: "cust-eu" });
+    let text = "";
+    const err = await (async () => {
+      for await (const e of stream) if (e.type === "response.output_text.delta") text += e.delta;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).code).toBe("upstream_connection_error");
+    expect(text).toBe("Hello from eu");
+    expect(hits()).toEqual({ eu: 2, us: 0 });
   });
 
   it("function tools: definitions, the call, and its output on the next turn", async () => {

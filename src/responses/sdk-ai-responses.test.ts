@@ -56,6 +56,33 @@ describe("Vercel AI SDK default (Responses) provider against the gateway", () =>
     });
   }
 
+  for (const [model, cut, sent] of [
+    ["gpt-4o", 5, "Hello"],
+    ["chat-only", 2, "Hello from eu"],
+  ] as const) {
+    it(`streamText: a stream cut mid-way yields an error part carrying our code (${model})`, async () => {
+      h.upstreams.eu.next({ cutAfterChunks: cut, chunkIntervalMs: 10 });
+      const s = streamText({ model: gateway(model), prompt: "hi", maxRetries: 0, onError: () => {} });
+      let text = "";
+      const errors: unknown[] = [];
+      for await (const part of s.fullStream) {
+        if (part.type === "text-delta") text += part.text;
+        if (part.type === "error") errors.push(part.error);
+      }
+      expect(text).toBe(sent);
+      expect(errors).toHaveLength(1);
+      // the gateway's error event as the Responses schema reads it (was AI_TypeValidationError: a
+      // chat-style `{"error": …}` chunk the schema cannot parse)
+      expect(errors[0]).toMatchObject({
+        name: "AI_StreamProviderError",
+        code: "upstream_connection_error",
+        message: expect.stringContaining("after the stream had started"),
+        data: { type: "error", code: "upstream_connection_error", param: null },
+      });
+      expect(await s.finishReason).toBe("error");
+    });
+  }
+
   it("tools on a chat-only deployment: the tool call comes back, its result goes out next turn", async () => {
     h.upstreams.eu
       .next({

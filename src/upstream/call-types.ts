@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { AttemptInput } from "../providers/contract.js";
+import type { StreamError } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
 import type { CancelSignal } from "./cancel.js";
 import type { ChunkSink } from "./chunks.js";
@@ -19,6 +20,11 @@ export interface CommittedStream {
   cancel(): void;
   /** Bytes that are not an event stream (audio): a failure after commit can only cut the connection. */
   readonly binary?: boolean;
+  /**
+   * The event that ends this stream when it fails after the commit, in its API's own form: a Responses
+   * stream's `event: error` with the next sequence_number. Absent: chat's `data: {"error": …}`.
+   */
+  errorEvent?: ((e: StreamError) => string) | undefined;
 }
 
 export interface UpstreamReply {

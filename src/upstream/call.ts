@@ -135,6 +135,7 @@ export async function callDeployment(
         stream: {
           first: stream.first,
           cancel: stream.cancel,
+          errorEvent: stream.errorEvent,
           // The client-abort link is released when the stream ends, however it ends.
           pipe: (sink) => stream.pipe(sink).finally(done),
         },

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Provider } from "../providers/contract.js";
 import type { CallResult } from "../router/attempt.js";
 import type { Deployment } from "../router/deployment.js";
-import { parseEvents, SseFramer } from "../wire/sse.js";
+import { lastSequenceNumber, parseEvents, responsesErrorEvent, SseFramer } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
 import type { CallContext, CommittedStream } from "./call-types.js";
 import type { ChunkQueue, ChunkSink } from "./chunks.js";
@@ -64,11 +64,18 @@ export async function commitStream(
     const notSse = notEventStreamStart(first) ?? notOpenAiEvent(first);
     if (notSse) return refuse(notSse);
     let last: Buffer = first;
+    // A Responses stream that fails ends with an error event numbered after the last one forwarded:
+    // the last whole events that carried a sequence_number are kept (a reference) and read then.
+    const responses = ctx.op === "responses";
+    let numbered: Buffer | undefined = responses && first.includes(SEQUENCE_NUMBER) ? first : undefined;
     const pipe = async (sink: ChunkSink): Promise<Usage | undefined> => {
       await body.pipeTo({
         write(chunk) {
           const whole = framer.push(chunk);
-          if (whole) last = whole;
+          if (whole) {
+            last = whole;
+            if (responses && whole.includes(SEQUENCE_NUMBER)) numbered = whole;
+          }
           const out = whole && tap.take(whole);
           return out ? sink.write(out) : true;
         },
@@ -91,7 +98,15 @@ export async function commitStream(
         );
       return tap.usage;
     };
-    return { ok: true, value: { first: tap.take(first) ?? "", pipe, cancel } };
+    const value: CommittedStream = { first: tap.take(first) ?? "", pipe, cancel };
+    if (responses) {
+      value.errorEvent = (e) => {
+        const seq = numbered && lastSequenceNumber(numbered);
+        // An upstream that numbers none of its events: the count of events forwarded (numbers start at 0).
+        return responsesErrorEvent(e, seq === undefined ? framer.events : seq + 1);
+      };
+    }
+    return { ok: true, value };
   }
 
   const ts = new TranslatedStream(decoderFor(provider), provider.stream(d, ctx), ctx.clientWantsUsage, what);
@@ -139,6 +154,7 @@ export async function commitStream(
 }
 
 const DONE = Buffer.from("[DONE]");
+const SEQUENCE_NUMBER = Buffer.from('"sequence_number"');
 
 function endsWithDone(buf: Buffer): boolean {
   const at = buf.lastIndexOf(DONE);

@@ -156,3 +156,50 @@ export function splitEvents(buf: Buffer): Buffer[] {
 export function sseData(value: object | string): string {
   return `data: ${typeof value === "string" ? value : JSON.stringify(value)}\n\n`;
 }
+
+/** What a stream that fails after it has started ends with: an OpenAI error body. */
+export interface StreamError {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string;
+}
+
+/** A chat completions (or completions) stream's terminal error: `data: {"error": …}`. */
+export function chatErrorEvent(e: StreamError): string {
+  return sseData({ error: { message: e.message, type: e.type, param: e.param, code: e.code } });
+}
+
+/**
+ * A Responses stream's terminal error, as OpenAI's Responses API sends it (ResponseErrorEvent):
+ * `event: error`, data `{type: "error", code, message, param, sequence_number}` with the number after
+ * the last event sent. The openai SDK throws an APIError for an `error` event (its code the data's);
+ * the AI SDK's Responses chunk schema parses it into an error part (a bare `{"error": …}` it cannot).
+ */
+export function responsesErrorEvent(e: StreamError, sequenceNumber: number): string {
+  const data = {
+    type: "error",
+    code: e.code,
+    message: e.message,
+    param: e.param,
+    sequence_number: sequenceNumber,
+  };
+  return `event: error\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * The sequence_number of the last Responses event in `events` that has one, or undefined. Read once
+ * a stream fails, never per event: the data is parsed here.
+ */
+export function lastSequenceNumber(events: Buffer): number | undefined {
+  let last: number | undefined;
+  for (const e of parseEvents(events)) {
+    try {
+      const n = (JSON.parse(e.data) as { sequence_number?: unknown }).sequence_number;
+      if (typeof n === "number" && Number.isInteger(n)) last = n;
+    } catch {
+      // not JSON: not a Responses event
+    }
+  }
+  return last;
+}

@@ -1,5 +1,5 @@
 import type { CommittedStream } from "../../upstream/call-types.js";
-import { parseEvents } from "../../wire/sse.js";
+import { parseEvents, responsesErrorEvent, type StreamError } from "../../wire/sse.js";
 import { type Usage, usageOf } from "../../wire/usage.js";
 import { finishOf, functionCallItem, messageItem, newId, usageObject } from "./response.js";
 
@@ -88,6 +88,11 @@ export class ChatToResponses {
       response,
     });
     return out;
+  }
+
+  /** The error event that ends a stream failing midway, numbered after the last event sent. */
+  error(e: StreamError): string {
+    return responsesErrorEvent(e, this.seq++);
   }
 
   private textDelta(delta: string): string {
@@ -197,6 +202,7 @@ export function responsesStream(
   return {
     first,
     cancel: () => chat.cancel(),
+    errorEvent: (e) => conv.error(e),
     async pipe(sink) {
       const usage = await chat.pipe({
         write(chunk) {
