@@ -37,6 +37,11 @@ export async function writeStream(
   stream: CommittedStream,
   signal: CancelSignal,
 ): Promise<StreamEnd> {
+  // Keep-alive when node would keep the connection (HTTP/1.1 without Connection: close, not while
+  // draining), but said by us: left to node's own keep-alive answer, a connection whose client
+  // aborted mid-stream stayed open until shutdown's grace period ran out (router/timeouts.test.ts
+  // hung in close). A client that asked to close still gets connection: close.
+  if (res.shouldKeepAlive && headers.connection === undefined) res.setHeader("connection", "keep-alive");
   res.writeHead(status, headers);
   writing.set(res, stream);
   signal.addEventListener("abort", stream.cancel);
