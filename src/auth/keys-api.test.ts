@@ -131,8 +131,8 @@ for (const make of [sqliteAdapter, postgresAdapter]) {
         [{ team_id: "no-such-team" }, "team_id"],
         [{ key_alias: "first" }, "key_alias"],
         [{ rpm_limit: 1.5 }, "rpm_limit"],
-        [{ tpm_limit: 3e9 }, "tpm_limit"],
-        [{ max_parallel_requests: 2 ** 31 }, "max_parallel_requests"],
+        [{ tpm_limit: 2 ** 53 }, "tpm_limit"],
+        [{ max_parallel_requests: 1e300 }, "max_parallel_requests"],
         [{ models: "gpt-4o" }, "models"],
         [{ key: "not-sk-prefixed-key" }, "key"],
       ];
@@ -147,6 +147,16 @@ for (const make of [sqliteAdapter, postgresAdapter]) {
       expect(unknown.status).toBe(200);
       plaintexts.push(unknown.json.key);
       expect(unknown.headers.get("x-meridian-warning")).toBe("ignored unknown fields: tags, soft_budget");
+    });
+
+    it("large limits, as LiteLLM stores them (BigInt), are kept exactly", async () => {
+      const big = { tpm_limit: 1e12, rpm_limit: 2 ** 40, max_parallel_requests: 3e9 };
+      const r = await gen({ key_alias: "big-limits", ...big });
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      expect((await get(`${h.url}/key/info?key=${r.json.key}`, h.auth)).json.info).toMatchObject(big);
+      const t = await post(`${h.url}/team/new`, { team_id: "t-big", ...big }, h.auth);
+      expect(t.status, JSON.stringify(t.json)).toBe(200);
+      expect(t.json).toMatchObject(big);
     });
 
     it("a key under a team cannot get more than the team; users own keys", async () => {

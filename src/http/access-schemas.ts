@@ -6,13 +6,12 @@ import { metadata, region, storable } from "./end-users.js";
 
 /** Shared field schemas of /key/*, /team/* and /user/* (LiteLLM's names). */
 export const money = z.number().nonnegative("must be >= 0").nullable().optional();
-// Postgres stores limits as 32-bit integers: beyond that, a 400 naming the field rather than the
-// database's error (null means no limit).
+// Stored exactly by both databases (bigint on Postgres): up to 2^53 - 1; null means no limit.
 export const limit = z
   .number()
   .int("must be an integer")
   .nonnegative("must be >= 0")
-  .max(2_147_483_647, "must be at most 2147483647 (null: no limit)")
+  .max(Number.MAX_SAFE_INTEGER, "must be at most 9007199254740991 (null: no limit)")
   .nullable()
   .optional();
 export const duration = z

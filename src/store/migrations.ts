@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { ACCESS_MIGRATIONS } from "./access-migrations.js";
-import { SPEND_BIGINT, SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
+import { LIMITS_BIGINT, SPEND_BIGINT, SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -75,6 +75,8 @@ const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable("virtual_keys").dropColumn("key_id").execute();
     },
   },
+  // rate limits as LiteLLM stores them (BigInt); Postgres only
+  "080_limits_bigint": LIMITS_BIGINT,
 };
 
 class StaticProvider implements MigrationProvider {

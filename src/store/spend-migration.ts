@@ -123,3 +123,30 @@ export const SPEND_BIGINT: Migration = {
 };
 
 const WIDE = ["seq", "prompt_tokens", "completion_tokens", "total_tokens"];
+
+/**
+ * The same for rate limits: LiteLLM stores them as BigInt, and "no real limit" is often written as a
+ * large number (tpm_limit: 1e12), which a 32-bit column refused.
+ */
+export const LIMITS_BIGINT: Migration = {
+  async up(db: Kysely<unknown>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    for (const [table, columns] of LIMIT_COLUMNS)
+      await sql`alter table ${sql.table(table)} ${sql.raw(columns.map((c) => `alter column ${c} type bigint`).join(", "))}`.execute(
+        db,
+      );
+  },
+  async down(db: Kysely<unknown>) {
+    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+    for (const [table, columns] of LIMIT_COLUMNS)
+      await sql`alter table ${sql.table(table)} ${sql.raw(columns.map((c) => `alter column ${c} type integer`).join(", "))}`.execute(
+        db,
+      );
+  },
+};
+
+const LIMIT_COLUMNS: Array<[string, string[]]> = [
+  ["virtual_keys", ["tpm_limit", "rpm_limit", "max_parallel_requests"]],
+  ["teams", ["tpm_limit", "rpm_limit", "max_parallel_requests"]],
+  ["internal_users", ["tpm_limit", "rpm_limit"]],
+];
