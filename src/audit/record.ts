@@ -84,6 +84,8 @@ export interface RecordInput {
   /** Why it failed; only its code is kept (an admin refusal knows no more than the code it sent). */
   error: GatewayError | AttemptFailure | { readonly code: string } | undefined;
   stream: string | undefined;
+  /** The code a stream ended with, when it ended in error (the client saw it in the last event). */
+  streamCode?: string;
   prompt?: unknown;
   /** The answer: a value, or the bytes as sent (JSON is parsed, anything else kept as text). */
   response?: unknown;
@@ -105,6 +107,12 @@ export function isRouteRecord(callType: string): boolean {
   return callType.includes(" /");
 }
 
+/** A stream's end, as an error code, when nothing more precise is known. */
+const STREAM_END_CODES: Record<string, string> = {
+  shutdown: "shutting_down",
+  upstream_error: "upstream_error",
+};
+
 /** The record of one request. Never throws: what cannot be serialised is written as a note instead. */
 export function buildRecord(i: RecordInput): SpendRecord {
   const d = i.deployment;
@@ -112,7 +120,9 @@ export function buildRecord(i: RecordInput): SpendRecord {
   // it there, and checks that geography against the caller's policy like any other.
   const from = d === undefined && i.cacheHit ? i.cachedFrom : undefined;
   const usage = i.usage;
-  const ok = i.error === undefined && i.httpStatus < 400;
+  // a stream whose status line said 200 and that then ended in error (upstream cut, shutdown) failed
+  const streamError = i.stream === "upstream_error" || i.stream === "shutdown";
+  const ok = i.error === undefined && i.httpStatus < 400 && !streamError;
   return {
     request_id: i.callId,
     call_type: i.op,
@@ -139,7 +149,11 @@ export function buildRecord(i: RecordInput): SpendRecord {
     completion_start_time: i.firstChunkMs === undefined ? null : iso(i.firstChunkMs),
     status: ok ? "success" : "failure",
     http_status: i.httpStatus,
-    error_code: i.error ? String(i.error.code) : null,
+    error_code: i.error
+      ? String(i.error.code)
+      : streamError
+        ? (i.streamCode ?? STREAM_END_CODES[i.stream as string])
+        : null,
     cache_hit: i.cacheHit ? 1 : 0,
     stream: i.stream ?? null,
     messages: i.prompt === undefined ? null : safeJson(i.prompt),

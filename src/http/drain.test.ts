@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseConfigText } from "../config/load.js";
 import { FakeUpstream } from "../demo/fake-upstream.js";
 import { silentLogger } from "../observability/logger.js";
 import { type RunningServer, startServer } from "../server.js";
+import { openStore } from "../store/customers.js";
 
 /**
  * Shutdown as SIGTERM runs it (RunningServer.shutdown), on a real listening server under load:
@@ -22,7 +26,7 @@ afterEach(async () => {
 });
 afterAll(() => up.stop());
 
-async function start(general: string): Promise<number> {
+async function start(general: string, databaseUrl = "sqlite::memory:"): Promise<number> {
   const yaml = `model_list:
   - model_name: gpt-4o
     litellm_params: { model: openai/gpt-4o, api_base: "${up.url}/v1", api_key: sk-up, region_name: eu }
@@ -32,7 +36,7 @@ async function start(general: string): Promise<number> {
 router_settings: { num_retries: 0 }
 general_settings:
   master_key: sk-1234
-  database_url: "sqlite::memory:"
+  database_url: "${databaseUrl}"
 ${general}`;
   server = await startServer(parseConfigText(yaml, "drain.yaml", {}), {
     host: "127.0.0.1",
@@ -164,6 +168,39 @@ describe("shutdown under load", () => {
     // both upstream calls were cancelled, not left running (shutdown would have waited on them)
     await new Promise((r) => setTimeout(r, 100));
     expect(up.requests.map((r) => r.aborted)).toEqual([true, true]);
+  }, 20_000);
+
+  it("what the grace period's end cut is recorded as cut by the shutdown, not as left by the client", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "meridian-drain-"));
+    const db = `sqlite:${join(dir, "m.db")}`;
+    try {
+      const port = await start(
+        `  shutdown_grace_seconds: 1\n  shutdown_drain_seconds: 0.2\n  spend_logs_spill_dir: ${dir}\n`,
+        db,
+      );
+      up.always = { chunkIntervalMs: 100, delayMs: 0 };
+      const stream = chat(port, false, true);
+      while (up.hits < 1) await new Promise((r) => setTimeout(r, 10));
+      up.always = { delayMs: 8_000 };
+      const waiting = chat(port, false);
+      while (up.hits < 2) await new Promise((r) => setTimeout(r, 10));
+      await server!.shutdown();
+      server = undefined;
+      await Promise.all([stream, waiting]);
+      const store = await openStore(db);
+      try {
+        const { rows } = await store.spend.find({}, 10, 0);
+        const cut = rows.map((r) => [r.status, r.http_status, r.error_code, r.stream]).sort();
+        expect(cut).toEqual([
+          ["failure", 200, "shutting_down", "shutdown"],
+          ["failure", 503, "shutting_down", null],
+        ]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 20_000);
 
   for (const model of ["gpt-4o", "chat-only"]) {

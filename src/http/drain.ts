@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { gatewayError } from "../errors.js";
+import { cutByShutdown } from "../upstream/cancel.js";
 import { failureReply } from "./failure.js";
 import { streamErrorEvent } from "./sse.js";
 
@@ -118,6 +119,8 @@ export class ConnectionDrain {
         socket.destroy();
         continue;
       }
+      // the record says the shutdown ended it, not the client (upstream/cancel.ts)
+      cutByShutdown.add(res);
       const close = () => res.destroy();
       if (!res.headersSent) {
         const f = failureReply(SHUTTING_DOWN);

@@ -6,11 +6,20 @@ import { StreamErrorEvent } from "../upstream/translated-stream.js";
 import { chatErrorEvent, type StreamError } from "../wire/sse.js";
 import type { Usage } from "../wire/usage.js";
 
-export type StreamOutcome = "completed" | "client_closed" | "upstream_error";
+export type StreamOutcome = "completed" | "client_closed" | "upstream_error" | "shutdown";
 
 export interface StreamEnd {
   outcome: StreamOutcome;
   usage: Usage | undefined;
+  /** The error code the stream ended with (upstream_error, shutdown). */
+  code?: string;
+}
+
+/** A stream that ended before its end: by the client, or cut by the shutdown (drain.ts). */
+function cutShort(signal: CancelSignal, usage: Usage | undefined): StreamEnd {
+  return signal.byShutdown
+    ? { outcome: "shutdown", usage, code: "shutting_down" }
+    : { outcome: "client_closed", usage };
 }
 
 /** The streams being written, by response: how each ends with an error (for the drain's cut, too). */
@@ -49,22 +58,26 @@ export async function writeStream(
     if (stream.first.length > 0 && !res.write(stream.first)) await drained(res);
     if (signal.aborted || res.destroyed) {
       stream.cancel();
-      return { outcome: "client_closed", usage: undefined };
+      return cutShort(signal, undefined);
     }
     const usage = await stream.pipe(res);
     signal.removeEventListener("abort", stream.cancel);
-    if (signal.aborted || res.destroyed) return { outcome: "client_closed", usage };
+    if (signal.aborted || res.destroyed) return cutShort(signal, usage);
     res.end();
     return { outcome: "completed", usage };
   } catch (err) {
     if (signal.aborted || res.destroyed) {
       stream.cancel();
-      return { outcome: "client_closed", usage: undefined };
+      return cutShort(signal, undefined);
     }
     // Audio cut mid-way cannot carry an error event: the client sees the connection end early.
     if (stream.binary) {
       res.destroy();
-      return { outcome: "upstream_error", usage: undefined };
+      return {
+        outcome: "upstream_error",
+        usage: undefined,
+        code: failureFromError(err, "upstream stream", false).code,
+      };
     }
     const f = err instanceof StreamErrorEvent ? err.failure : failureFromError(err, "upstream stream", false);
     res.end(
@@ -75,7 +88,7 @@ export async function writeStream(
         code: f.code,
       }),
     );
-    return { outcome: "upstream_error", usage: undefined };
+    return { outcome: "upstream_error", usage: undefined, code: String(f.code) };
   }
 }
 

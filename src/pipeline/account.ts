@@ -45,6 +45,8 @@ export interface ServedExtra {
   response?: unknown;
   /** false: the cache was asked and missed (undefined: not asked). */
   cacheHit?: boolean;
+  /** The code a stream ended with, when it ended in error (sse.ts StreamEnd). */
+  streamCode?: string;
 }
 
 export function accountingFor(
@@ -126,6 +128,7 @@ export function accountServed(
     httpStatus: result.value.status,
     error: undefined,
     stream,
+    streamCode: extra.streamCode,
     prompt: acc.storePrompts ? extra.prompt : undefined,
     response: acc.storePrompts ? extra.response : undefined,
   });

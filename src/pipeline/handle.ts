@@ -214,6 +214,7 @@ async function served(
       ticket?.settle(end?.usage, deps.accounting.cost(d, end?.usage));
       if (cache && probe && capture) storeStreamed(cache, probe, capture, req.op, group, d, up.status, end);
       if (keep && recorded) served.response = streamedAnswer(recorded, end?.usage);
+      served.streamCode = end?.code;
       accountServed(
         deps.accounting,
         req,

@@ -77,7 +77,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
     let retrying = false;
 
     for (;;) {
-      if (signal.aborted) throw fail(clientClosed());
+      if (signal.aborted) throw fail(clientClosed(signal));
       const now = Date.now();
       const av = router.available(group, policy, now, tried);
       if (av.kind === "none_in_region") break;
@@ -136,7 +136,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
       const f = r.failure;
       last = f;
       attempts.push(record(d, group, f.status, f.code, ms));
-      if (f.kind === "aborted" || signal.aborted) throw fail(clientClosed());
+      if (f.kind === "aborted" || signal.aborted) throw fail(clientClosed(signal));
       if (!blamesRequest(f.kind)) {
         const t = Date.now();
         const n = router.state.recordFailure(d.id, t);
@@ -155,7 +155,7 @@ export async function runAttempts<T>(router: Router, input: LoopInput<T>): Promi
             groupRetries++;
             retrying = true;
             if (wait > 0) {
-              if (!(await sleepUnlessCancelled(wait, signal))) throw fail(clientClosed());
+              if (!(await sleepUnlessCancelled(wait, signal))) throw fail(clientClosed(signal));
             }
             continue;
           }

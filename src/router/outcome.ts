@@ -43,8 +43,9 @@ export function record(
   return { deploymentId: d.id, group, geography: d.geography ?? null, status, code, ms, at: Date.now() - ms };
 }
 
-export function clientClosed(): GatewayError {
-  return gatewayError("client_closed_request");
+/** Why a request stopped early: its client left (499), or the shutdown cut it (503 shutting_down). */
+export function clientClosed(signal: { readonly byShutdown?: boolean }): GatewayError {
+  return signal.byShutdown ? gatewayError("shutting_down") : gatewayError("client_closed_request");
 }
 
 /** The last upstream failure, its message extended with every attempt when there was more than one. */

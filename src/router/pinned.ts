@@ -31,7 +31,7 @@ export async function runPinned<T>(router: Router, input: PinnedInput<T>): Promi
   let retries = 0;
   const fail = (e: ConstructorParameters<typeof LoopFailure>[0]) => new LoopFailure(e, attempts, retries, 0);
   for (;;) {
-    if (input.signal.aborted) throw fail(clientClosed());
+    if (input.signal.aborted) throw fail(clientClosed(input.signal));
     // Fail closed: the caller decided this already; a second look costs nothing.
     if (!isAllowed(d, input.policy)) throw fail(gatewayError("internal_error", { reason: "invariant" }));
     const started = Date.now();
@@ -58,7 +58,7 @@ export async function runPinned<T>(router: Router, input: PinnedInput<T>): Promi
     }
     const f = r.failure;
     attempts.push(record(d, d.modelGroup, f.status, f.code, ms));
-    if (f.kind === "aborted" || input.signal.aborted) throw fail(clientClosed());
+    if (f.kind === "aborted" || input.signal.aborted) throw fail(clientClosed(input.signal));
     if (!blamesRequest(f.kind)) {
       const t = Date.now();
       const n = router.state.recordFailure(d.id, t);
@@ -69,7 +69,8 @@ export async function runPinned<T>(router: Router, input: PinnedInput<T>): Promi
       const wait = backoffMs(retries, f, false, cfg.retryAfterMs, router.random);
       if (wait !== undefined) {
         retries++;
-        if (wait > 0 && !(await sleepUnlessCancelled(wait, input.signal))) throw fail(clientClosed());
+        if (wait > 0 && !(await sleepUnlessCancelled(wait, input.signal)))
+          throw fail(clientClosed(input.signal));
         continue;
       }
     }

@@ -78,6 +78,20 @@ general_settings:
     expect(typeof last.error.code).toBe("string");
     expect(r.text).not.toContain("[DONE]");
     expect(hits(h)).toEqual({ eu: 1, eu2: 0, us: 0 });
+    // its record is a failure with the code the client saw, not a success (the status line said 200)
+    await h.built.spendLog?.flush();
+    const { rows } = await h.store.spend.find(
+      { requestId: r.headers.get("x-litellm-call-id") as string },
+      1,
+      0,
+    );
+    expect(rows[0]).toMatchObject({
+      status: "failure",
+      http_status: 200,
+      stream: "upstream_error",
+      error_code: last.error.code,
+      geography: "eu",
+    });
   });
 
   it("a client abort during an in-flight attempt cancels it upstream and nothing more is tried", async () => {

@@ -5,6 +5,8 @@
  */
 export interface CancelSignal {
   readonly aborted: boolean;
+  /** The response was cut by the shutdown's grace period ending, not by the client (http/drain.ts). */
+  readonly byShutdown?: boolean;
   readonly reason: unknown;
   addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: "abort", listener: () => void): void;
@@ -12,6 +14,7 @@ export interface CancelSignal {
 
 export class Cancel implements CancelSignal {
   aborted = false;
+  byShutdown = false;
   reason: unknown = undefined;
   private listeners: Array<() => void> | undefined;
 
@@ -27,9 +30,10 @@ export class Cancel implements CancelSignal {
     if (i >= 0) this.listeners?.splice(i, 1);
   }
 
-  abort(): void {
+  abort(byShutdown = false): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.byShutdown = byShutdown;
     this.reason = new DOMException("The client closed the request.", "AbortError");
     const ls = this.listeners;
     this.listeners = undefined;
@@ -53,6 +57,9 @@ export function sleepUnlessCancelled(ms: number, signal: CancelSignal): Promise<
   });
 }
 
+/** Responses the shutdown answered and closed itself (http/drain.ts cut()): their end is not the client's. */
+export const cutByShutdown = new WeakSet<object>();
+
 /**
  * A request's Cancel, aborted when its response closes before it finished (the client went away),
  * and the close listener, which the writer removes once the answer is written.
@@ -63,7 +70,7 @@ export function cancelOnClose(res: {
 }): { signal: Cancel; onClose: () => void } {
   const signal = new Cancel();
   const onClose = () => {
-    if (!res.writableFinished) signal.abort();
+    if (!res.writableFinished) signal.abort(cutByShutdown.has(res));
   };
   res.once("close", onClose);
   return { signal, onClose };
