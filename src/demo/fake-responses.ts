@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { writePaced } from "./paced.js";
 
 /**
  * The Responses API as the fake upstream speaks it (OpenAI's wire format): create (JSON or typed SSE
@@ -150,26 +151,7 @@ export class FakeResponses {
     events.push(ev("response.content_part.done", { ...loc, part }));
     events.push(ev("response.output_item.done", { output_index: 0, item }));
     events.push(ev("response.completed", { response: done }));
-    if (pace.cutAfterChunks === undefined && !pace.chunkIntervalMs) {
-      res.end(events.join(""));
-      return;
-    }
-    let i = 0;
-    const tick = () => {
-      if (res.destroyed) return;
-      if (pace.cutAfterChunks !== undefined && i >= pace.cutAfterChunks) {
-        res.socket?.destroy();
-        return;
-      }
-      if (i >= events.length) {
-        res.end();
-        return;
-      }
-      res.write(events[i++]);
-      if (pace.chunkIntervalMs) setTimeout(tick, pace.chunkIntervalMs);
-      else tick();
-    };
-    tick();
+    writePaced(res, events, pace);
   }
 }
 

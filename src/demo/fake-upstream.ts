@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { FakeResponses } from "./fake-responses.js";
 import { answerSurface, FakeObjects, parseForm, type ReceivedForm } from "./fake-surface.js";
+import { writePaced } from "./paced.js";
 
 /**
  * A small OpenAI/Azure-compatible upstream for the demo, the tests and the benchmark. It answers
@@ -346,22 +347,11 @@ export class FakeUpstream {
       events.push(`data: ${JSON.stringify({ ...last, choices: [], usage: STREAM_USAGE })}\n\n`);
     }
     events.push("data: [DONE]\n\n");
-    let i = 0;
-    const tick = () => {
-      if (res.destroyed) return;
-      if (b.cutAfterChunks !== undefined && i >= b.cutAfterChunks) {
-        res.socket?.destroy();
-        return;
-      }
-      if (i >= events.length) {
-        res.end();
-        return;
-      }
-      res.write(events[i++]);
-      if (b.chunkIntervalMs) setTimeout(tick, b.chunkIntervalMs);
-      else tick();
-    };
-    tick();
+    writePaced(res, events, {
+      cutAfterChunks: b.cutAfterChunks,
+      chunkIntervalMs: b.chunkIntervalMs,
+      eachEvent: true,
+    });
   }
 }
 
