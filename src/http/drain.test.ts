@@ -46,7 +46,7 @@ ${general}`;
   return server.port;
 }
 
-type Outcome = { status: number; code?: string; text: string } | { error: string };
+type Outcome = { status: number; code?: string; text: string; callId?: string } | { error: string };
 
 function chat(port: number, agent: Agent | false, stream = false): Promise<Outcome> {
   return send(port, agent, "/chat/completions", {
@@ -77,7 +77,8 @@ function send(port: number, agent: Agent | false, path: string, json: object): P
         res.on("end", () => {
           let code: string | undefined;
           if (res.statusCode !== 200) code = (JSON.parse(text) as { error: { code: string } }).error.code;
-          resolve({ status: res.statusCode ?? 0, code, text });
+          const callId = res.headers["x-litellm-call-id"] as string | undefined;
+          resolve({ status: res.statusCode ?? 0, code, text, callId });
         });
         res.on("error", (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
       },
@@ -186,10 +187,13 @@ describe("shutdown under load", () => {
       while (up.hits < 2) await new Promise((r) => setTimeout(r, 10));
       await server!.shutdown();
       server = undefined;
-      await Promise.all([stream, waiting]);
+      const [s, w] = await Promise.all([stream, waiting]);
       const store = await openStore(db);
       try {
         const { rows } = await store.spend.find({}, 10, 0);
+        // each answer's call id names its record, the 503 the shutdown wrote itself included
+        const ids = [s, w].map((o) => ("callId" in o ? o.callId : undefined));
+        expect(rows.map((r) => r.request_id).sort()).toEqual([...ids].sort());
         const cut = rows.map((r) => [r.status, r.http_status, r.error_code, r.stream]).sort();
         expect(cut).toEqual([
           ["failure", 200, "shutting_down", "shutdown"],

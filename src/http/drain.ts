@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { gatewayError } from "../errors.js";
-import { cutByShutdown } from "../upstream/cancel.js";
+import { callIdOf, cutByShutdown } from "../upstream/cancel.js";
 import { failureReply } from "./failure.js";
 import { streamErrorEvent } from "./sse.js";
 
@@ -127,6 +127,9 @@ export class ConnectionDrain {
         const body = JSON.stringify(f.body);
         let head = `HTTP/1.1 ${f.status} Service Unavailable\r\n`;
         for (const [k, v] of Object.entries(f.headers)) head += `${k}: ${v}\r\n`;
+        // the call id its record is kept under (upstream/cancel.ts), as every other answer carries
+        const callId = callIdOf.get(res);
+        if (callId !== undefined) head += `x-litellm-call-id: ${callId}\r\n`;
         head += `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`;
         seal(res);
         socket.write(head + body, close);

@@ -8,7 +8,7 @@ import { type SpooledForm, spoolMultipart } from "../multipart/spool.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import { missingFile } from "../surface/validate.js";
-import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
+import { type Cancel, callIdOf, cancelOnClose } from "../upstream/cancel.js";
 import { refuseEarly } from "./early-refusal.js";
 import { bodyText, parseJsonBody } from "./json-body.js";
 import { isMultipart, mediaRefusal } from "./media-type.js";
@@ -202,6 +202,7 @@ function serveAuthenticated(
         query: query || undefined,
         binary: route.action === "content",
       };
+      callIdOf.set(res, call.callId);
       let result = await handle(deps, call);
       await rememberCreated(deps, route, method, result, held, ownerOf(principal));
       if (route.id === undefined && method === "GET") {

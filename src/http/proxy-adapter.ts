@@ -8,7 +8,7 @@ import { batchModels, handleBatch } from "../pipeline/batch.js";
 import { handle, type PipelineDeps } from "../pipeline/handle.js";
 import type { Principal, ProxyRequest, ProxyResult } from "../pipeline/types.js";
 import type { ObjectCall } from "../providers/contract.js";
-import { type Cancel, cancelOnClose } from "../upstream/cancel.js";
+import { type Cancel, callIdOf, cancelOnClose } from "../upstream/cancel.js";
 import { applyCors, type CorsPolicy } from "./cors.js";
 import { refuseEarly } from "./early-refusal.js";
 import { writeFailure } from "./failure.js";
@@ -110,6 +110,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
           signal,
           extra,
         };
+        callIdOf.set(res, call.callId);
         const batch = batchModels(call);
         void (batch ? handleBatch(deps, call, batch) : handle(deps, call)).then((result) =>
           writeResult(res, result, signal, onClose),

@@ -60,6 +60,9 @@ export function sleepUnlessCancelled(ms: number, signal: CancelSignal): Promise<
 /** Responses the shutdown answered and closed itself (http/drain.ts cut()): their end is not the client's. */
 export const cutByShutdown = new WeakSet<object>();
 
+/** Each proxied response's call id, for the answer the shutdown writes itself (drain.ts cut()). */
+export const callIdOf = new WeakMap<object, string>();
+
 /**
  * A request's Cancel, aborted when its response closes before it finished (the client went away),
  * and the close listener, which the writer removes once the answer is written.
