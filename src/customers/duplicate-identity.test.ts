@@ -78,6 +78,15 @@ describe("ambiguous or unreadable end-user ids in the body", () => {
     expect(ok).toMatchObject({ status: 200, upstream: 1 });
   });
 
+  it("in a commented (lenient) body, a quote inside a comment does not hide a repeated user", async () => {
+    const r = await send(`{${chat}, # the "customer\n "user":"cust-eu",\n "user":"other"}`);
+    expect(r).toMatchObject({
+      status: 400,
+      error: { code: "conflicting_identity", param: "user" },
+      upstream: 0,
+    });
+  });
+
   it("an unpaired surrogate in user is 400 invalid_identity", async () => {
     const r = await send(`{${chat},"user":"cust-eu\\ud800"}`);
     expect(r).toMatchObject({ status: 400, error: { code: "invalid_identity", param: "user" }, upstream: 0 });

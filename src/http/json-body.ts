@@ -28,7 +28,7 @@ export function bodyText(bytes: Buffer): string {
  * Anything else is still a 400 with the parser's position; nesting beyond MAX_JSON_DEPTH is a 400
  * `nesting_too_deep` (a GatewayError).
  */
-export function parseJsonBody(text: string): { value: unknown; lenient: boolean } {
+export function parseJsonBody(text: string): { value: unknown; lenient: boolean; parsed: string } {
   let value: unknown;
   let parsed = text;
   let lenient = false;
@@ -48,7 +48,8 @@ export function parseJsonBody(text: string): { value: unknown; lenient: boolean 
   if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
     throw gatewayError("nesting_too_deep", { limit: MAX_JSON_DEPTH });
   }
-  return { value, lenient };
+  // `parsed`: the text JSON.parse read (comments gone when lenient), for scans of its structure
+  return { value, lenient, parsed };
 }
 
 const QUOTE = 0x22;

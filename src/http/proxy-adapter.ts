@@ -147,7 +147,7 @@ export function proxyAdapter(deps: PipelineDeps, o: AdapterOptions, fallthrough:
             try {
               const parsed = parseJsonBody(text);
               body = parsed.value;
-              const twice = duplicateIdentityField(text);
+              const twice = duplicateIdentityField(parsed.parsed);
               if (twice)
                 return refuse(
                   gatewayError("conflicting_identity", { field: twice }, { param: twice }),
