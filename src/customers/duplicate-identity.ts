@@ -1,4 +1,4 @@
-import { stringEnd } from "../http/json-body.js";
+import { CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE, stringEnd } from "../http/json-body.js";
 
 /**
  * A JSON body that names its end user twice (`{"user":"cust-eu", …, "user":"other"}`) is read by
@@ -60,12 +60,7 @@ const NESTED: Record<string, string> = Object.assign(Object.create(null), {
   litellm_metadata: "user",
 });
 
-const QUOTE = 0x22;
 const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
 
 /** Whether the string that ended before `from` is a key: a colon follows, after whitespace. */
 function isKey(text: string, from: number): boolean {

@@ -52,12 +52,12 @@ export function parseJsonBody(text: string): { value: unknown; lenient: boolean;
   return { value, lenient, parsed };
 }
 
-const QUOTE = 0x22;
+export const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
+export const OPEN_BRACE = 0x7b;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACE = 0x7d;
+export const CLOSE_BRACKET = 0x5d;
 
 /**
  * Whether valid JSON `text` nests deeper than `max`. Depth beyond `max` needs more than `max` opening

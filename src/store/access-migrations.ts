@@ -1,4 +1,5 @@
 import type { CreateTableBuilder, Kysely, Migration } from "kysely";
+import { bigintOnPostgres } from "./bigint-migration.js";
 
 /** Budget and limit columns keys, teams and users share. */
 function budgeted<T extends string>(t: CreateTableBuilder<T, never>) {
@@ -80,3 +81,13 @@ export const ACCESS_MIGRATIONS: Record<string, Migration> = {
     },
   },
 };
+
+/**
+ * Rate limits as LiteLLM stores them (BigInt): "no real limit" is often written as a large number
+ * (tpm_limit: 1e12), which a 32-bit Postgres column refused.
+ */
+export const LIMITS_BIGINT = bigintOnPostgres([
+  ["virtual_keys", ["tpm_limit", "rpm_limit", "max_parallel_requests"]],
+  ["teams", ["tpm_limit", "rpm_limit", "max_parallel_requests"]],
+  ["internal_users", ["tpm_limit", "rpm_limit"]],
+]);

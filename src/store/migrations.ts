@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
-import { ACCESS_MIGRATIONS } from "./access-migrations.js";
-import { LIMITS_BIGINT, SPEND_BIGINT, SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
+import { ACCESS_MIGRATIONS, LIMITS_BIGINT } from "./access-migrations.js";
+import { SPEND_BIGINT, SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand

@@ -1,4 +1,5 @@
-import { type CreateTableBuilder, type Kysely, type Migration, PostgresAdapter, sql } from "kysely";
+import { type CreateTableBuilder, type Kysely, type Migration, sql } from "kysely";
+import { bigintOnPostgres } from "./bigint-migration.js";
 
 /**
  * The spend log (issue 15): one row per request, hash-chained per instance, and each chain's head.
@@ -105,48 +106,7 @@ const INT_NOT_NULL = [
  * queued behind it. SQLite's integers are 64 bits already. Rewrites the table on Postgres (the
  * upgrade takes as long as copying the log once).
  */
-export const SPEND_BIGINT: Migration = {
-  async up(db: Kysely<unknown>) {
-    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-    await sql`alter table spend_logs ${sql.raw(WIDE.map((c) => `alter column ${c} type bigint`).join(", "))}`.execute(
-      db,
-    );
-    await sql`alter table spend_log_chains alter column seq type bigint`.execute(db);
-  },
-  async down(db: Kysely<unknown>) {
-    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-    await sql`alter table spend_logs ${sql.raw(WIDE.map((c) => `alter column ${c} type integer`).join(", "))}`.execute(
-      db,
-    );
-    await sql`alter table spend_log_chains alter column seq type integer`.execute(db);
-  },
-};
-
-const WIDE = ["seq", "prompt_tokens", "completion_tokens", "total_tokens"];
-
-/**
- * The same for rate limits: LiteLLM stores them as BigInt, and "no real limit" is often written as a
- * large number (tpm_limit: 1e12), which a 32-bit column refused.
- */
-export const LIMITS_BIGINT: Migration = {
-  async up(db: Kysely<unknown>) {
-    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-    for (const [table, columns] of LIMIT_COLUMNS)
-      await sql`alter table ${sql.table(table)} ${sql.raw(columns.map((c) => `alter column ${c} type bigint`).join(", "))}`.execute(
-        db,
-      );
-  },
-  async down(db: Kysely<unknown>) {
-    if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-    for (const [table, columns] of LIMIT_COLUMNS)
-      await sql`alter table ${sql.table(table)} ${sql.raw(columns.map((c) => `alter column ${c} type integer`).join(", "))}`.execute(
-        db,
-      );
-  },
-};
-
-const LIMIT_COLUMNS: Array<[string, string[]]> = [
-  ["virtual_keys", ["tpm_limit", "rpm_limit", "max_parallel_requests"]],
-  ["teams", ["tpm_limit", "rpm_limit", "max_parallel_requests"]],
-  ["internal_users", ["tpm_limit", "rpm_limit"]],
-];
+export const SPEND_BIGINT = bigintOnPostgres([
+  ["spend_logs", ["seq", "prompt_tokens", "completion_tokens", "total_tokens"]],
+  ["spend_log_chains", ["seq"]],
+]);
