@@ -109,12 +109,26 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
   });
 
   it("tpm and a streamed answer count across instances", async () => {
+    // The window is the wall-clock minute: start well inside one so that all three requests share it
+    if (Date.now() % 60_000 > 50_000) await sleep(60_000 - (Date.now() % 60_000) + 50);
     const key = await gen({ tpm_limit: 20 });
+    /** Tokens are counted after the answer, asynchronously: wait (bounded) until the fleet has them. */
+    const tokensUsed = async (atLeast: number) => {
+      let used = 0;
+      for (let i = 0; i < 50 && used < atLeast; i++) {
+        const x = await post(`${B}/route/explain`, { body, key }, ADMIN);
+        used = x.json.limits.rates[0].tpm.used;
+        if (used < atLeast) await sleep(40);
+      }
+      return used;
+    };
     const s = await post(`${A}/chat/completions`, { ...body, stream: true }, bearer(key));
     expect(s.status).toBe(200);
-    await sleep(100);
+    const afterStream = await tokensUsed(1);
+    expect(afterStream).toBeGreaterThan(0);
+    expect(afterStream).toBeLessThan(20);
     expect((await post(`${B}/chat/completions`, body, bearer(key))).status).toBe(200); // 15 tokens < 20
-    await sleep(100);
+    expect(await tokensUsed(20)).toBeGreaterThanOrEqual(20);
     const r = await post(`${A}/chat/completions`, body, bearer(key));
     expect(r.status).toBe(429);
     expect(r.json.error.message).toContain("tokens");
