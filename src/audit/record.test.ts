@@ -115,6 +115,38 @@ describe("hash chain", () => {
     stranger.add(rows[0]);
     expect(stranger.problems.map((p) => p.kind)).toEqual(["inserted"]);
   });
+
+  it("checks records that come in call-id order, not sequence order (a long request ends after later ones)", () => {
+    const head = { instance_id: "i", seq: 0, hash: GENESIS };
+    const rows = Array.from({ length: 50 }, (_, i) => link(head, sampleRecord({ request_id: `r${i + 1}` })));
+    // records 1-50 in a shuffled order within windows of 10, as overlapping requests make them
+    const shuffled = rows
+      .map((r, i) => ({ r, k: Math.floor(i / 10) * 10 + ((i * 7) % 10) }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.r);
+    expect(shuffled.map((r) => r.seq)).not.toEqual(rows.map((r) => r.seq));
+    const verify = (list: typeof rows, maxHeld?: number) => {
+      const v = new ChainVerifier("i", { ...head }, maxHeld);
+      for (const r of list) v.add(r);
+      v.finish();
+      return v.problems.map((p) => [p.kind, p.request_id ?? p.seq]);
+    };
+    expect(verify(shuffled)).toEqual([]);
+    expect(verify([...rows].reverse())).toEqual([]);
+    expect(verify(shuffled.filter((r) => r.seq !== 17))).toEqual([["missing", 17]]);
+    expect(verify([...shuffled, rows[20]])).toEqual([["inserted", "r21"]]);
+    expect(verify(shuffled.map((r) => (r.seq === 33 ? { ...r, model: "forged" } : r)))).toEqual([
+      ["edited", "r33"],
+    ]);
+    // a deleted record holds back at most maxHeld records: then it counts as missing and the rest
+    // is checked as it comes
+    expect(
+      verify(
+        rows.filter((r) => r.seq !== 5),
+        3,
+      ),
+    ).toEqual([["missing", 5]]);
+  });
 });
 
 describe("prices", () => {

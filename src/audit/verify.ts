@@ -8,18 +8,25 @@ export interface VerifyReport {
   problems: ChainProblem[];
 }
 
-/** Recompute every chain from the database; list each missing, inserted or edited record. */
+/**
+ * Recompute every chain from the database; list each missing, inserted or edited record. One pass
+ * over the log in call-id order (the primary key's), each chain checked as its records come.
+ */
 export async function verifySpendLog(store: SpendLogStore): Promise<VerifyReport> {
-  const { heads, unregistered } = await store.chains();
+  const verifiers = new Map<string, ChainVerifier>();
+  for (const h of await store.heads()) verifiers.set(h.instance_id, new ChainVerifier(h.instance_id, h));
+  for await (const row of store.everything()) {
+    let v = verifiers.get(row.instance_id);
+    if (!v) {
+      v = new ChainVerifier(row.instance_id, undefined);
+      verifiers.set(row.instance_id, v);
+    }
+    v.add(row);
+  }
   const chains: ChainSummary[] = [];
   const problems: ChainProblem[] = [];
-  const ids: Array<[string, (typeof heads)[number] | undefined]> = [
-    ...heads.map((h) => [h.instance_id, h] as [string, (typeof heads)[number]]),
-    ...unregistered.map((id) => [id, undefined] as [string, undefined]),
-  ];
-  for (const [id, head] of ids) {
-    const v = new ChainVerifier(id, head);
-    for await (const row of store.chain(id)) v.add(row);
+  for (const id of [...verifiers.keys()].sort()) {
+    const v = verifiers.get(id) as ChainVerifier;
     chains.push(v.finish());
     problems.push(...v.problems);
   }

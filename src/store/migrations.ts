@@ -1,6 +1,11 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 import { ACCESS_MIGRATIONS, LIMITS_BIGINT } from "./access-migrations.js";
-import { SPEND_BIGINT, SPEND_MIGRATION, SPEND_PARTIAL_INDEXES } from "./spend-migration.js";
+import {
+  SPEND_BIGINT,
+  SPEND_MIGRATION,
+  SPEND_PARTIAL_INDEXES,
+  SPEND_REQUEST_ID_KEY,
+} from "./spend-migration.js";
 
 /**
  * One set of migrations for SQLite and Postgres: only types both understand
@@ -77,6 +82,7 @@ const MIGRATIONS: Record<string, Migration> = {
   },
   // rate limits as LiteLLM stores them (BigInt); Postgres only
   "080_limits_bigint": LIMITS_BIGINT,
+  "090_spend_logs_request_id_key": SPEND_REQUEST_ID_KEY,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -91,20 +97,24 @@ class StaticProvider implements MigrationProvider {
  * created its own (found by the store contract suite).
  */
 export async function migrate(db: Kysely<unknown>, schema?: string): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: new StaticProvider(),
-    migrationTableSchema: schema,
-    migrationTableName: "meridian_migrations",
-    migrationLockTableName: "meridian_migrations_lock",
-  });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migrator(db, schema).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     throw new Error(
       `database migration ${failed ?? ""} failed: ${(error as Error).message ?? String(error)}`,
     );
   }
+}
+
+/** Meridian's migrations on `db` (tests step them down and up). */
+export function migrator(db: Kysely<unknown>, schema?: string): Migrator {
+  return new Migrator({
+    db,
+    provider: new StaticProvider(),
+    migrationTableSchema: schema,
+    migrationTableName: "meridian_migrations",
+    migrationLockTableName: "meridian_migrations_lock",
+  });
 }
 
 export { sql };

@@ -26,17 +26,15 @@ export async function insertPgRows(
   const rows = sql`select ${COLUMNS} from json_populate_recordset(null::spend_logs, ${JSON.stringify(records)}::json)`;
   if (!skipStored) {
     const r =
-      await sql`insert into spend_logs (${COLUMNS}) ${rows} on conflict (instance_id, seq) do nothing`.execute(
-        tx,
-      );
+      await sql`insert into spend_logs (${COLUMNS}) ${rows} on conflict (request_id) do nothing`.execute(tx);
     if (Number(r.numAffectedRows ?? 0) !== records.length) throw new SomeStored();
     return records;
   }
-  const stored = await sql<{ instance_id: string; seq: string | number }>`
-    insert into spend_logs (${COLUMNS}) ${rows} on conflict (instance_id, seq) do nothing
-    returning instance_id, seq`.execute(tx);
-  const fresh = new Set(stored.rows.map((r) => `${r.instance_id}\u0000${r.seq}`));
-  return records.filter((r) => fresh.has(`${r.instance_id}\u0000${r.seq}`));
+  const stored = await sql<{ request_id: string }>`
+    insert into spend_logs (${COLUMNS}) ${rows} on conflict (request_id) do nothing
+    returning request_id`.execute(tx);
+  const fresh = new Set(stored.rows.map((r) => r.request_id));
+  return records.filter((r) => fresh.has(r.request_id));
 }
 
 export function isSomeStored(err: unknown): boolean {

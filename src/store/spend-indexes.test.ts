@@ -45,6 +45,11 @@ describe("spend log filters and their partial indexes (SQLite)", () => {
     expect(await planOf({ apiKey: "a".repeat(64) })).toContain("spend_logs_api_key_idx");
     expect(await planOf({ teamId: "t1" })).toContain("spend_logs_team_id_idx");
     expect(await planOf({ endUser: "c1" })).toContain("spend_logs_end_user_idx");
+    // the call id is the key (migration 090): its own index, no second one
+    expect(await planOf({ requestId: "r1" })).toMatch(
+      /USING INDEX sqlite_autoindex_spend_logs_\d \(request_id=\?\)/,
+    );
+    expect(await planOf({ from: "2026-12-01T00:00:00.000Z" })).toContain("spend_logs_start_time_idx");
   });
 
   it("finds master-key rows (api_key '') without the key index, and rows by key with it", async () => {

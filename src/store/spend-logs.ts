@@ -120,15 +120,14 @@ export class SpendLogStore {
     const rows = await base
       .selectAll()
       .orderBy("start_time", "desc")
-      .orderBy("instance_id")
-      .orderBy("seq", "desc")
+      .orderBy("request_id", "desc")
       .limit(limit)
       .offset(offset)
       .execute();
     return { rows: rows.map(numeric), total: Number(countRow?.n ?? 0) };
   }
 
-  /** Records in [from, to) by start time, in pages (keyset: start_time, instance_id, seq). */
+  /** Records in [from, to) by start time, in pages (keyset: start_time, request_id). */
   async *range(from: string | undefined, to: string | undefined, page = 2000): AsyncGenerator<ChainedRecord> {
     let after: ChainedRecord | undefined;
     for (;;) {
@@ -138,50 +137,34 @@ export class SpendLogStore {
         q = q.where((eb) =>
           eb.or([
             eb("start_time", ">", a.start_time),
-            eb.and([eb("start_time", "=", a.start_time), eb("instance_id", ">", a.instance_id)]),
-            eb.and([
-              eb("start_time", "=", a.start_time),
-              eb("instance_id", "=", a.instance_id),
-              eb("seq", ">", a.seq),
-            ]),
+            eb.and([eb("start_time", "=", a.start_time), eb("request_id", ">", a.request_id)]),
           ]),
         );
       }
-      const rows = await q.orderBy("start_time").orderBy("instance_id").orderBy("seq").limit(page).execute();
+      const rows = await q.orderBy("start_time").orderBy("request_id").limit(page).execute();
       for (const r of rows) yield numeric(r);
       if (rows.length < page) return;
       after = numeric(rows[rows.length - 1]);
     }
   }
 
-  /** Every chain: registered heads, and instance ids that appear only in records (never registered). */
-  async chains(): Promise<{ heads: ChainHead[]; unregistered: string[] }> {
-    const heads = (
-      await this.db.selectFrom("spend_log_chains").selectAll().orderBy("instance_id").execute()
-    ).map((r) => ({ instance_id: r.instance_id, seq: Number(r.seq), hash: r.hash }));
-    const known = new Set(heads.map((h) => h.instance_id));
-    const ids = await this.db.selectFrom("spend_logs").select("instance_id").distinct().execute();
-    return { heads, unregistered: ids.map((r) => r.instance_id).filter((id) => !known.has(id)) };
+  /** Every registered chain's head. */
+  async heads(): Promise<ChainHead[]> {
+    return (await this.db.selectFrom("spend_log_chains").selectAll().orderBy("instance_id").execute()).map(
+      (r) => ({ instance_id: r.instance_id, seq: Number(r.seq), hash: r.hash }),
+    );
   }
 
-  /** One chain's records in sequence order (duplicates included), in pages. */
-  async *chain(instanceId: string, page = 5000): AsyncGenerator<ChainedRecord> {
-    let after = -1;
-    let hash = "";
+  /** Every record, in call-id order (the primary key), in pages. */
+  async *everything(page = 5000): AsyncGenerator<ChainedRecord> {
+    let after: string | undefined;
     for (;;) {
-      const rows = await this.db
-        .selectFrom("spend_logs")
-        .selectAll()
-        .where("instance_id", "=", instanceId)
-        .where((eb) => eb.or([eb("seq", ">", after), eb.and([eb("seq", "=", after), eb("hash", ">", hash)])]))
-        .orderBy("seq")
-        .orderBy("hash")
-        .limit(page)
-        .execute();
+      let q = this.db.selectFrom("spend_logs").selectAll();
+      if (after !== undefined) q = q.where("request_id", ">", after);
+      const rows = await q.orderBy("request_id").limit(page).execute();
       for (const r of rows) yield numeric(r);
       if (rows.length < page) return;
-      after = Number(rows[rows.length - 1].seq);
-      hash = rows[rows.length - 1].hash;
+      after = rows[rows.length - 1].request_id;
     }
   }
 

@@ -79,11 +79,11 @@ export class SqliteSpendWriter {
     const inserted: ChainedRecord[] = [];
     for (let at = 0; at < records.length; at += ROWS_PER_STATEMENT) {
       const chunk = records.slice(at, at + ROWS_PER_STATEMENT);
-      const stored = this.insertFor(chunk.length, true).all(paramsOf(chunk)) as [string, number][];
+      const stored = this.insertFor(chunk.length, true).all(paramsOf(chunk)) as [string][];
       if (stored.length === chunk.length) inserted.push(...chunk);
       else {
-        const fresh = new Set(stored.map(([id, seq]) => `${id}\u0000${seq}`));
-        for (const r of chunk) if (fresh.has(`${r.instance_id}\u0000${r.seq}`)) inserted.push(r);
+        const fresh = new Set(stored.map(([id]) => id));
+        for (const r of chunk) if (fresh.has(r.request_id)) inserted.push(r);
       }
     }
     return inserted;
@@ -97,7 +97,7 @@ export class SqliteSpendWriter {
       const row = `(${COLUMNS.map(() => "?").join(",")})`;
       const sql = `insert into spend_logs (${COLUMNS.map((c) => `"${c}"`).join(",")}) values ${Array(rows).fill(row).join(",")}`;
       st = skipStored
-        ? this.db.prepare(`${sql} on conflict (instance_id, seq) do nothing returning instance_id, seq`).raw()
+        ? this.db.prepare(`${sql} on conflict (request_id) do nothing returning request_id`).raw()
         : this.db.prepare(sql);
       this.inserts.set(key, st);
     }
