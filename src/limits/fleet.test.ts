@@ -2,7 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN, type Fleet, startFleet } from "../../test/fleet.js";
 import { get, post } from "../../test/harness.js";
 import { bearer, CHAT_COST, LIMITS_YAML } from "../../test/limits-config.js";
-import { deleteKeys, dropSchema, TEST_PG_URL, TEST_REDIS_URL, uniqueName } from "../../test/testkit.js";
+import {
+  deleteKeys,
+  dropSchema,
+  TEST_PG_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+  waitFor,
+} from "../../test/testkit.js";
 
 const body = { model: "gpt-3.5-turbo", messages: [{ role: "user", content: "hi" }] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,6 +26,10 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     return r.json.key as string;
   };
+
+  /** What POST /route/explain on `url` says of the key's limits (spend, counts); counts nothing. */
+  const limitsOn = async (url: string, key: string) =>
+    (await post(`${url}/route/explain`, { body, key }, ADMIN)).json.limits;
 
   beforeAll(async () => {
     f = await startFleet({
@@ -63,6 +74,7 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
   });
 
   it("rpm is one limit for the fleet: 4 per minute, whichever instance is asked", async () => {
+    await awayFromMinuteEnd(); // the window is the wall-clock minute: all eight requests in one
     const key = await gen({ rpm_limit: 4 });
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++)
@@ -80,15 +92,21 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
 
   it("max_parallel_requests holds across instances", async () => {
     const key = await gen({ max_parallel_requests: 1 });
-    f.eu.always = { delayMs: 400 };
-    f.us.always = { delayMs: 400 };
+    f.eu.always = { delayMs: 1_000 };
+    f.us.always = { delayMs: 1_000 };
     const slow = post(`${A}/chat/completions`, body, bearer(key));
-    await sleep(150);
+    // admitted (its slot taken in Redis) once it is upstream, where it stays for 1 s
+    await waitFor("the first request to reach the upstream", () => f.eu.hits + f.us.hits === 1);
     const r = await post(`${B}/chat/completions`, body, bearer(key));
     expect(r.status).toBe(429);
     expect((await slow).status).toBe(200);
     f.eu.always = {};
     f.us.always = {};
+    // A gives the slot back in Redis once its answer is written (not awaited): wait until B sees it
+    await waitFor(
+      "the slot to be given back",
+      async () => (await limitsOn(B, key)).rates[0].parallel.in_flight === 0,
+    );
     expect((await post(`${B}/chat/completions`, body, bearer(key))).status).toBe(200);
   });
 
@@ -100,12 +118,22 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
       const r = await post(`${i % 2 ? B : A}/chat/completions`, body, bearer(key));
       if (r.status === 200) served++;
       else expect(r.json.error.type).toBe("budget_exceeded");
-      await sleep(150); // > proxy_batch_write_at (50 ms): the other instance has synced
+      // the spend reaches the other instance within a sync interval (20 ms here) or so; under load
+      // timers run late, so wait (bounded) until the instance asked next knows all of it
+      const next = i % 2 ? A : B;
+      await waitFor("the other instance to know the spend", async () => {
+        const [b] = (await limitsOn(next, key)).budgets;
+        return b.spend >= served * CHAT_COST - 1e-9;
+      });
     }
     expect(served).toBe(3);
-    await sleep(150);
-    const info = await get(`${B}/key/info?key=${key}`, ADMIN);
-    expect(info.json.info.spend).toBeCloseTo(CHAT_COST * 3);
+    // in the store after the next batch write (proxy_batch_write_at)
+    const spend = async () => (await get(`${B}/key/info?key=${key}`, ADMIN)).json.info.spend as number;
+    await waitFor(
+      "the spend to reach the store",
+      async () => Math.abs((await spend()) - CHAT_COST * 3) < 0.005, // toBeCloseTo's default precision
+    );
+    expect(await spend()).toBeCloseTo(CHAT_COST * 3);
   });
 
   it("tpm and a streamed answer count across instances", async () => {
@@ -134,3 +162,8 @@ describe("virtual keys across two instances on Postgres + Redis", () => {
     expect(r.json.error.message).toContain("tokens");
   });
 });
+
+/** The rate windows are wall-clock minutes: start a test with at least 10 s of the minute left. */
+async function awayFromMinuteEnd(): Promise<void> {
+  if (Date.now() % 60_000 > 50_000) await sleep(60_000 - (Date.now() % 60_000) + 50);
+}

@@ -19,6 +19,24 @@ describe("limits stage", () => {
       bearer(key),
     );
 
+  const explain = async (key: string) =>
+    (
+      await post(
+        `${h.url}/route/explain`,
+        { body: { model: "gpt-3.5-turbo", messages: CHAT_MESSAGES }, key },
+        h.auth,
+      )
+    ).json.limits;
+  /** Tokens are counted once an answer is written: wait (bounded) until the key's count has `atLeast`. */
+  const tokensUsed = async (key: string, atLeast: number) => {
+    let used = 0;
+    await until(`${atLeast} tokens counted`, async () => {
+      used = (await explain(key)).rates[0].tpm.used;
+      return used >= atLeast;
+    }).catch(() => undefined); // the caller's assertion on the count says what is wrong
+    return used;
+  };
+
   beforeAll(async () => {
     h = await startHarness({ yaml: LIMITS_YAML });
   });
@@ -137,6 +155,7 @@ describe("limits stage", () => {
   });
 
   it("rpm: 429 with retry-after and LiteLLM's x-ratelimit headers; success carries remaining counts", async () => {
+    await awayFromMinuteEnd(); // the count is per wall-clock minute: all three requests in one
     const key = await gen({ rpm_limit: 2 });
     const first = await chat(key);
     expect(first.headers.get("x-ratelimit-api_key-limit-requests")).toBe("2");
@@ -151,6 +170,7 @@ describe("limits stage", () => {
   });
 
   it("tpm: a key over its tokens this minute is refused; a streamed answer's tokens count", async () => {
+    await awayFromMinuteEnd(); // tokens are counted per wall-clock minute: all requests in one
     const key = await gen({ tpm_limit: 20 });
     const s = await post(
       `${h.url}/chat/completions`,
@@ -159,8 +179,12 @@ describe("limits stage", () => {
     );
     expect(s.status).toBe(200);
     expect(s.text).toContain("data: [DONE]");
-    await new Promise((r) => setTimeout(r, 50)); // accounting runs once the stream is written
+    // accounting runs once the stream is written, after the client has it: wait (bounded) for it
+    const afterStream = await tokensUsed(key, 1);
+    expect(afterStream).toBeGreaterThan(0);
+    expect(afterStream).toBeLessThan(20);
     expect((await chat(key)).status).toBe(200); // 15 tokens so far: under 20
+    expect(await tokensUsed(key, 20)).toBeGreaterThanOrEqual(20);
     const r = await chat(key);
     expect(r.status).toBe(429);
     expect(r.json.error.message).toContain("Limit type: tokens");
@@ -174,7 +198,12 @@ describe("limits stage", () => {
       bearer(key),
     );
     expect(s.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 50));
+    // the stream is charged once it is written, after the client has it: wait (bounded) for that
+    await until("the stream's cost to be charged", async () =>
+      (await explain(key)).budgets.some(
+        (b: { scope: string; exceeded: boolean }) => b.scope === "api_key" && b.exceeded,
+      ),
+    );
     const r = await chat(key);
     expect(r.status).toBe(429);
     expect(r.json.error.type).toBe("budget_exceeded");
@@ -182,10 +211,11 @@ describe("limits stage", () => {
 
   it("max_parallel_requests: a second request while the first is in flight is refused", async () => {
     const key = await gen({ max_parallel_requests: 1 });
-    h.upstreams.eu.always = { delayMs: 300 };
-    h.upstreams.us.always = { delayMs: 300 };
+    h.upstreams.eu.always = { delayMs: 1_000 };
+    h.upstreams.us.always = { delayMs: 1_000 };
     const slow = chat(key);
-    await new Promise((r) => setTimeout(r, 100));
+    // admitted once it is upstream: from then on it holds its slot for the upstream's 1 s
+    await until("the first request to reach the upstream", () => hits() === 1);
     const second = await chat(key);
     expect(second.status).toBe(429);
     expect(second.json.error.message).toContain("Limit type: parallel");
@@ -206,3 +236,18 @@ describe("limits stage", () => {
     expect((await chat(key)).status).toBe(200);
   });
 });
+
+/** Up to 5 s, in small steps, for something the gateway does after its answer has been sent. */
+async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
+  const end = Date.now() + 5_000;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** rpm / tpm windows are wall-clock minutes: start a test with at least 10 s of the minute left. */
+async function awayFromMinuteEnd(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50));
+}
