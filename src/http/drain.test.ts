@@ -88,6 +88,14 @@ function send(port: number, agent: Agent | false, path: string, json: object): P
   });
 }
 
+/** Up to 5 s for the upstream's first `n` calls to have ended, by an abort or by finishing. */
+async function upstreamSettled(n: number): Promise<void> {
+  const end = Date.now() + 5_000;
+  const settled = () =>
+    up.requests.length >= n && up.requests.slice(0, n).every((r) => r.aborted || r.finished);
+  while (!settled() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
 const isRefusal = (o: Outcome) => "status" in o && o.status === 503 && o.code === "shutting_down";
 
 describe("shutdown under load", () => {
@@ -166,8 +174,9 @@ describe("shutdown under load", () => {
 
     const w = await waiting;
     expect(w).toMatchObject({ status: 503, code: "shutting_down" });
-    // both upstream calls were cancelled, not left running (shutdown would have waited on them)
-    await new Promise((r) => setTimeout(r, 100));
+    // both upstream calls were cancelled, not left running (shutdown would have waited on them); the
+    // upstream sees its sockets close a moment later
+    await upstreamSettled(2);
     expect(up.requests.map((r) => r.aborted)).toEqual([true, true]);
   }, 20_000);
 
@@ -244,7 +253,7 @@ describe("shutdown under load", () => {
         events.slice(0, -1).map((_, i) => i),
       );
       expect(events.filter((e) => e.event === "error")).toHaveLength(1);
-      await new Promise((r) => setTimeout(r, 100));
+      await upstreamSettled(1);
       expect(up.requests.map((r) => r.aborted)).toEqual([true]);
     }, 20_000);
   }
