@@ -108,10 +108,11 @@ describe("response cache (local)", () => {
 
   it("ttl expires an entry; s-maxage refuses entries older than asked", async () => {
     const q = fresh();
-    await post(`${h.url}/chat/completions`, chat(q, { cache: { ttl: 0.3 } }), h.auth);
+    // a ttl the second request falls inside even on a loaded machine
+    await post(`${h.url}/chat/completions`, chat(q, { cache: { ttl: 1 } }), h.auth);
     await post(`${h.url}/chat/completions`, chat(q), h.auth);
     expect(hits()).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1_100));
     await post(`${h.url}/chat/completions`, chat(q), h.auth);
     expect(hits()).toBe(2); // expired: stored again (default ttl)
     await new Promise((r) => setTimeout(r, 50));

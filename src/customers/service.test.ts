@@ -72,13 +72,14 @@ describe("CustomerService cache", () => {
     await store.createCustomer("ttl", { allowed_model_region: "eu" });
     const svc = new CustomerService(
       store,
-      { ttlMs: 50, endUserPolicy: "open", defaultRegion: undefined },
+      // long enough that the cached read outlives a store write on a loaded machine
+      { ttlMs: 500, endUserPolicy: "open", defaultRegion: undefined },
       new LocalBus(),
     );
     await svc.policyFor("ttl");
     await store.updateCustomer("ttl", { allowed_model_region: "us" }); // behind the service's back
     expect(allowedOf(await svc.policyFor("ttl"))).toBe("eu");
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 550));
     expect(svc.cached("ttl", Date.now())).toBeUndefined();
     expect(allowedOf(await svc.policyFor("ttl"))).toBe("us");
   });

@@ -233,13 +233,15 @@ describe("health check bounds", () => {
 
   it("runs a fresh round once the cached one is older than cacheMs", async () => {
     const app = Fastify();
-    registerOpsHealthRoute(app, h.built.gateway, { concurrency: 4, timeoutMs: 1_000, cacheMs: 100 });
+    // cacheMs counts from the start of a round: 1 s outlasts a round plus the second poll, even on a
+    // loaded machine (at 100 ms a slow round could leave the second poll a fresh round: 2 calls)
+    registerOpsHealthRoute(app, h.built.gateway, { concurrency: 4, timeoutMs: 1_000, cacheMs: 1_000 });
     const eu = h.upstreams.eu;
     const before = eu.hits;
     await app.inject("/health?model_id=gpt4o-eu");
     await app.inject("/health?model_id=gpt4o-eu");
     expect(eu.hits - before).toBe(1);
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 1_050));
     const again = await app.inject("/health?model_id=gpt4o-eu");
     expect(again.json().healthy_count).toBe(1);
     expect(eu.hits - before).toBe(2);
