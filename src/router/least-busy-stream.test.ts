@@ -17,7 +17,9 @@ general_settings:
   afterAll(async () => h.close());
 
   it("while a slow stream is open, other requests go to the idle deployment", async () => {
-    for (const u of Object.values(h.upstreams)) u.always = { chunkIntervalMs: 150 };
+    // ~7 events 400 ms apart: the stream stays open (~2.5 s) while the 6 requests below are served,
+    // even on a loaded machine (at 150 ms apart it could end first, and its deployment serve one)
+    for (const u of Object.values(h.upstreams)) u.always = { chunkIntervalMs: 400 };
     const streaming = chat(h, "lb", "cust-eu", { stream: true });
     await until(() => h.upstreams.eu.hits + h.upstreams.eu2.hits === 1);
     const busy = h.upstreams.eu.hits === 1 ? "eu" : "eu2";

@@ -107,14 +107,15 @@ general_settings:
   });
 
   it("a client abort during a pending retry backoff cancels the retry", async () => {
-    h.upstreams.eu.next({ status: 429, headers: { "retry-after-ms": "600" } });
+    // a backoff long enough that the abort below lands inside it even on a loaded machine
+    h.upstreams.eu.next({ status: 429, headers: { "retry-after-ms": "1500" } });
     const ctl = new AbortController();
     const pending = chat(h, "solo", "cust-eu", {}, ctl.signal).catch((e: Error) => e);
     await until(() => h.upstreams.eu.hits === 1);
     await sleep(100);
     ctl.abort();
     expect(await pending).toBeInstanceOf(Error);
-    await sleep(800); // past the backoff: the retry must not happen
+    await sleep(1_700); // past the backoff: the retry must not happen
     expect(hits(h)).toEqual({ eu: 1, eu2: 0, us: 0 });
   });
 
