@@ -76,7 +76,7 @@ describe("streamed tokens count for tpm routing", () => {
   beforeEach(async () => {
     // Usage is kept per clock minute: a test must not straddle the boundary.
     const left = MINUTE - (Date.now() % MINUTE);
-    if (left < 3_000) await new Promise((r) => setTimeout(r, left + 50));
+    if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50));
   });
 
   const stream = (model: string, extra: Record<string, unknown> = {}) =>
